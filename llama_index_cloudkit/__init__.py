@@ -1,0 +1,56 @@
+"""llama-index-cloudkit: LlamaCloud's parse, extract and index services as LlamaIndex components.
+
+Everything works offline with no API key (the local backend), and every cloud path can be
+tested against the bundled LlamaCloud emulator (:mod:`llama_index_cloudkit.testing`).
+
+Example:
+    >>> from llama_index_cloudkit import CloudKitSettings
+    >>> CloudKitSettings(backend="local").resolved_backend()
+    'local'
+"""
+
+from llama_index_cloudkit._version import __version__
+from llama_index_cloudkit.errors import (
+    AuthError,
+    CloudKitError,
+    ConfigError,
+    CreditLimitError,
+    DocumentError,
+    ExtractionError,
+    JobError,
+    JobFailedError,
+    JobTimeoutError,
+    ParseError,
+    RateLimitError,
+    SchemaError,
+    ServiceError,
+    UnsupportedFileError,
+)
+from llama_index_cloudkit.parse.reader import CloudKitReader, file_extractor
+from llama_index_cloudkit.parse.report import BatchReport, FileReport
+from llama_index_cloudkit.presets import ParsePreset
+from llama_index_cloudkit.settings import CloudKitSettings
+
+__all__ = [
+    "AuthError",
+    "BatchReport",
+    "CloudKitReader",
+    "CloudKitError",
+    "CloudKitSettings",
+    "ConfigError",
+    "CreditLimitError",
+    "DocumentError",
+    "ExtractionError",
+    "FileReport",
+    "JobError",
+    "JobFailedError",
+    "JobTimeoutError",
+    "ParseError",
+    "ParsePreset",
+    "RateLimitError",
+    "SchemaError",
+    "ServiceError",
+    "UnsupportedFileError",
+    "__version__",
+    "file_extractor",
+]

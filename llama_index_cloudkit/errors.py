@@ -1,0 +1,328 @@
+"""One exception hierarchy for llama-index-cloudkit.
+
+Every error names what it concerns (the file, the job id) and says what to do next. None of
+them ever carries the API key: messages are built from explicit fields, and
+:func:`redact` scrubs anything that looks like a key from text we did not write ourselves
+(for example the body of an HTTP error).
+
+```
+CloudKitError
+├── ConfigError             settings or arguments that cannot work (missing key, bad value)
+├── AuthError               LlamaCloud refused the key (HTTP 401/403)
+├── RateLimitError          HTTP 429 after every retry
+├── ServiceError            any other HTTP or network failure after every retry
+├── JobError
+│   ├── JobFailedError      the job ended ERROR / CANCELED / PARTIAL_SUCCESS
+│   └── JobTimeoutError     the job stayed PENDING past its deadline
+├── CreditLimitError        a run would spend more than ``max_credits``
+├── SchemaError             an extraction schema LlamaExtract would reject
+├── ExtractionError         extraction produced nothing valid after its retries
+└── DocumentError
+    ├── UnsupportedFileError   a suffix we do not read, or a missing optional engine
+    └── ParseError             a file that is corrupt, empty, encrypted or gone
+```
+
+Example:
+    >>> from llama_index_cloudkit.errors import ParseError
+    >>> err = ParseError("the PDF is encrypted", file="report.pdf", hint="pass password=...")
+    >>> str(err)
+    'the PDF is encrypted (file: report.pdf). pass password=...'
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Sequence
+
+__all__ = [
+    "AuthError",
+    "CloudKitError",
+    "ConfigError",
+    "CreditLimitError",
+    "DocumentError",
+    "ExtractionError",
+    "JobError",
+    "JobFailedError",
+    "JobTimeoutError",
+    "ParseError",
+    "RateLimitError",
+    "SchemaError",
+    "ServiceError",
+    "UnsupportedFileError",
+    "redact",
+]
+
+_KEY_PATTERN = re.compile(r"llx-[A-Za-z0-9_\-]{6,}|Bearer\s+[^\s\"',]+")
+
+
+def redact(text: str, secrets: Sequence[str] = ()) -> str:
+    """Remove API keys from ``text``: LlamaCloud-style keys, bearer tokens and ``secrets``.
+
+    The key in ``LLAMA_CLOUD_API_KEY`` is always scrubbed too.
+
+    Example:
+        >>> redact("401: bad key llx-abcdefghijkl")
+        '401: bad key ***'
+    """
+    candidates = [s for s in (*secrets, os.environ.get("LLAMA_CLOUD_API_KEY", "")) if s]
+    for secret in sorted(candidates, key=len, reverse=True):
+        if len(secret) >= 4:
+            text = text.replace(secret, "***")
+    return _KEY_PATTERN.sub("***", text)
+
+
+class CloudKitError(Exception):
+    """Root of every error this package raises.
+
+    Args:
+        message: what went wrong, in one sentence.
+        file: the file concerned, if any.
+        job_id: the LlamaCloud job concerned, if any.
+        hint: what the user should do about it.
+
+    Example:
+        >>> try:
+        ...     raise CloudKitError("something failed", file="a.pdf", hint="try again")
+        ... except CloudKitError as err:
+        ...     err.file
+        'a.pdf'
+    """
+
+    default_hint: str = ""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        file: str | os.PathLike[str] | None = None,
+        job_id: str | None = None,
+        hint: str | None = None,
+    ) -> None:
+        self.message = redact(message)
+        self.file = os.fspath(file) if file is not None else None
+        self.job_id = job_id
+        self.hint = hint if hint is not None else self.default_hint
+        super().__init__(self._render())
+
+    def _render(self) -> str:
+        where = [f"file: {self.file}"] if self.file else []
+        if self.job_id:
+            where.append(f"job: {self.job_id}")
+        text = self.message + (f" ({', '.join(where)})" if where else "")
+        if self.hint:
+            text += f". {self.hint}"
+        return text
+
+    def __reduce__(self) -> tuple[object, ...]:
+        # Keyword-only arguments do not survive the default pickling; multiprocessing needs it.
+        return (_rebuild, (type(self), self.message, self.file, self.job_id, self.hint))
+
+
+def _rebuild(
+    cls: type[CloudKitError], message: str, file: str | None, job_id: str | None, hint: str
+) -> CloudKitError:
+    return cls(message, file=file, job_id=job_id, hint=hint)
+
+
+class ConfigError(CloudKitError, ValueError):
+    """Settings or arguments that cannot work, for example ``backend="cloud"`` without a key.
+
+    Example:
+        >>> raise ConfigError("backend='cloud' needs an API key")  # doctest: +SKIP
+    """
+
+
+class AuthError(CloudKitError):
+    """LlamaCloud refused the API key (HTTP 401 or 403).
+
+    Example:
+        >>> AuthError("LlamaCloud answered 401").hint.startswith("Check LLAMA_CLOUD_API_KEY")
+        True
+    """
+
+    default_hint = (
+        "Check LLAMA_CLOUD_API_KEY (or api_key=...) and that it belongs to this region's "
+        "base URL (LLAMA_CLOUD_BASE_URL)"
+    )
+
+
+class ServiceError(CloudKitError):
+    """An HTTP or network failure that outlived every retry.
+
+    Attributes:
+        status_code: the last HTTP status, or None for network errors.
+        attempts: how many attempts were made.
+
+    Example:
+        >>> ServiceError("upload failed", status_code=503, attempts=5).attempts
+        5
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status_code: int | None = None,
+        attempts: int = 1,
+        file: str | os.PathLike[str] | None = None,
+        job_id: str | None = None,
+        hint: str | None = None,
+    ) -> None:
+        self.status_code = status_code
+        self.attempts = attempts
+        super().__init__(message, file=file, job_id=job_id, hint=hint)
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (
+            _rebuild_service,
+            (type(self), self.message, self.status_code, self.attempts, self.file, self.job_id,
+             self.hint),
+        )
+
+
+def _rebuild_service(
+    cls: type[ServiceError],
+    message: str,
+    status_code: int | None,
+    attempts: int,
+    file: str | None,
+    job_id: str | None,
+    hint: str,
+) -> ServiceError:
+    return cls(message, status_code=status_code, attempts=attempts, file=file, job_id=job_id,
+               hint=hint)
+
+
+class RateLimitError(ServiceError):
+    """HTTP 429 from LlamaCloud after every retry.
+
+    Example:
+        >>> RateLimitError("too many requests", status_code=429).status_code
+        429
+    """
+
+    default_hint = "Lower max_concurrency or requests_per_second, or retry later"
+
+
+class JobError(CloudKitError):
+    """A LlamaCloud job that did not end in success."""
+
+
+class JobFailedError(JobError):
+    """A job that ended ERROR, CANCELED or PARTIAL_SUCCESS.
+
+    Example:
+        >>> err = JobFailedError("parse job failed", job_id="j1", status="ERROR", code="E1")
+        >>> err.status, err.code
+        ('ERROR', 'E1')
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: str,
+        code: str | None = None,
+        file: str | os.PathLike[str] | None = None,
+        job_id: str | None = None,
+        hint: str | None = None,
+    ) -> None:
+        self.status = status
+        self.code = code
+        detail = f"{message} [status {status}" + (f", code {code}]" if code else "]")
+        super().__init__(detail, file=file, job_id=job_id, hint=hint)
+
+
+class JobTimeoutError(JobError):
+    """A job still PENDING at its deadline. It stays in the journal and can be re-attached.
+
+    Example:
+        >>> JobTimeoutError("still pending after 600 s", job_id="j1").job_id
+        'j1'
+    """
+
+    default_hint = "The job was kept in the journal: run the same call again to re-attach to it"
+
+
+class CreditLimitError(CloudKitError):
+    """A run that would spend more credits than ``max_credits`` allows.
+
+    Example:
+        >>> CreditLimitError("estimated 450 credits > max_credits=100").hint != ""
+        True
+    """
+
+    default_hint = "Raise max_credits, pick a cheaper preset, or parse fewer pages"
+
+
+class SchemaError(CloudKitError, ValueError):
+    """An extraction schema LlamaExtract would reject; ``problems`` lists each with its path.
+
+    Example:
+        >>> err = SchemaError(["$.properties.age: 'minimum' is not supported"])
+        >>> len(err.problems)
+        1
+    """
+
+    def __init__(self, problems: Sequence[str], *, hint: str | None = None) -> None:
+        self.problems = list(problems)
+        message = f"{len(self.problems)} schema problem(s):\n" + "\n".join(
+            f"  - {p}" for p in self.problems
+        )
+        super().__init__(message, hint=hint)
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (SchemaError, (self.problems,), {"hint": self.hint})
+
+    def __setstate__(self, state: dict[str, str]) -> None:
+        self.hint = state.get("hint", "")
+
+
+class ExtractionError(CloudKitError):
+    """Extraction gave no valid result after every attempt.
+
+    Attributes:
+        attempts: how many attempts were made.
+        last_output: the last raw output, for debugging.
+
+    Example:
+        >>> ExtractionError("no valid JSON", attempts=3, last_output="{").attempts
+        3
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        attempts: int = 1,
+        last_output: str | None = None,
+        file: str | os.PathLike[str] | None = None,
+        job_id: str | None = None,
+        hint: str | None = None,
+    ) -> None:
+        self.attempts = attempts
+        self.last_output = last_output
+        super().__init__(message, file=file, job_id=job_id, hint=hint)
+
+
+class DocumentError(CloudKitError):
+    """A document that could not be read."""
+
+
+class UnsupportedFileError(DocumentError, ValueError):
+    """A file type we do not read, or one that needs an optional extra that is not installed.
+
+    Example:
+        >>> str(UnsupportedFileError("no reader for '.xyz'", file="a.xyz"))
+        "no reader for '.xyz' (file: a.xyz)"
+    """
+
+
+class ParseError(DocumentError):
+    """A file that is corrupt, empty, encrypted or vanished.
+
+    Example:
+        >>> ParseError("the file is empty", file="empty.pdf").file
+        'empty.pdf'
+    """

@@ -1,0 +1,1 @@
+"""Parsing: CloudKitReader, its backends, and the neutral page model they share."""
