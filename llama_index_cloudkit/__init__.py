@@ -34,8 +34,8 @@ from llama_index_cloudkit.settings import CloudKitSettings
 __all__ = [
     "AuthError",
     "BatchReport",
-    "CloudKitReader",
     "CloudKitError",
+    "CloudKitReader",
     "CloudKitSettings",
     "ConfigError",
     "CreditLimitError",

@@ -20,6 +20,5 @@ def require(module: str, extra: str, *, package: str | None = None) -> ModuleTyp
     except ImportError as exc:
         name = package or module.split(".")[0]
         raise ImportError(
-            f"{name} is needed for this and is not installed: "
-            f"pip install 'llama-index-cloudkit[{extra}]'"
+            f"{name} is needed for this and is not installed: pip install 'llama-index-cloudkit[{extra}]'"
         ) from exc

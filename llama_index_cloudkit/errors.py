@@ -115,14 +115,16 @@ class CloudKitError(Exception):
         return text
 
     def __reduce__(self) -> tuple[object, ...]:
-        # Keyword-only arguments do not survive the default pickling; multiprocessing needs it.
-        return (_rebuild, (type(self), self.message, self.file, self.job_id, self.hint))
+        # Keyword-only arguments do not survive the default pickling, and multiprocessing
+        # (SimpleDirectoryReader's num_workers) pickles errors: restore the fields as they are.
+        return (_restore, (type(self), str(self), dict(self.__dict__)))
 
 
-def _rebuild(
-    cls: type[CloudKitError], message: str, file: str | None, job_id: str | None, hint: str
-) -> CloudKitError:
-    return cls(message, file=file, job_id=job_id, hint=hint)
+def _restore(cls: type[CloudKitError], text: str, fields: dict[str, object]) -> CloudKitError:
+    error = cls.__new__(cls)
+    Exception.__init__(error, text)
+    error.__dict__.update(fields)
+    return error
 
 
 class ConfigError(CloudKitError, ValueError):
@@ -172,26 +174,6 @@ class ServiceError(CloudKitError):
         self.status_code = status_code
         self.attempts = attempts
         super().__init__(message, file=file, job_id=job_id, hint=hint)
-
-    def __reduce__(self) -> tuple[object, ...]:
-        return (
-            _rebuild_service,
-            (type(self), self.message, self.status_code, self.attempts, self.file, self.job_id,
-             self.hint),
-        )
-
-
-def _rebuild_service(
-    cls: type[ServiceError],
-    message: str,
-    status_code: int | None,
-    attempts: int,
-    file: str | None,
-    job_id: str | None,
-    hint: str,
-) -> ServiceError:
-    return cls(message, status_code=status_code, attempts=attempts, file=file, job_id=job_id,
-               hint=hint)
 
 
 class RateLimitError(ServiceError):
@@ -267,16 +249,8 @@ class SchemaError(CloudKitError, ValueError):
 
     def __init__(self, problems: Sequence[str], *, hint: str | None = None) -> None:
         self.problems = list(problems)
-        message = f"{len(self.problems)} schema problem(s):\n" + "\n".join(
-            f"  - {p}" for p in self.problems
-        )
+        message = f"{len(self.problems)} schema problem(s):\n" + "\n".join(f"  - {p}" for p in self.problems)
         super().__init__(message, hint=hint)
-
-    def __reduce__(self) -> tuple[object, ...]:
-        return (SchemaError, (self.problems,), {"hint": self.hint})
-
-    def __setstate__(self, state: dict[str, str]) -> None:
-        self.hint = state.get("hint", "")
 
 
 class ExtractionError(CloudKitError):

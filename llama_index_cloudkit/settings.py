@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import platformdirs
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_serializer, field_validator
 
 from llama_index_cloudkit.errors import ConfigError
 
@@ -75,9 +75,7 @@ class CloudKitSettings(BaseModel):
     project_name: str = Field(
         default_factory=_env("LLAMA_CLOUD_PROJECT_NAME", "Default"),
     )
-    project_id: str | None = Field(
-        default_factory=_env("LLAMA_CLOUD_PROJECT_ID")
-    )
+    project_id: str | None = Field(default_factory=_env("LLAMA_CLOUD_PROJECT_ID"))
     organization_id: str | None = Field(
         default_factory=_env("LLAMA_CLOUD_ORGANIZATION_ID"),
     )
@@ -108,6 +106,10 @@ class CloudKitSettings(BaseModel):
                 f"(for example {DEFAULT_BASE_URL} or {EU_BASE_URL})"
             )
         return value
+
+    @field_serializer("cache_dir")
+    def _cache_dir_as_text(self, value: Path) -> str:
+        return str(value)
 
     @property
     def has_key(self) -> bool:

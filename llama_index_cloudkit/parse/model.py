@@ -20,7 +20,6 @@ import csv
 import html
 import io
 from dataclasses import dataclass, field
-from typing import Union
 
 __all__ = ["Block", "ParsedFile", "ParsedPage", "ParsedTable"]
 
@@ -86,7 +85,7 @@ class ParsedTable:
         return "\n".join("\t".join(" ".join(c.split()) for c in row) for row in self.rows)
 
 
-Block = Union[str, ParsedTable]
+Block = str | ParsedTable
 
 
 @dataclass

@@ -16,7 +16,7 @@ import logging
 import os
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path, PurePath
-from typing import IO, Any, Literal, Union
+from typing import IO, Any, Literal
 
 from llama_index.core.readers.base import BasePydanticReader
 from llama_index.core.schema import Document
@@ -35,7 +35,7 @@ __all__ = ["CloudKitReader", "FileInput", "file_extractor"]
 
 logger = logging.getLogger(__name__)
 
-FileInput = Union[str, os.PathLike, bytes, IO[bytes]]
+FileInput = str | os.PathLike[str] | bytes | IO[bytes]
 
 
 class CloudKitReader(BasePydanticReader):
@@ -110,7 +110,7 @@ class CloudKitReader(BasePydanticReader):
 
     # --- LlamaIndex reader contract -------------------------------------------------------
 
-    def lazy_load_data(  # type: ignore[override]
+    def lazy_load_data(
         self,
         file_path: FileInput | list[FileInput],
         extra_info: Mapping[str, Any] | None = None,
@@ -134,7 +134,7 @@ class CloudKitReader(BasePydanticReader):
         inputs = file_path if isinstance(file_path, list) else [file_path]
         yield from self._iter_documents(inputs, extra_info, fs, report)
 
-    def load_data(  # type: ignore[override]
+    def load_data(
         self,
         file_path: FileInput | list[FileInput],
         extra_info: Mapping[str, Any] | None = None,
@@ -150,7 +150,7 @@ class CloudKitReader(BasePydanticReader):
         """
         return list(self.lazy_load_data(file_path, extra_info=extra_info, fs=fs))
 
-    async def aload_data(  # type: ignore[override]
+    async def aload_data(
         self,
         file_path: FileInput | list[FileInput],
         extra_info: Mapping[str, Any] | None = None,
@@ -262,8 +262,7 @@ def _label(item: FileInput, extra_info: Mapping[str, Any] | None) -> str:
 
 def _os_error(exc: OSError, label: str) -> ParseError:
     if isinstance(exc, FileNotFoundError):
-        return ParseError("The file does not exist (or was removed before it was read)",
-                          file=label)
+        return ParseError("The file does not exist (or was removed before it was read)", file=label)
     return ParseError(f"The file cannot be read ({exc.strerror or exc})", file=label)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterator
 from typing import Any
 
@@ -66,7 +67,11 @@ def iter_html_pages(data: bytes, file_name: str) -> Iterator[ParsedPage]:
         raise ParseError("The file is empty", file=file_name)
     bs4 = require("bs4", "local", package="beautifulsoup4")
     markdownify = require("markdownify", "local")
-    soup = bs4.BeautifulSoup(data, "lxml")
+    with warnings.catch_warnings():
+        # XHTML is parsed as HTML on purpose: its tags are the same and lxml's HTML parser is
+        # lenient with the broken markup found in the wild.
+        warnings.simplefilter("ignore", bs4.XMLParsedAsHTMLWarning)
+        soup = bs4.BeautifulSoup(data, "lxml")
     for tag in soup(["script", "style", "noscript", "template", "head"]):
         tag.decompose()
     tables: list[ParsedTable] = []
@@ -89,7 +94,7 @@ def iter_html_pages(data: bytes, file_name: str) -> Iterator[ParsedPage]:
         if not chunk:
             continue
         if chunk.startswith("CLOUDKITTABLE") and chunk.endswith("X"):
-            index = chunk[len("CLOUDKITTABLE"):-1]
+            index = chunk[len("CLOUDKITTABLE") : -1]
             if index.isdigit() and int(index) < len(tables):
                 blocks.append(tables[int(index)])
                 continue

@@ -196,8 +196,11 @@ def iter_xlsx_pages(data: bytes, file_name: str) -> Iterator[ParsedPage]:
             rows = [[_cell_text(v) for v in row] for row in sheet.iter_rows(values_only=True)]
             rows = [row for row in rows if any(c.strip() for c in row)]
             if rows:
-                used = [j for j in range(max(len(r) for r in rows))
-                        if any(j < len(r) and r[j].strip() for r in rows)]
+                used = [
+                    j
+                    for j in range(max(len(r) for r in rows))
+                    if any(j < len(r) and r[j].strip() for r in rows)
+                ]
                 rows = [[row[j] if j < len(row) else "" for j in used] for row in rows]
             blocks: list[Block] = [f"## {sheet.title}"]
             table = _rows_to_table(rows)

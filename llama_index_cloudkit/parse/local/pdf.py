@@ -87,9 +87,7 @@ def _nonspace(text: str) -> int:
     return sum(1 for ch in text if not ch.isspace())
 
 
-def _page_with_tables(
-    textpage: Any, plumber_page: Any, height: float
-) -> list[Block] | None:
+def _page_with_tables(textpage: Any, plumber_page: Any, height: float) -> list[Block] | None:
     """Blocks for a page with ruled tables that pdfplumber reads well, else None.
 
     The page's own text order is kept: characters are walked in PDFium's order, and each
@@ -126,8 +124,11 @@ def _page_with_tables(
         left, bottom, right, top = textpage.get_charbox(index)
         cx, cy = (left + right) / 2, (bottom + top) / 2
         inside = next(
-            (k for k, (l0, b0, r0, t0) in enumerate(boxes)
-             if l0 <= cx <= r0 and b0 <= cy <= t0 and right > left),
+            (
+                k
+                for k, (l0, b0, r0, t0) in enumerate(boxes)
+                if l0 <= cx <= r0 and b0 <= cy <= t0 and right > left
+            ),
             None,
         )
         if inside is None:
@@ -212,8 +213,7 @@ def iter_pdf_pages(
                 textpage.close()
             finally:
                 page.close()
-            yield ParsedPage(number=index + 1, blocks=blocks, label=label, width=width,
-                             height=height)
+            yield ParsedPage(number=index + 1, blocks=blocks, label=label, width=width, height=height)
     finally:
         if plumber_doc is not None:
             plumber_doc.close()

@@ -1,0 +1,53 @@
+"""The cloudkit command: the README's main job, and its exit codes."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from llama_index_cloudkit.cli import cli
+
+
+def test_ask_answers_from_examples_with_file_and_page_citations(examples_dir: Path) -> None:
+    result = CliRunner().invoke(
+        cli, ["ask", str(examples_dir), "How much hay does an adult llama eat per day?"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "[1] llama-care-guide.pdf, page 2" in result.output
+    assert "2.0-3.5" in result.output
+    assert "No LLM is configured" in result.output
+
+
+def test_parse_json_lines_carry_page_metadata(examples_dir: Path) -> None:
+    result = CliRunner().invoke(cli, ["parse", str(examples_dir / "llama-care-guide.pdf"), "--json"])
+    assert result.exit_code == 0, result.output
+    lines = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
+    assert [d["metadata"]["page_number"] for d in lines] == [1, 2]
+
+
+def test_partial_failure_exits_1_and_says_which_file(tmp_path: Path) -> None:
+    (tmp_path / "ok.md").write_text("# fine")
+    (tmp_path / "bad.pdf").write_bytes(b"not a pdf")
+    result = CliRunner().invoke(cli, ["parse", str(tmp_path)])
+    assert result.exit_code == 1
+    assert "bad.pdf" in result.output
+
+
+def test_missing_path_is_a_usage_error(tmp_path: Path) -> None:
+    result = CliRunner().invoke(cli, ["ask", str(tmp_path / "nope"), "question?"])
+    assert result.exit_code == 2
+    assert "neither a file nor a folder" in result.output
+
+
+def test_console_script_runs(examples_dir: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "llama_index_cloudkit.cli", "--help"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0 and "ask" in result.stdout
