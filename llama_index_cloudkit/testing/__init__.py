@@ -1,0 +1,13 @@
+"""A LlamaCloud emulator for tests: a real HTTP server on 127.0.0.1 (what moto is for AWS).
+
+Example:
+    >>> from llama_index_cloudkit.testing import FakeLlamaCloud
+    >>> with FakeLlamaCloud() as fake:  # doctest: +SKIP
+    ...     ...  # point LlamaParse / LlamaExtract at fake.base_url with fake.api_key
+"""
+
+from llama_index_cloudkit.testing.faults import FaultRule, RateLimiter
+from llama_index_cloudkit.testing.server import FakeLlamaCloud
+from llama_index_cloudkit.testing.state import EmulatorState, JobScript
+
+__all__ = ["EmulatorState", "FakeLlamaCloud", "FaultRule", "JobScript", "RateLimiter"]

@@ -1,0 +1,122 @@
+"""Parse results in LlamaParse's JSON shape, computed by the local parser.
+
+Example:
+    >>> result = build_parse_result(b"# Title\\n\\nBody", "notes.md", form={})
+    >>> result["pages"][0]["md"], result["job_metadata"]["job_pages"]
+    ('# Title\\n\\nBody', 1)
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from llama_index_cloudkit.parse.local import LocalParser
+from llama_index_cloudkit.parse.model import ParsedPage, ParsedTable
+
+__all__ = ["NoDataError", "build_parse_result", "page_range"]
+
+
+class NoDataError(ValueError):
+    """The requested target pages are past the end of the document."""
+
+
+def page_range(spec: str | None, total: int) -> list[int]:
+    """0-based page indexes selected by a ``target_pages`` spec like ``"0-2,5"``.
+
+    Example:
+        >>> page_range("0-1,3", 10)
+        [0, 1, 3]
+    """
+    if not spec:
+        return list(range(total))
+    selected: list[int] = []
+    for part in spec.split(","):
+        part = part.strip()
+        if "-" in part:
+            start, end = (int(x) for x in part.split("-", 1))
+            selected.extend(range(start, end + 1))
+        elif part:
+            selected.append(int(part))
+    return [i for i in dict.fromkeys(selected) if 0 <= i < total]
+
+
+def _items(page: ParsedPage, tables_as_html: bool) -> list[dict[str, Any]]:
+    items: list[dict[str, Any]] = []
+    for block in page.blocks:
+        if isinstance(block, ParsedTable):
+            items.append(
+                {
+                    "type": "table",
+                    "rows": block.rows,
+                    "md": block.to_markdown(),
+                    "html": block.to_html(),
+                    "csv": block.to_csv(),
+                    "isPerfectTable": True,
+                    "bBox": {"x": 0, "y": 0, "w": 0, "h": 0},
+                }
+            )
+            continue
+        for paragraph in block.split("\n\n"):
+            stripped = paragraph.strip()
+            if not stripped:
+                continue
+            if stripped.startswith("#"):
+                level = len(stripped) - len(stripped.lstrip("#"))
+                value = stripped[level:].strip()
+                items.append({"type": "heading", "lvl": level, "value": value, "md": stripped})
+            else:
+                items.append({"type": "text", "value": stripped, "md": stripped})
+    return items
+
+
+def _true(form: dict[str, str], name: str) -> bool:
+    return str(form.get(name, "")).lower() == "true"
+
+
+def build_parse_result(data: bytes, file_name: str, form: dict[str, str]) -> dict[str, Any]:
+    """The JSON result of a parse job (no top-level ``job_id`` or ``file_name``: the SDK rejects them).
+
+    Raises:
+        NoDataError: ``target_pages`` selects no page.
+        CloudKitError: the local parser could not read the file.
+    """
+    pages = LocalParser(ocr="auto").parse(data, file_name).pages
+    indexes = page_range(form.get("target_pages"), len(pages))
+    if form.get("max_pages"):
+        indexes = indexes[: int(form["max_pages"])]
+    if not indexes:
+        raise NoDataError("no page selected")
+    tables_as_html = _true(form, "output_tables_as_HTML")
+    json_pages = []
+    for index in indexes:
+        page = pages[index]
+        json_pages.append(
+            {
+                "page": page.number,
+                "text": page.text(),
+                "md": page.markdown(tables_as_html=tables_as_html),
+                "images": [],
+                "charts": [],
+                "tables": [],
+                "layout": [],
+                "links": [],
+                "items": _items(page, tables_as_html),
+                "status": "OK",
+                "width": page.width or 612,
+                "height": page.height or 792,
+                "structuredData": None,
+                "noStructuredContent": False,
+                "noTextContent": not page.blocks,
+                "triggeredAutoMode": False,
+                "parsingMode": form.get("parse_mode", "accurate").replace("ParsingMode.", ""),
+            }
+        )
+    return {
+        "pages": json_pages,
+        "job_metadata": {
+            "job_pages": len(json_pages),
+            "job_auto_mode_triggered_pages": 0,
+            "job_is_cache_hit": False,
+            "emulated": True,
+        },
+    }

@@ -1,0 +1,217 @@
+"""FakeLlamaCloud: the emulator as a real HTTP server on 127.0.0.1, in a background thread.
+
+Example:
+    >>> with FakeLlamaCloud() as fake:  # doctest: +SKIP
+    ...     parser = LlamaParse(api_key=fake.api_key, base_url=fake.base_url)
+    ...     result = parser.parse("report.pdf")
+    ...     fake.count("POST", "/api/parsing/upload")
+    1
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from types import TracebackType
+from typing import Any
+
+from llama_index_cloudkit._imports import require
+from llama_index_cloudkit.testing.app import Gatekeeper, RecordedRequest, build_app
+from llama_index_cloudkit.testing.faults import FaultRule, RateLimiter
+from llama_index_cloudkit.testing.state import EmulatorState, ExtractResponder, JobScript
+
+__all__ = ["FakeLlamaCloud"]
+
+
+class FakeLlamaCloud:
+    """An emulated LlamaCloud API for tests: stateful, with faults and a request log.
+
+    Args:
+        api_key: the key clients must send as ``Authorization: Bearer ...``.
+        port: 0 picks a free port.
+        connection_close: answer ``Connection: close`` on every response. Off by default, like
+            the real API, so that clients that reuse connections across event loops fail here
+            as they would in production.
+
+    Example:
+        >>> fake = FakeLlamaCloud().start()  # doctest: +SKIP
+        >>> fake.base_url  # doctest: +SKIP
+        'http://127.0.0.1:54321'
+        >>> fake.stop()  # doctest: +SKIP
+    """
+
+    def __init__(
+        self,
+        api_key: str = "llx-fake-emulator-key",
+        port: int = 0,
+        connection_close: bool = False,
+        host: str = "127.0.0.1",
+    ) -> None:
+        self.api_key = api_key
+        self.host = host
+        self.state = EmulatorState()
+        self._gate = Gatekeeper(build_app(self.state), api_key=api_key, connection_close=connection_close)
+        self._requested_port = port
+        self._server: Any = None
+        self._thread: threading.Thread | None = None
+        self.port: int | None = None
+
+    # --- lifecycle -----------------------------------------------------------------------------
+
+    def start(self, timeout: float = 10.0) -> FakeLlamaCloud:
+        """Start serving; returns self once the server accepts connections."""
+        uvicorn = require("uvicorn", "testing")
+        config = uvicorn.Config(
+            self._gate,
+            host=self.host,
+            port=self._requested_port,
+            log_level="warning",
+            lifespan="off",
+            access_log=False,
+        )
+        self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(target=self._server.run, name="FakeLlamaCloud", daemon=True)
+        self._thread.start()
+        deadline = time.monotonic() + timeout
+        while not self._server.started:
+            if not self._thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError(f"the emulator did not start on {self.host}")
+            time.sleep(0.01)
+        self.port = self._server.servers[0].sockets[0].getsockname()[1]
+        return self
+
+    def stop(self) -> None:
+        """Stop serving and wait for the thread to end."""
+        if self._server is not None:
+            self._server.should_exit = True
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+        self._server = self._thread = None
+
+    def __enter__(self) -> FakeLlamaCloud:
+        return self.start()
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
+
+    @property
+    def base_url(self) -> str:
+        """The URL to pass as ``base_url`` (or ``LLAMA_CLOUD_BASE_URL``)."""
+        if self.port is None:
+            raise RuntimeError("the emulator is not started: call start() or use `with`")
+        return f"http://{self.host}:{self.port}"
+
+    def reset(self) -> None:
+        """Forget all state, faults, rate limits and the request log."""
+        self.state.reset()
+        self._gate.faults.clear()
+        self._gate.rate_limiter = None
+        self._gate.requests.clear()
+
+    # --- observing -----------------------------------------------------------------------------
+
+    @property
+    def requests(self) -> list[RecordedRequest]:
+        """Every request received, in order (the key is redacted in the headers)."""
+        return list(self._gate.requests)
+
+    def count(self, method: str, path: str, *, regex: bool = False) -> int:
+        """How many requests matched ``method`` and ``path`` (exact, or a full regex match).
+
+        Example:
+            >>> fake.count("GET", r"/api/parsing/job/[^/]+", regex=True)  # doctest: +SKIP
+            3
+        """
+        pattern = re.compile(path) if regex else None
+        return sum(
+            1
+            for r in self._gate.requests
+            if r.method == method.upper() and (pattern.fullmatch(r.path) if pattern else r.path == path)
+        )
+
+    # --- faults and scripts --------------------------------------------------------------------
+
+    def add_fault(
+        self,
+        method: str = "*",
+        path: str = ".*",
+        *,
+        status: int | None = None,
+        body: Any = None,
+        times: int | None = None,
+        delay: float = 0.0,
+        retry_after: float | None = None,
+        drop: bool = False,
+    ) -> FaultRule:
+        """Inject a fault for requests matching ``method`` and the ``path`` regex.
+
+        Example:
+            >>> fake.add_fault("POST", "/api/parsing/upload", status=429, retry_after=1, times=1)  # doctest: +SKIP
+        """
+        rule = FaultRule(
+            method=method.upper(),
+            path=path,
+            status=status,
+            body=body,
+            times=times,
+            delay=delay,
+            retry_after=retry_after,
+            drop=drop,
+        )
+        self._gate.faults.append(rule)
+        return rule
+
+    def clear_faults(self) -> None:
+        """Remove every fault rule."""
+        self._gate.faults.clear()
+
+    def rate_limit(self, limit: int, window: float) -> None:
+        """Answer 429 with Retry-After past ``limit`` requests per ``window`` seconds."""
+        self._gate.rate_limiter = RateLimiter(limit, window)
+
+    def script_parse_jobs(
+        self,
+        status: str = "SUCCESS",
+        *,
+        count: int | None = None,
+        pending_polls: int = 0,
+        pending_seconds: float = 0.0,
+        stuck: bool = False,
+        error_code: str | None = None,
+        error_message: str | None = None,
+    ) -> None:
+        """How the next ``count`` parse jobs (all future ones when None) behave.
+
+        Example:
+            >>> fake.script_parse_jobs("ERROR", count=1, error_code="PDF_IS_BROKEN")  # doctest: +SKIP
+        """
+        self.state.script_parse_jobs(
+            JobScript(status, pending_polls, pending_seconds, stuck, error_code, error_message),
+            count,
+        )
+
+    def script_extract_jobs(
+        self,
+        status: str = "SUCCESS",
+        *,
+        count: int | None = None,
+        pending_polls: int = 0,
+        pending_seconds: float = 0.0,
+        stuck: bool = False,
+        error_message: str | None = None,
+    ) -> None:
+        """How the next ``count`` extraction jobs (all future ones when None) behave."""
+        self.state.script_extract_jobs(
+            JobScript(status, pending_polls, pending_seconds, stuck, None, error_message), count
+        )
+
+    def on_extract(self, responder: ExtractResponder | None) -> None:
+        """Answer extractions with ``responder(schema, config, document_text)``'s return value.
+
+        Example:
+            >>> fake.on_extract(lambda schema, config, text: {"title": text.split()[0]})  # doctest: +SKIP
+        """
+        self.state.extract_responder = responder
