@@ -52,7 +52,7 @@ def _validation_error(loc: list[str], message: str) -> JSONResponse:
     return JSONResponse({"detail": [{"loc": loc, "msg": message, "type": "value_error"}]}, status_code=422)
 
 
-def build_app(state: EmulatorState) -> FastAPI:  # noqa: C901 - one route table, read top-down
+def build_app(state: EmulatorState) -> FastAPI:
     """The FastAPI app of the emulated LlamaCloud API.
 
     Example:

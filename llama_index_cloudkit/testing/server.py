@@ -149,7 +149,7 @@ class FakeLlamaCloud:
         """Inject a fault for requests matching ``method`` and the ``path`` regex.
 
         Example:
-            >>> fake.add_fault("POST", "/api/parsing/upload", status=429, retry_after=1, times=1)  # doctest: +SKIP
+            >>> fake.add_fault("POST", "/api/parsing/upload", status=429, times=1)  # doctest: +SKIP
         """
         rule = FaultRule(
             method=method.upper(),

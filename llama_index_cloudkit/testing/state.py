@@ -273,14 +273,15 @@ class EmulatorState:
         with self._lock:
             if any(a["name"] == name for a in self.agents.values()):
                 raise ValueError(f"An extraction agent named {name!r} already exists")
-            agent = {
-                "id": f"agent-{uuid.uuid4()}",
+            agent_id = f"agent-{uuid.uuid4()}"
+            agent: dict[str, Any] = {
+                "id": agent_id,
                 "name": name,
                 "data_schema": schema,
                 "config": config,
                 "project_id": project_id or DEFAULT_PROJECT["id"],
             }
-            self.agents[agent["id"]] = agent
+            self.agents[agent_id] = agent
             return agent
 
     def get_agent(self, agent_id: str) -> dict[str, Any]:
