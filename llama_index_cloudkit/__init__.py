@@ -28,7 +28,17 @@ from llama_index_cloudkit.errors import (
 )
 from llama_index_cloudkit.parse.reader import CloudKitReader, file_extractor
 from llama_index_cloudkit.parse.report import BatchReport, FileReport
-from llama_index_cloudkit.presets import ParsePreset
+from llama_index_cloudkit.presets import ParsePreset, RetrievalPreset
+from llama_index_cloudkit.retrieve.config import HybridConfig
+from llama_index_cloudkit.retrieve.embedding import MiniLMEmbedding
+from llama_index_cloudkit.retrieve.factory import (
+    make_chat_engine,
+    make_query_engine,
+    make_query_engine_tool,
+    make_retriever,
+    make_retriever_tool,
+)
+from llama_index_cloudkit.retrieve.local import LocalHybridIndex
 from llama_index_cloudkit.settings import CloudKitSettings
 
 __all__ = [
@@ -42,15 +52,24 @@ __all__ = [
     "DocumentError",
     "ExtractionError",
     "FileReport",
+    "HybridConfig",
     "JobError",
     "JobFailedError",
     "JobTimeoutError",
+    "LocalHybridIndex",
+    "MiniLMEmbedding",
     "ParseError",
     "ParsePreset",
     "RateLimitError",
+    "RetrievalPreset",
     "SchemaError",
     "ServiceError",
     "UnsupportedFileError",
     "__version__",
     "file_extractor",
+    "make_chat_engine",
+    "make_query_engine",
+    "make_query_engine_tool",
+    "make_retriever",
+    "make_retriever_tool",
 ]

@@ -130,18 +130,27 @@ def parse(paths: tuple[str, ...], backend: str, as_json: bool, out_dir: str | No
     show_default=True,
     help="Where to parse the folder.",
 )
-def ask(target: str, question: str, top_k: int, backend: str) -> None:
+@click.option(
+    "--preset",
+    type=click.Choice(["balanced", "semantic", "keyword", "fast", "deep"]),
+    default="balanced",
+    show_default=True,
+    help="Retrieval preset.",
+)
+def ask(target: str, question: str, top_k: int, backend: str, preset: str) -> None:
     """Answer QUESTION from the documents in TARGET, with file and page citations.
 
-    With no LLM configured (offline), prints the best passages and their citations.
+    The folder is parsed and indexed locally (BM25 + MiniLM embeddings, fused). With no LLM
+    configured (offline), prints the best passages and their citations; with OPENAI_API_KEY
+    set, an answer with its sources.
 
     \b
     Examples:
       cloudkit ask examples/data "How much hay does an adult llama eat per day?"
       cloudkit ask docs/ "What is the refund window?" --top-k 5
     """
-    from llama_index.core.node_parser import SentenceSplitter
-    from llama_index.retrievers.bm25 import BM25Retriever
+    from llama_index_cloudkit.retrieve.factory import make_query_engine
+    from llama_index_cloudkit.retrieve.local import LocalHybridIndex
 
     try:
         documents, report = _load_folder_or_files((target,), backend, progress=False)
@@ -150,15 +159,16 @@ def ask(target: str, question: str, top_k: int, backend: str) -> None:
     if not documents:
         click.echo("No text could be read from " + target, err=True)
         sys.exit(_report_failures(report) or EXIT_PARTIAL)
-    nodes = SentenceSplitter(chunk_size=512, chunk_overlap=32).get_nodes_from_documents(documents)
-    # Keyword ranking for now; the tuned hybrid presets replace it when they land.
-    retriever = BM25Retriever.from_defaults(
-        nodes=nodes, similarity_top_k=min(top_k, len(nodes)), language="english"
-    )
-    results = retriever.retrieve(question)
+    index = LocalHybridIndex.from_documents(documents)
+    engine = make_query_engine(index, preset=preset, rerank_top_n=top_k)
+    response = engine.query(question)
     click.echo(f"Question: {question}")
-    click.echo("No LLM is configured, so here are the most relevant passages:\n")
-    for rank, hit in enumerate(results, start=1):
+    if response.metadata and response.metadata.get("llm", "") is None:
+        click.echo("No LLM is configured, so here are the most relevant passages:\n")
+    else:
+        click.echo(f"Answer: {response}\n")
+        click.echo("Sources:")
+    for rank, hit in enumerate(response.source_nodes, start=1):
         click.echo(f"[{rank}] {_citation(hit.node.metadata)} (score {hit.score or 0:.2f})")
         click.echo("    " + hit.node.get_content().strip().replace("\n", "\n    "))
         click.echo()

@@ -29,6 +29,15 @@ EXPECTED = {
     "UnsupportedFileError",
     "__version__",
     "file_extractor",
+    "HybridConfig",
+    "LocalHybridIndex",
+    "MiniLMEmbedding",
+    "RetrievalPreset",
+    "make_chat_engine",
+    "make_query_engine",
+    "make_query_engine_tool",
+    "make_retriever",
+    "make_retriever_tool",
 }
 
 

@@ -1,0 +1,1 @@
+"""Retrieval: hybrid presets on LlamaCloud or on a local embedded hybrid index."""

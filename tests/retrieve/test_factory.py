@@ -1,0 +1,85 @@
+"""make_retriever / make_query_engine / chat and tool forms, offline."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from llama_index.core import VectorStoreIndex
+from llama_index.core.embeddings import MockEmbedding
+from llama_index.core.llms import MockLLM
+from llama_index.core.schema import TextNode
+from llama_index.core.tools import QueryEngineTool, RetrieverTool
+
+from llama_index_cloudkit import (
+    ConfigError,
+    LocalHybridIndex,
+    make_chat_engine,
+    make_query_engine,
+    make_query_engine_tool,
+    make_retriever,
+    make_retriever_tool,
+)
+from llama_index_cloudkit.retrieve.factory import LocalHybridRetriever
+
+QUESTION = "How much hay does an adult llama eat?"
+
+
+def test_local_retriever_uses_the_preset_and_overrides(index: LocalHybridIndex) -> None:
+    retriever = make_retriever(index, preset="keyword", rerank_top_n=2)
+    assert isinstance(retriever, LocalHybridRetriever)
+    assert retriever.config.alpha == 0.2 and retriever.config.rerank_top_n == 2
+    hits = retriever.retrieve(QUESTION)
+    assert len(hits) == 2 and hits[0].node.node_id == "hay"
+
+
+def test_async_retrieve_matches_sync(index: LocalHybridIndex) -> None:
+    retriever = make_retriever(index)
+    sync = [h.node.node_id for h in retriever.retrieve(QUESTION)]
+    async_ = [h.node.node_id for h in asyncio.run(retriever.aretrieve(QUESTION))]
+    assert sync == async_
+
+
+def test_offline_query_engine_answers_with_cited_passages(index: LocalHybridIndex) -> None:
+    response = make_query_engine(index, rerank_top_n=3).query(QUESTION)
+    text = str(response)
+    assert "No LLM is configured" in text
+    assert "(care.md, page 1)" in text
+    assert len(response.source_nodes) == 3
+    assert response.metadata["citations"][0] == "care.md, page 1"
+
+
+def test_query_engine_with_an_llm_uses_it(index: LocalHybridIndex) -> None:
+    response = make_query_engine(index, llm=MockLLM(max_tokens=5)).query(QUESTION)
+    assert "No LLM is configured" not in str(response)
+    assert response.source_nodes
+    cited = make_query_engine(index, llm=MockLLM(max_tokens=5), citations=True).query(QUESTION)
+    assert cited.source_nodes
+
+
+def test_chat_engine_needs_an_llm(index: LocalHybridIndex) -> None:
+    with pytest.raises(ConfigError, match="OPENAI_API_KEY"):
+        make_chat_engine(index)
+    chat = make_chat_engine(index, llm=MockLLM(max_tokens=5))
+    assert chat.chat(QUESTION).source_nodes
+
+
+def test_tools_for_agents(index: LocalHybridIndex) -> None:
+    tool = make_query_engine_tool(index, name="llama_care", description="Llama care answers")
+    assert isinstance(tool, QueryEngineTool) and tool.metadata.name == "llama_care"
+    assert "care.md" in str(tool(QUESTION))
+    search = make_retriever_tool(index, name="search", description="Search")
+    assert isinstance(search, RetrieverTool)
+    assert "hay" in str(search(QUESTION)).lower()
+
+
+def test_any_vector_store_index_is_a_target() -> None:
+    nodes = [TextNode(text="llamas eat hay"), TextNode(text="markets fell")]
+    vector_index = VectorStoreIndex(nodes, embed_model=MockEmbedding(embed_dim=8))
+    retriever = make_retriever(vector_index, preset="fast")
+    assert len(retriever.retrieve("hay")) == 2
+
+
+def test_unknown_target_says_what_is_accepted() -> None:
+    with pytest.raises(ConfigError, match="LocalHybridIndex"):
+        make_retriever(42)
