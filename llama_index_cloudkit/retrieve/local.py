@@ -245,6 +245,8 @@ class LocalHybridIndex:
         if self._bm25 is None:
             return self._np.zeros(0, dtype=self._np.float32)
         tokens = self._tokenize([query])[0]
+        if not tokens:  # only stopwords or one-letter words: no sparse evidence
+            return self._np.zeros(len(self._nodes), dtype=self._np.float32)
         return self._bm25.get_scores(tokens)
 
     def _mask(self, config: HybridConfig) -> Any:

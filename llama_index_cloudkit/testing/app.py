@@ -1,46 +1,28 @@
 """The emulator's HTTP surface: a FastAPI app over :class:`EmulatorState`.
 
 Implements the parse (both ``/api/parsing`` and ``/api/v1/parsing``), files, projects and
-extraction endpoints of the reference spec. Not emulated yet: pipelines, documents, sync and
-retrieve (they answer 404 "not emulated"), images, xlsx and structured results.
+extraction endpoints of the reference spec, and the index endpoints through
+:mod:`.pipeline_routes`. Not emulated yet (404 "not emulated"): parse images, xlsx and structured
+results, URL / S3 parse inputs, page screenshots and figures, organizations, retrievers.
 
-Wrapped by :class:`Gatekeeper`, a plain ASGI middleware that records every request, checks the
-bearer key, applies fault rules and the rate limiter, and can drop connections.
+It is served wrapped in :class:`~llama_index_cloudkit.testing.gatekeeper.Gatekeeper`.
 """
 
 from __future__ import annotations
 
-import asyncio
 import base64
-import json
-import threading
-import time
-from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import parse_qsl
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 
 from llama_index_cloudkit.parse.local.text import decode_text
-from llama_index_cloudkit.testing.faults import FaultRule, RateLimiter
+from llama_index_cloudkit.testing.pipeline_routes import pipeline_router
 from llama_index_cloudkit.testing.state import DEFAULT_PROJECT, EmulatorState, NotFound
 
-__all__ = ["Gatekeeper", "RecordedRequest", "build_app"]
+__all__ = ["CONTROL_PREFIX", "build_app"]
 
 CONTROL_PREFIX = "/_fake"
-
-
-@dataclass(frozen=True)
-class RecordedRequest:
-    """One request the emulator received (the Authorization header is redacted)."""
-
-    method: str
-    path: str
-    query: dict[str, str]
-    headers: dict[str, str]
-    status: int | None = None
-    time: float = field(default_factory=time.time)
 
 
 def _detail(message: str, status: int = 404) -> JSONResponse:
@@ -236,6 +218,8 @@ def build_app(state: EmulatorState) -> FastAPI:
         del state.extract_runs[run_id]
         return JSONResponse({})
 
+    app.include_router(pipeline_router(state))
+
     # --- control plane -------------------------------------------------------------------------
 
     @app.post(CONTROL_PREFIX + "/reset")
@@ -300,107 +284,3 @@ def _typed_result(state: EmulatorState, job_id: str, kind: str) -> Response:
     if body is None:
         return _detail(f"{kind} results are not emulated")
     return JSONResponse({kind: body, "job_metadata": state.parse_result(job_id)["job_metadata"]})
-
-
-class Gatekeeper:
-    """ASGI middleware: request log, bearer auth, faults, rate limit, connection handling.
-
-    Example:
-        >>> gate = Gatekeeper(build_app(EmulatorState()), api_key="llx-fake")
-        >>> gate.requests
-        []
-    """
-
-    def __init__(self, app: Any, api_key: str, connection_close: bool = False) -> None:
-        self.app = app
-        self.api_key = api_key
-        self.connection_close = connection_close
-        self.requests: list[RecordedRequest] = []
-        self.faults: list[FaultRule] = []
-        self.rate_limiter: RateLimiter | None = None
-        self._lock = threading.Lock()
-
-    def _matching_fault(self, method: str, path: str) -> FaultRule | None:
-        with self._lock:
-            for rule in self.faults:
-                if rule.matches(method, path) and (rule.remaining is None or rule.remaining > 0):
-                    rule.hits += 1
-                    return rule
-        return None
-
-    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        method, path = scope["method"], scope["path"]
-        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
-        query = dict(parse_qsl(scope.get("query_string", b"").decode("latin-1")))
-        shown = dict(headers)
-        if "authorization" in shown:
-            shown["authorization"] = (
-                "Bearer ***" if shown["authorization"] == (f"Bearer {self.api_key}") else "<wrong key>"
-            )
-        index = self._record(RecordedRequest(method, path, query, shown))
-
-        async def send_and_record(message: dict[str, Any]) -> None:
-            if message["type"] == "http.response.start":
-                self._set_status(index, message["status"])
-                if self.connection_close:
-                    message.setdefault("headers", [])
-                    message["headers"] = [*message["headers"], (b"connection", b"close")]
-            await send(message)
-
-        if path.startswith(CONTROL_PREFIX):
-            await self.app(scope, receive, send_and_record)
-            return
-        if headers.get("authorization") != f"Bearer {self.api_key}":
-            await _json(send_and_record, 401, {"detail": "Invalid or missing API key"})
-            return
-        if self.rate_limiter is not None:
-            wait = self.rate_limiter.check()
-            if wait > 0:
-                await _json(send_and_record, 429, {"detail": "Too many requests"}, retry_after=wait)
-                return
-        rule = self._matching_fault(method, path)
-        if rule is not None:
-            if rule.delay:
-                await asyncio.sleep(rule.delay)
-            if rule.drop:
-                _drop_connection(send)
-                self._set_status(index, 0)
-                return
-            if rule.status is not None:
-                body = rule.body if rule.body is not None else {"detail": "injected fault"}
-                await _json(send_and_record, rule.status, body, retry_after=rule.retry_after)
-                return
-        await self.app(scope, receive, send_and_record)
-
-    def _record(self, request: RecordedRequest) -> int:
-        with self._lock:
-            self.requests.append(request)
-            return len(self.requests) - 1
-
-    def _set_status(self, index: int, status: int) -> None:
-        with self._lock:
-            old = self.requests[index]
-            self.requests[index] = RecordedRequest(
-                old.method, old.path, old.query, old.headers, status, old.time
-            )
-
-
-async def _json(send: Any, status: int, body: Any, retry_after: float | None = None) -> None:
-    payload = json.dumps(body).encode()
-    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode())]
-    if retry_after is not None:
-        headers.append((b"retry-after", str(max(1, round(retry_after))).encode()))
-    await send({"type": "http.response.start", "status": status, "headers": headers})
-    await send({"type": "http.response.body", "body": payload})
-
-
-def _drop_connection(send: Any) -> None:
-    """Close the TCP connection without an answer (uvicorn's send is bound to its cycle)."""
-    cycle = getattr(send, "__self__", None)
-    transport = getattr(cycle, "transport", None)
-    if transport is None:
-        raise RuntimeError("dropping connections needs the uvicorn server of FakeLlamaCloud")
-    transport.abort()

@@ -17,8 +17,9 @@ from types import TracebackType
 from typing import Any
 
 from llama_index_cloudkit._imports import require
-from llama_index_cloudkit.testing.app import Gatekeeper, RecordedRequest, build_app
+from llama_index_cloudkit.testing.app import build_app
 from llama_index_cloudkit.testing.faults import FaultRule, RateLimiter
+from llama_index_cloudkit.testing.gatekeeper import Gatekeeper, RecordedRequest
 from llama_index_cloudkit.testing.state import EmulatorState, ExtractResponder, JobScript
 
 __all__ = ["FakeLlamaCloud"]

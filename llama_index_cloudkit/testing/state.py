@@ -158,6 +158,9 @@ class EmulatorState:
             self._extract_queue: deque[JobScript] = deque()
             self.extract_responder: ExtractResponder | None = None
             self._scripts: dict[str, _Job] = {}
+            from llama_index_cloudkit.testing.pipelines import PipelineStore
+
+            self.pipelines = PipelineStore()
 
     # --- scripting --------------------------------------------------------------------------
 

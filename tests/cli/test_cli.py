@@ -51,3 +51,33 @@ def test_console_script_runs(examples_dir: Path) -> None:
         timeout=120,
     )
     assert result.returncode == 0 and "ask" in result.stdout
+
+
+def test_fake_server_serves_until_interrupted() -> None:
+    import signal
+    import time
+
+    import httpx
+
+    process = subprocess.Popen(
+        [sys.executable, "-m", "llama_index_cloudkit.cli", "fake-server", "--port", "0"],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        first = process.stdout.readline()
+        assert "LlamaCloud emulator on http://127.0.0.1:" in first
+        base_url = first.rsplit(" ", 1)[1].strip()
+        response = httpx.get(
+            base_url + "/api/v1/projects", headers={"Authorization": "Bearer llx-fake-emulator-key"}
+        )
+        assert response.status_code == 200
+    finally:
+        process.send_signal(signal.SIGINT)
+        deadline = time.monotonic() + 20
+        while process.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.1)
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 0

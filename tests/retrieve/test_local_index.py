@@ -137,3 +137,9 @@ def test_any_llamaindex_embedding_can_replace_the_default(nodes: list[TextNode])
 
     index = LocalHybridIndex(nodes, embed_model=MockEmbedding(embed_dim=8))
     assert len(index.search(QUERY, HybridConfig(enable_reranking=False))) >= 1
+
+
+@pytest.mark.parametrize("query", ["a", "the of and", "zebra unicorn"])
+def test_queries_with_no_known_terms_still_get_dense_results(index: LocalHybridIndex, query: str) -> None:
+    hits = index.search(query, HybridConfig(enable_reranking=False))
+    assert len(hits) == 10  # the dense leg answers; the sparse leg contributes nothing

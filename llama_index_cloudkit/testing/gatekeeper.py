@@ -1,0 +1,171 @@
+"""Gatekeeper: the ASGI middleware in front of the emulated API.
+
+It records every request (key redacted, JSON bodies kept), checks the bearer key, applies fault
+rules and the rate limiter, can drop connections, and can answer ``Connection: close``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import json
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qsl
+
+from llama_index_cloudkit.testing.app import CONTROL_PREFIX
+from llama_index_cloudkit.testing.faults import FaultRule, RateLimiter
+
+__all__ = ["Gatekeeper", "RecordedRequest"]
+
+
+@dataclass(frozen=True)
+class RecordedRequest:
+    """One request the emulator received (the Authorization header is redacted)."""
+
+    method: str
+    path: str
+    query: dict[str, str]
+    headers: dict[str, str]
+    status: int | None = None
+    time: float = field(default_factory=time.time)
+    json: Any = None
+    body_size: int = 0
+
+
+class Gatekeeper:
+    """ASGI middleware: request log, bearer auth, faults, rate limit, connection handling.
+
+    Example:
+        >>> gate = Gatekeeper(build_app(EmulatorState()), api_key="llx-fake")
+        >>> gate.requests
+        []
+    """
+
+    def __init__(self, app: Any, api_key: str, connection_close: bool = False) -> None:
+        self.app = app
+        self.api_key = api_key
+        self.connection_close = connection_close
+        self.requests: list[RecordedRequest] = []
+        self.faults: list[FaultRule] = []
+        self.rate_limiter: RateLimiter | None = None
+        self._lock = threading.Lock()
+
+    def _matching_fault(self, method: str, path: str) -> FaultRule | None:
+        with self._lock:
+            for rule in self.faults:
+                if rule.matches(method, path) and (rule.remaining is None or rule.remaining > 0):
+                    rule.hits += 1
+                    return rule
+        return None
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        method, path = scope["method"], scope["path"]
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        query = dict(parse_qsl(scope.get("query_string", b"").decode("latin-1")))
+        shown = dict(headers)
+        if "authorization" in shown:
+            shown["authorization"] = (
+                "Bearer ***" if shown["authorization"] == (f"Bearer {self.api_key}") else "<wrong key>"
+            )
+        body = await _read_body(receive)
+        parsed = None
+        if body and "json" in headers.get("content-type", ""):
+            try:
+                parsed = json.loads(body)
+            except ValueError:
+                parsed = None
+        index = self._record(RecordedRequest(method, path, query, shown, json=parsed, body_size=len(body)))
+        receive = _replay(body)
+
+        async def send_and_record(message: dict[str, Any]) -> None:
+            if message["type"] == "http.response.start":
+                self._set_status(index, message["status"])
+                if self.connection_close:
+                    message.setdefault("headers", [])
+                    message["headers"] = [*message["headers"], (b"connection", b"close")]
+            await send(message)
+
+        if path.startswith(CONTROL_PREFIX):
+            await self.app(scope, receive, send_and_record)
+            return
+        if headers.get("authorization") != f"Bearer {self.api_key}":
+            await _json(send_and_record, 401, {"detail": "Invalid or missing API key"})
+            return
+        if self.rate_limiter is not None:
+            wait = self.rate_limiter.check()
+            if wait > 0:
+                await _json(send_and_record, 429, {"detail": "Too many requests"}, retry_after=wait)
+                return
+        rule = self._matching_fault(method, path)
+        if rule is not None:
+            if rule.delay:
+                await asyncio.sleep(rule.delay)
+            if rule.drop:
+                _drop_connection(send)
+                self._set_status(index, 0)
+                return
+            if rule.status is not None:
+                body = rule.body if rule.body is not None else {"detail": "injected fault"}
+                await _json(send_and_record, rule.status, body, retry_after=rule.retry_after)
+                return
+        await self.app(scope, receive, send_and_record)
+
+    def _record(self, request: RecordedRequest) -> int:
+        with self._lock:
+            self.requests.append(request)
+            return len(self.requests) - 1
+
+    def _set_status(self, index: int, status: int) -> None:
+        with self._lock:
+            old = self.requests[index]
+            self.requests[index] = dataclasses.replace(old, status=status)
+
+
+async def _read_body(receive: Any) -> bytes:
+    chunks = []
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            break
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            break
+    return b"".join(chunks)
+
+
+def _replay(body: bytes) -> Any:
+    sent = False
+
+    async def receive() -> dict[str, Any]:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        await asyncio.sleep(3600)  # nothing more will come; the app never waits for it
+        return {"type": "http.disconnect"}
+
+    return receive
+
+
+async def _json(send: Any, status: int, body: Any, retry_after: float | None = None) -> None:
+    payload = json.dumps(body).encode()
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode())]
+    if retry_after is not None:
+        headers.append((b"retry-after", str(max(1, round(retry_after))).encode()))
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": payload})
+
+
+def _drop_connection(send: Any) -> None:
+    """Close the TCP connection without an answer (uvicorn's send is bound to its cycle)."""
+    cycle = getattr(send, "__self__", None)
+    transport = getattr(cycle, "transport", None)
+    if transport is None:
+        raise RuntimeError("dropping connections needs the uvicorn server of FakeLlamaCloud")
+    transport.abort()
