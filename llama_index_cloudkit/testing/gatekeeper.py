@@ -111,8 +111,8 @@ class Gatekeeper:
                 self._set_status(index, 0)
                 return
             if rule.status is not None:
-                body = rule.body if rule.body is not None else {"detail": "injected fault"}
-                await _json(send_and_record, rule.status, body, retry_after=rule.retry_after)
+                answer = rule.body if rule.body is not None else {"detail": "injected fault"}
+                await _json(send_and_record, rule.status, answer, retry_after=rule.retry_after)
                 return
         await self.app(scope, receive, send_and_record)
 
