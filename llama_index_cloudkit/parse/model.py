@@ -98,6 +98,7 @@ class ParsedPage:
         label: the printed page label, when the document defines one (for example ``"iv"``).
         width: page width in points, when known.
         height: page height in points, when known.
+        table_count: how many tables, when the blocks hold them as rendered text (LlamaParse).
 
     Example:
         >>> ParsedPage(number=2, blocks=["Hello"]).text()
@@ -109,6 +110,12 @@ class ParsedPage:
     label: str | None = None
     width: float | None = None
     height: float | None = None
+    table_count: int | None = None
+
+    @property
+    def n_tables(self) -> int:
+        """How many tables the page has (``table_count`` when the backend reported it)."""
+        return self.table_count if self.table_count is not None else len(self.tables)
 
     @property
     def tables(self) -> list[ParsedTable]:

@@ -22,7 +22,7 @@ from llama_index_cloudkit.parse.model import ParsedFile
 __all__ = ["EMBED_EXCLUDED_KEYS", "LLM_EXCLUDED_KEYS", "PAGE_KEYS", "page_documents"]
 
 # Set by us on every page; extra_info cannot override them.
-PAGE_KEYS = ("page_number", "total_pages", "page_label", "backend", "parser")
+PAGE_KEYS = ("page_number", "total_pages", "page_label", "backend", "parser", "table_count")
 
 # Kept out of what the LLM sees: bookkeeping. file_name and page numbers stay for citations.
 LLM_EXCLUDED_KEYS = [
@@ -39,6 +39,7 @@ LLM_EXCLUDED_KEYS = [
     "preset",
     "cache_hit",
     "sha256",
+    "table_count",
 ]
 # Kept out of embeddings: all of the above, and the page numbers too.
 EMBED_EXCLUDED_KEYS = [*LLM_EXCLUDED_KEYS, "page_number", "page_label"]
@@ -87,6 +88,7 @@ def page_documents(
                 "total_pages": parsed.total_pages,
                 "backend": backend,
                 "parser": parsed.parser,
+                "table_count": page.n_tables,
             }
         )
         if page.label:

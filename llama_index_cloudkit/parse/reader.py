@@ -75,8 +75,23 @@ class CloudKitReader(BasePydanticReader):
     pdf_password: SecretStr | None = Field(default=None, exclude=True)
     show_progress: bool = False
     settings: CloudKitSettings = Field(default_factory=CloudKitSettings)
+    parse_options: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Extra LlamaParse options (max_pages, target_pages, language, ...).",
+    )
+    max_concurrency: int = Field(default=8, ge=1, le=64)
+    job_timeout: float = Field(default=1800.0, gt=0, description="Seconds a job may stay PENDING.")
+    max_credits: float | None = Field(default=None, ge=0)
+    use_cache: bool = True
+    prefetch_siblings: bool = Field(
+        default=False,
+        description="On a single-file call, parse the folder's other readable files in the "
+        "same concurrent batch (set by file_extractor() for SimpleDirectoryReader).",
+    )
+    poll_interval: float = Field(default=1.0, gt=0, le=60)
 
     _last_report: BatchReport = PrivateAttr(default_factory=BatchReport)
+    _prefetched: set[str] = PrivateAttr(default_factory=set)
 
     def __init__(self, **data: Any) -> None:
         if "preset" in data and not isinstance(data["preset"], ParsePreset):
@@ -84,6 +99,10 @@ class CloudKitReader(BasePydanticReader):
         super().__init__(**data)
         backend = self.resolved_backend()
         self.is_remote = backend == "cloud"
+        if backend == "cloud":
+            from llama_index_cloudkit.parse.cloud import validate_options
+
+            self.parse_options = validate_options(self.parse_options)
 
     @classmethod
     def class_name(cls) -> str:
@@ -181,27 +200,16 @@ class CloudKitReader(BasePydanticReader):
         fs: Any | None,
         report: BatchReport,
     ) -> Iterator[Document]:
-        backend = self.resolved_backend()
-        if backend == "cloud":
-            raise ConfigError(
-                "The cloud backend of CloudKitReader is not available in this version yet",
-                hint="Use backend='local' (offline parsing) for now",
-            )
+        if self.resolved_backend() == "cloud":
+            yield from self._iter_cloud(inputs, extra_info, fs, report)
+            return
         progress = _progress(inputs, self.show_progress)
         for item in progress:
             label = _label(item, extra_info)
             try:
                 documents = self._read_one(item, extra_info, fs)
-            except ImportError:
-                raise  # a missing extra is the user's to fix, in every mode
-            except (CloudKitError, OSError) as exc:
-                if self.on_error == "raise":
-                    if isinstance(exc, CloudKitError):
-                        raise
-                    raise _os_error(exc, label) from exc
-                error = exc if isinstance(exc, CloudKitError) else _os_error(exc, label)
-                logger.warning("Skipped %s: %s", label, error)
-                report.add_failure(label, error)
+            except (CloudKitError, OSError) as exc:  # ImportError (a missing extra) propagates
+                self._fail(label, exc, report)
                 continue
             report.add_success(
                 label,
@@ -209,6 +217,100 @@ class CloudKitReader(BasePydanticReader):
                 documents=len(documents),
             )
             yield from documents
+
+    def _fail(self, label: str, exc: BaseException, report: BatchReport) -> None:
+        """Raise (on_error="raise") or record and log (on_error="report") a failed file."""
+        error = exc if isinstance(exc, CloudKitError) else _os_error(exc, label)  # type: ignore[arg-type]
+        if self.on_error == "raise":
+            if error is exc:
+                raise exc
+            raise error from exc
+        logger.warning("Skipped %s: %s", label, error)
+        report.add_failure(label, error)
+
+    def _cloud_backend(self) -> Any:
+        from llama_index_cloudkit.parse.cloud_backend import CloudBackend
+
+        return CloudBackend(
+            self.settings,
+            self.preset,
+            self.parse_options,
+            max_concurrency=self.max_concurrency,
+            job_timeout=self.job_timeout,
+            max_credits=self.max_credits,
+            use_cache=self.use_cache,
+            poll_interval=self.poll_interval,
+        )
+
+    def _iter_cloud(
+        self,
+        inputs: list[FileInput],
+        extra_info: Mapping[str, Any] | None,
+        fs: Any | None,
+        report: BatchReport,
+    ) -> Iterator[Document]:
+        from llama_index_cloudkit.parse.cloud_reading import (
+            CloudInput,
+            cloud_documents,
+            sibling_files,
+        )
+
+        batch: list[CloudInput] = []
+        for item in inputs:
+            label = _label(item, extra_info)
+            try:
+                data, file_name, file_path = _read_input(item, extra_info, fs)
+            except (CloudKitError, OSError) as exc:
+                self._fail(label, exc, report)
+                continue
+            batch.append(CloudInput(data, file_name, file_path, label))
+        requested = len(batch)
+        if self.prefetch_siblings and len(inputs) == 1 and fs is None and batch:
+            batch += self._prefetch_batch(batch[0], sibling_files, CloudInput)
+        backend = self._cloud_backend()
+        progress = _progress_bar(requested, self.show_progress)
+        results = cloud_documents(
+            backend,
+            batch,
+            extra_info=dict(extra_info or {}),
+            tables_as_html=self.output_tables_as_HTML,
+            preset=self.preset.value,
+            on_done=progress.update if progress is not None else None,
+        )
+        if progress is not None:
+            progress.close()
+        for entry, documents, details in results[:requested]:
+            report.credits_estimated += details["credits"]
+            if isinstance(documents, BaseException):
+                self._fail(entry.label, documents, report)
+                continue
+            report.add_success(
+                entry.label,
+                pages=len(documents),
+                documents=len(documents),
+                cache_hit=details["cache_hit"],
+                job_id=details["job_id"],
+            )
+            yield from documents
+        for entry, outcome, _ in results[requested:]:
+            if isinstance(outcome, BaseException):
+                logger.info("prefetch of %s failed (it is retried when read): %s", entry.label, outcome)
+
+    def _prefetch_batch(self, first: Any, sibling_files: Any, cloud_input: Any) -> list[Any]:
+        folder = str(PurePath(first.file_path).parent)
+        if folder in self._prefetched:
+            return []
+        self._prefetched.add(folder)
+        extra = []
+        for path in sibling_files(first.file_path, [first.file_path]):
+            try:
+                data = Path(path).read_bytes()
+            except OSError:
+                continue  # it will fail, with a reason, when it is read on its own
+            extra.append(cloud_input(data, PurePath(path).name, path, path))
+        if extra:
+            logger.info("prefetching %d file(s) beside %s in one batch", len(extra), first.file_name)
+        return extra
 
     def _read_one(
         self, item: FileInput, extra_info: Mapping[str, Any] | None, fs: Any | None
@@ -242,6 +344,12 @@ class CloudKitReader(BasePydanticReader):
 def file_extractor(**reader_kwargs: Any) -> dict[str, CloudKitReader]:
     """One line for ``SimpleDirectoryReader(file_extractor=file_extractor(...))``.
 
+    SimpleDirectoryReader hands files over one at a time. So that LlamaParse jobs still run
+    concurrently, the first file read from a folder (cloud backend) submits the folder's other
+    readable files in the same batch (``prefetch_siblings=True``, logged); the later calls are
+    answered from the cache. Pass ``prefetch_siblings=False`` to parse only what is asked, or
+    call ``reader.load_data(paths)`` / ``await SimpleDirectoryReader(...).aload_data()``.
+
     Args:
         **reader_kwargs: passed to :class:`CloudKitReader`.
 
@@ -250,6 +358,7 @@ def file_extractor(**reader_kwargs: Any) -> dict[str, CloudKitReader]:
         >>> sorted(mapping)[:3]
         ['.csv', '.docx', '.htm']
     """
+    reader_kwargs.setdefault("prefetch_siblings", True)
     return CloudKitReader(**reader_kwargs).file_extractor()
 
 
@@ -287,6 +396,14 @@ def _read_input(
     name = os.fspath(name)
     data = bytes(item) if isinstance(item, (bytes, bytearray, memoryview)) else item.read()
     return data, PurePath(name).name, name
+
+
+def _progress_bar(total: int, show: bool) -> Any:
+    if not show or total < 2:
+        return None
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, desc="Parsing (LlamaParse)", unit="file")
 
 
 def _progress(inputs: list[FileInput], show: bool) -> Iterable[FileInput]:

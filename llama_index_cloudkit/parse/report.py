@@ -32,6 +32,7 @@ class FileReport:
     error: str | None = None
     error_type: str | None = None
     cache_hit: bool = False
+    job_id: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -49,14 +50,34 @@ class BatchReport:
     """
 
     files: list[FileReport] = field(default_factory=list)
+    credits_estimated: float = 0.0
 
-    def add_success(self, file: str, *, pages: int, documents: int, cache_hit: bool = False) -> None:
+    def add_success(
+        self,
+        file: str,
+        *,
+        pages: int,
+        documents: int,
+        cache_hit: bool = False,
+        job_id: str | None = None,
+    ) -> None:
         """Record a file that was read."""
-        self.files.append(FileReport(file, pages=pages, documents=documents, cache_hit=cache_hit))
+        self.files.append(
+            FileReport(file, pages=pages, documents=documents, cache_hit=cache_hit, job_id=job_id)
+        )
 
     def add_failure(self, file: str, error: BaseException) -> None:
-        """Record a file that failed, with the error's type and message."""
-        self.files.append(FileReport(file, error=str(error), error_type=type(error).__name__))
+        """Record a file that failed, with the error's type, message and job id."""
+        self.files.append(
+            FileReport(
+                file, error=str(error), error_type=type(error).__name__, job_id=getattr(error, "job_id", None)
+            )
+        )
+
+    @property
+    def cache_hits(self) -> int:
+        """Files answered from the cache, without a request."""
+        return sum(1 for f in self.files if f.cache_hit)
 
     @property
     def failures(self) -> list[FileReport]:

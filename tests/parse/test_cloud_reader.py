@@ -1,0 +1,290 @@
+"""CloudKitReader's cloud backend against the emulator: never pay twice, never hang, never []."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+from llama_index.core import SimpleDirectoryReader
+
+from llama_index_cloudkit import (
+    AuthError,
+    CloudKitReader,
+    CloudKitSettings,
+    ConfigError,
+    CreditLimitError,
+    JobFailedError,
+    JobTimeoutError,
+    RateLimitError,
+    file_extractor,
+)
+from llama_index_cloudkit.testing import FakeLlamaCloud
+
+UPLOAD = ("POST", "/api/parsing/upload")
+
+
+def _reader(fake: FakeLlamaCloud, **kwargs: object) -> CloudKitReader:
+    settings = CloudKitSettings(api_key=fake.api_key, base_url=fake.base_url)
+    return CloudKitReader(backend="cloud", settings=settings, poll_interval=0.05, **kwargs)
+
+
+def _write_files(folder: Path, count: int) -> list[Path]:
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for i in range(count):
+        path = folder / f"note-{i:02d}.md"
+        path.write_text(f"# Note {i} of {folder.name}\n\nLlama number {i} eats {i + 1} kg of hay.")
+        paths.append(path)
+    return paths
+
+
+def _shape(docs: list) -> list[tuple[str, int, int]]:
+    return sorted(
+        (d.metadata["file_name"], d.metadata["page_number"], d.metadata["total_pages"]) for d in docs
+    )
+
+
+def test_cloud_and_local_give_documents_of_the_same_shape(
+    fake_llamacloud: FakeLlamaCloud, examples_dir: Path
+) -> None:
+    cloud = _reader(fake_llamacloud).load_data(sorted(examples_dir.iterdir()))
+    local = CloudKitReader(backend="local").load_data(sorted(examples_dir.iterdir()))
+    assert _shape(cloud) == _shape(local)
+    common = {
+        "file_name",
+        "file_path",
+        "file_type",
+        "page_number",
+        "total_pages",
+        "backend",
+        "parser",
+        "table_count",
+        "sha256",
+    }
+    for doc in cloud:
+        assert common | {"job_id", "preset", "cache_hit"} <= set(doc.metadata)
+        assert doc.metadata["backend"] == "cloud" and doc.metadata["preset"] == "agentic"
+    guide = [d for d in cloud if d.metadata["file_name"] == "llama-care-guide.pdf"]
+    assert guide[1].metadata["table_count"] == 1 and "Adult llama" in guide[1].text
+
+
+def test_upload_carries_the_preset_and_the_project(
+    fake_llamacloud: FakeLlamaCloud, examples_dir: Path
+) -> None:
+    settings = CloudKitSettings(
+        api_key=fake_llamacloud.api_key,
+        base_url=fake_llamacloud.base_url,
+        project_id="proj-1",
+        organization_id="org-1",
+    )
+    CloudKitReader(backend="cloud", settings=settings, preset="cost_effective", poll_interval=0.05).load_data(
+        examples_dir / "faq.html"
+    )
+    job = next(iter(fake_llamacloud.state.parse_jobs.values()))
+    assert job.form["parse_mode"] == "parse_page_with_llm" and "model" not in job.form
+    assert job.form["output_tables_as_HTML"] == "true"
+    assert job.query == {"organization_id": "org-1", "project_id": "proj-1"}
+
+
+def test_second_run_is_served_from_the_cache(fake_llamacloud: FakeLlamaCloud, tmp_path: Path) -> None:
+    files = _write_files(tmp_path / "docs", 3)
+    reader = _reader(fake_llamacloud)
+    reader.load_data(files)
+    assert fake_llamacloud.count(*UPLOAD) == 3
+    again = reader.load_data(files)
+    assert fake_llamacloud.count(*UPLOAD) == 3
+    assert all(d.metadata["cache_hit"] for d in again)
+    assert reader.last_report.cache_hits == 3
+
+
+def test_identical_files_in_a_batch_are_submitted_once(
+    fake_llamacloud: FakeLlamaCloud, tmp_path: Path
+) -> None:
+    a, b = tmp_path / "a.md", tmp_path / "copy-of-a.md"
+    a.write_text("# Same\n\ncontent")
+    b.write_text("# Same\n\ncontent")
+    docs = _reader(fake_llamacloud, use_cache=False).load_data([a, b])
+    assert fake_llamacloud.count(*UPLOAD) == 1
+    assert [d.metadata["file_name"] for d in docs] == ["a.md", "copy-of-a.md"]
+
+
+def test_options_are_validated_and_passed_through(
+    fake_llamacloud: FakeLlamaCloud, examples_dir: Path
+) -> None:
+    _reader(fake_llamacloud, parse_options={"target_pages": "1", "language": "fr"}).load_data(
+        examples_dir / "llama-care-guide.pdf"
+    )
+    job = next(iter(fake_llamacloud.state.parse_jobs.values()))
+    assert job.form["target_pages"] == "1" and job.form["language"] == "fr"
+    with pytest.raises(ConfigError, match="max_pagez"):
+        _reader(fake_llamacloud, parse_options={"max_pagez": 1})
+    with pytest.raises(ConfigError, match="api_key"):
+        _reader(fake_llamacloud, parse_options={"api_key": "x"})
+
+
+def test_max_credits_stops_further_submissions(fake_llamacloud: FakeLlamaCloud, tmp_path: Path) -> None:
+    files = _write_files(tmp_path / "docs", 4)
+    reader = _reader(fake_llamacloud, max_credits=20, max_concurrency=1, on_error="report")
+    docs = reader.load_data(files)  # agentic: 10 credits per page, one page each
+    assert len(docs) == 2 and fake_llamacloud.count(*UPLOAD) == 2
+    assert {f.error_type for f in reader.last_report.failures} == {"CreditLimitError"}
+    with pytest.raises(CreditLimitError, match="max_credits"):
+        _reader(fake_llamacloud, max_credits=5).load_data(_write_files(tmp_path / "more", 1))
+
+
+def test_429_with_retry_after_is_waited_out(fake_llamacloud: FakeLlamaCloud, examples_dir: Path) -> None:
+    fake_llamacloud.add_fault(*UPLOAD, status=429, retry_after=1, times=2)
+    started = time.monotonic()
+    docs = _reader(fake_llamacloud).load_data(examples_dir / "faq.html")
+    assert docs and time.monotonic() - started >= 2.0
+    assert fake_llamacloud.count(*UPLOAD) == 3
+
+
+def test_bursts_of_500_and_dropped_connections_recover(
+    fake_llamacloud: FakeLlamaCloud, examples_dir: Path
+) -> None:
+    fake_llamacloud.add_fault(*UPLOAD, status=500, times=3)
+    fake_llamacloud.add_fault("GET", r"/api/parsing/job/[^/]+", drop=True, times=2)
+    fake_llamacloud.add_fault("GET", r"/api/parsing/job/[^/]+/result/json", status=503, times=2)
+    docs = _reader(fake_llamacloud).load_data(examples_dir / "llama-care-guide.pdf")
+    assert len(docs) == 2
+
+
+def test_rate_limit_that_never_lifts_is_a_typed_error(
+    fake_llamacloud: FakeLlamaCloud, examples_dir: Path
+) -> None:
+    from llama_index_cloudkit._http import RetryPolicy
+
+    fake_llamacloud.add_fault(*UPLOAD, status=429, retry_after=0)
+    reader = _reader(fake_llamacloud)
+    backend = reader._cloud_backend()
+    backend.retry_policy = RetryPolicy(max_attempts=3, initial_backoff=0.01)
+    (outcome,) = backend.parse_all([(b"# x", "x.md")])
+    assert isinstance(outcome.error, RateLimitError) and outcome.error.attempts == 3
+
+
+def test_stuck_job_times_out_naming_job_and_file_then_reattaches(
+    fake_llamacloud: FakeLlamaCloud, examples_dir: Path
+) -> None:
+    fake_llamacloud.script_parse_jobs(stuck=True, count=1)
+    path = examples_dir / "faq.html"
+    with pytest.raises(JobTimeoutError) as info:
+        _reader(fake_llamacloud, job_timeout=0.5).load_data(path)
+    job_id = next(iter(fake_llamacloud.state.parse_jobs))
+    assert info.value.job_id == job_id and "faq.html" in str(info.value)
+    fake_llamacloud.state.parse_jobs[job_id].script = type(
+        fake_llamacloud.state.parse_script
+    )()  # the job finishes later
+    docs = _reader(fake_llamacloud).load_data(path)
+    assert docs[0].metadata["job_id"] == job_id
+    assert fake_llamacloud.count(*UPLOAD) == 1  # re-attached, not paid again
+
+
+@pytest.mark.parametrize("status", ["ERROR", "CANCELED", "PARTIAL_SUCCESS"])
+def test_failed_jobs_raise_job_failed_with_details(
+    fake_llamacloud: FakeLlamaCloud, examples_dir: Path, status: str
+) -> None:
+    fake_llamacloud.script_parse_jobs(status, count=1, error_code="PDF_IS_BROKEN", error_message="bad xref")
+    with pytest.raises(JobFailedError) as info:
+        _reader(fake_llamacloud).load_data(examples_dir / "faq.html")
+    err = info.value
+    assert (err.status, err.code, err.file) == (status, "PDF_IS_BROKEN", str(examples_dir / "faq.html"))
+    assert err.job_id and "bad xref" in str(err)
+    docs = _reader(fake_llamacloud).load_data(examples_dir / "faq.html")  # submitted anew
+    assert docs and fake_llamacloud.count(*UPLOAD) == 2
+
+
+def test_report_mode_keeps_good_files(fake_llamacloud: FakeLlamaCloud, tmp_path: Path) -> None:
+    files = _write_files(tmp_path / "docs", 3)
+    fake_llamacloud.script_parse_jobs("ERROR", count=1)
+    reader = _reader(fake_llamacloud, on_error="report", max_concurrency=1)
+    docs = reader.load_data(files)
+    assert len(docs) == 2
+    (failure,) = reader.last_report.failures
+    assert failure.error_type == "JobFailedError" and failure.job_id
+
+
+def test_wrong_key_is_an_auth_error_and_no_key_leaks(
+    fake_llamacloud: FakeLlamaCloud, examples_dir: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    secret = "llx-wrong-secret-0123456789"
+    settings = CloudKitSettings(api_key=secret, base_url=fake_llamacloud.base_url)
+    caplog.set_level(logging.DEBUG)
+    with pytest.raises(AuthError) as info:
+        CloudKitReader(backend="cloud", settings=settings).load_data(examples_dir / "faq.html")
+    assert "401" in str(info.value)
+    texts = [str(info.value), repr(info.value), caplog.text]
+    assert all(secret not in text for text in texts)
+    assert fake_llamacloud.api_key not in caplog.text
+
+
+def test_load_data_inside_a_running_loop_and_after_asyncio_run(
+    fake_llamacloud: FakeLlamaCloud, examples_dir: Path
+) -> None:
+    reader = _reader(fake_llamacloud)
+
+    async def inside() -> int:
+        return len(reader.load_data(examples_dir / "faq.html"))
+
+    assert asyncio.run(inside()) == 1
+    assert len(reader.load_data(examples_dir / "release-notes.md")) == 1
+    assert len(asyncio.run(reader.aload_data(examples_dir / "shipping-policy.docx"))) == 1
+
+
+def test_simple_directory_reader_prefetches_siblings(fake_llamacloud: FakeLlamaCloud, tmp_path: Path) -> None:
+    folder = tmp_path / "docs"
+    _write_files(folder, 6)
+    fake_llamacloud.script_parse_jobs(pending_seconds=0.5)
+    settings = CloudKitSettings(api_key=fake_llamacloud.api_key, base_url=fake_llamacloud.base_url)
+    extractor = file_extractor(backend="cloud", settings=settings, poll_interval=0.05)
+    started = time.monotonic()
+    docs = SimpleDirectoryReader(str(folder), file_extractor=extractor).load_data()
+    elapsed = time.monotonic() - started
+    assert len(docs) == 6 and fake_llamacloud.count(*UPLOAD) == 6
+    assert elapsed < 6 * 0.5  # one concurrent batch, not six jobs in a row
+
+
+def test_crash_mid_batch_then_rerun_pays_each_file_once(
+    fake_llamacloud: FakeLlamaCloud, tmp_path: Path
+) -> None:
+    files = _write_files(tmp_path / "docs", 20)
+    cache = tmp_path / "cache"
+    fake_llamacloud.script_parse_jobs(pending_seconds=30)  # the first wave stays in flight
+    script = textwrap.dedent("""
+        import sys
+        from llama_index_cloudkit import CloudKitReader
+        reader = CloudKitReader(backend="cloud", max_concurrency=8, poll_interval=0.05)
+        reader.load_data(sys.argv[1:])
+    """)
+    env = {
+        **os.environ,
+        "LLAMA_CLOUD_BASE_URL": fake_llamacloud.base_url,
+        "LLAMA_CLOUD_API_KEY": fake_llamacloud.api_key,
+        "CLOUDKIT_CACHE_DIR": str(cache),
+    }
+    child = subprocess.Popen([sys.executable, "-c", script, *map(str, files)], env=env)
+    deadline = time.monotonic() + 60
+    while fake_llamacloud.count(*UPLOAD) < 8 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(1.0)  # the uploads were answered and journaled; the jobs are being polled
+    child.kill()
+    child.wait()
+    first_wave = fake_llamacloud.count(*UPLOAD)
+    assert 8 <= first_wave < 20
+
+    fake_llamacloud.script_parse_jobs()  # the service finishes every job now
+    for job in fake_llamacloud.state.parse_jobs.values():
+        job.script = fake_llamacloud.state.parse_script
+    settings = CloudKitSettings(
+        api_key=fake_llamacloud.api_key, base_url=fake_llamacloud.base_url, cache_dir=cache
+    )
+    docs = CloudKitReader(backend="cloud", settings=settings, poll_interval=0.05).load_data(files)
+    assert sorted(d.metadata["file_name"] for d in docs) == sorted(p.name for p in files)
+    assert fake_llamacloud.count(*UPLOAD) == 20
