@@ -13,16 +13,23 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
-import os
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path, PurePath
-from typing import IO, Any, Literal
+from typing import Any, Literal
 
 from llama_index.core.readers.base import BasePydanticReader
 from llama_index.core.schema import Document
 from pydantic import Field, PrivateAttr, SecretStr
 
-from llama_index_cloudkit.errors import CloudKitError, ConfigError, ParseError
+from llama_index_cloudkit.errors import CloudKitError, ParseError
+from llama_index_cloudkit.parse.inputs import (
+    FileInput,
+    label_of,
+    os_error,
+    progress,
+    progress_bar,
+    read_input,
+)
 from llama_index_cloudkit.parse.local import SUPPORTED_SUFFIXES, LocalParser, mime_type
 from llama_index_cloudkit.parse.local.ocr import OcrEngineName
 from llama_index_cloudkit.parse.model import ParsedFile
@@ -34,8 +41,6 @@ from llama_index_cloudkit.settings import BackendName, CloudKitSettings
 __all__ = ["CloudKitReader", "FileInput", "file_extractor"]
 
 logger = logging.getLogger(__name__)
-
-FileInput = str | os.PathLike[str] | bytes | IO[bytes]
 
 
 class CloudKitReader(BasePydanticReader):
@@ -203,9 +208,8 @@ class CloudKitReader(BasePydanticReader):
         if self.resolved_backend() == "cloud":
             yield from self._iter_cloud(inputs, extra_info, fs, report)
             return
-        progress = _progress(inputs, self.show_progress)
-        for item in progress:
-            label = _label(item, extra_info)
+        for item in progress(inputs, self.show_progress):
+            label = label_of(item, extra_info)
             try:
                 documents = self._read_one(item, extra_info, fs)
             except (CloudKitError, OSError) as exc:  # ImportError (a missing extra) propagates
@@ -220,7 +224,7 @@ class CloudKitReader(BasePydanticReader):
 
     def _fail(self, label: str, exc: BaseException, report: BatchReport) -> None:
         """Raise (on_error="raise") or record and log (on_error="report") a failed file."""
-        error = exc if isinstance(exc, CloudKitError) else _os_error(exc, label)  # type: ignore[arg-type]
+        error = exc if isinstance(exc, CloudKitError) else os_error(exc, label)  # type: ignore[arg-type]
         if self.on_error == "raise":
             if error is exc:
                 raise exc
@@ -257,9 +261,9 @@ class CloudKitReader(BasePydanticReader):
 
         batch: list[CloudInput] = []
         for item in inputs:
-            label = _label(item, extra_info)
+            label = label_of(item, extra_info)
             try:
-                data, file_name, file_path = _read_input(item, extra_info, fs)
+                data, file_name, file_path = read_input(item, extra_info, fs)
             except (CloudKitError, OSError) as exc:
                 self._fail(label, exc, report)
                 continue
@@ -268,17 +272,17 @@ class CloudKitReader(BasePydanticReader):
         if self.prefetch_siblings and len(inputs) == 1 and fs is None and batch:
             batch += self._prefetch_batch(batch[0], sibling_files, CloudInput)
         backend = self._cloud_backend()
-        progress = _progress_bar(requested, self.show_progress)
+        bar = progress_bar(requested, self.show_progress)
         results = cloud_documents(
             backend,
             batch,
             extra_info=dict(extra_info or {}),
             tables_as_html=self.output_tables_as_HTML,
             preset=self.preset.value,
-            on_done=progress.update if progress is not None else None,
+            on_done=bar.update if bar is not None else None,
         )
-        if progress is not None:
-            progress.close()
+        if bar is not None:
+            bar.close()
         for entry, documents, details in results[:requested]:
             report.credits_estimated += details["credits"]
             if isinstance(documents, BaseException):
@@ -315,7 +319,7 @@ class CloudKitReader(BasePydanticReader):
     def _read_one(
         self, item: FileInput, extra_info: Mapping[str, Any] | None, fs: Any | None
     ) -> list[Document]:
-        data, file_name, file_path = _read_input(item, extra_info, fs)
+        data, file_name, file_path = read_input(item, extra_info, fs)
         parser = LocalParser(
             ocr=self.ocr,
             password=self.pdf_password.get_secret_value() if self.pdf_password else None,
@@ -360,55 +364,3 @@ def file_extractor(**reader_kwargs: Any) -> dict[str, CloudKitReader]:
     """
     reader_kwargs.setdefault("prefetch_siblings", True)
     return CloudKitReader(**reader_kwargs).file_extractor()
-
-
-def _label(item: FileInput, extra_info: Mapping[str, Any] | None) -> str:
-    if isinstance(item, (str, os.PathLike)):
-        return os.fspath(item)
-    name = (extra_info or {}).get("file_name") or getattr(item, "name", None)
-    return str(name) if name else "<bytes>"
-
-
-def _os_error(exc: OSError, label: str) -> ParseError:
-    if isinstance(exc, FileNotFoundError):
-        return ParseError("The file does not exist (or was removed before it was read)", file=label)
-    return ParseError(f"The file cannot be read ({exc.strerror or exc})", file=label)
-
-
-def _read_input(
-    item: FileInput, extra_info: Mapping[str, Any] | None, fs: Any | None
-) -> tuple[bytes, str, str]:
-    """Return (bytes, file name used to pick the engine, file path for metadata)."""
-    if isinstance(item, (str, os.PathLike)):
-        path = os.fspath(item)
-        if fs is not None:
-            with fs.open(path, "rb") as handle:
-                data = handle.read()
-        else:
-            data = Path(path).read_bytes()
-        return data, PurePath(path).name, path
-    name = (extra_info or {}).get("file_name") or getattr(item, "name", None)
-    if not name:
-        raise ConfigError(
-            "Bytes and file objects need a file name to pick a parser",
-            hint="Pass extra_info={'file_name': 'report.pdf'}",
-        )
-    name = os.fspath(name)
-    data = bytes(item) if isinstance(item, (bytes, bytearray, memoryview)) else item.read()
-    return data, PurePath(name).name, name
-
-
-def _progress_bar(total: int, show: bool) -> Any:
-    if not show or total < 2:
-        return None
-    from tqdm.auto import tqdm
-
-    return tqdm(total=total, desc="Parsing (LlamaParse)", unit="file")
-
-
-def _progress(inputs: list[FileInput], show: bool) -> Iterable[FileInput]:
-    if not show or len(inputs) < 2:
-        return inputs
-    from tqdm.auto import tqdm
-
-    return tqdm(inputs, desc="Parsing", unit="file")
