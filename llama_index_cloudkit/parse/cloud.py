@@ -13,6 +13,7 @@ Example:
 
 from __future__ import annotations
 
+import asyncio
 import warnings
 from collections.abc import Mapping
 from typing import Any
@@ -102,6 +103,7 @@ class LlamaParseAdapter:
         preset: which of the three presets.
         options: validated extra LlamaParse options.
         client: an AsyncClient created in the current event loop.
+        slots: bounds the requests in flight at once.
 
     Example:
         >>> adapter = LlamaParseAdapter(settings, ParsePreset.AGENTIC, {}, client)  # doctest: +SKIP
@@ -114,6 +116,7 @@ class LlamaParseAdapter:
         preset: ParsePreset,
         options: Mapping[str, Any],
         client: httpx.AsyncClient,
+        slots: asyncio.Semaphore | None = None,
     ) -> None:
         kwargs = {**preset.llamaparse_kwargs(), **options}
         kwargs.pop("result_type", None)  # client-side only; we always fetch JSON
@@ -122,6 +125,7 @@ class LlamaParseAdapter:
         if settings.organization_id:
             kwargs["organization_id"] = settings.organization_id
         self._client = client
+        self._slots = slots or asyncio.Semaphore(8)
         self._parser = _llamaparse_class()(
             api_key=settings.require_key(),
             base_url=settings.base_url,
@@ -134,17 +138,20 @@ class LlamaParseAdapter:
 
     async def submit(self, data: bytes, file_name: str) -> str:
         """Upload a file; returns the job id."""
-        return str(await self._parser._create_job(data, extra_info={"file_name": file_name}))
+        async with self._slots:
+            return str(await self._parser._create_job(data, extra_info={"file_name": file_name}))
 
     async def status(self, job_id: str) -> tuple[int, dict[str, Any]]:
         """One status poll: (HTTP status, body). 404 means the job is unknown."""
-        response = await self._client.get(f"/api/parsing/job/{job_id}")
+        async with self._slots:
+            response = await self._client.get(f"/api/parsing/job/{job_id}")
         body = response.json() if response.content else {}
         return response.status_code, body
 
     async def result(self, job_id: str) -> dict[str, Any]:
         """The JSON result of a finished job."""
-        response = await self._client.get(f"/api/parsing/job/{job_id}/result/json")
+        async with self._slots:
+            response = await self._client.get(f"/api/parsing/job/{job_id}/result/json")
         response.raise_for_status()
         return dict(response.json())
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -33,12 +34,25 @@ from llama_index_cloudkit.parse.model import ParsedFile
 from llama_index_cloudkit.presets import ParsePreset
 from llama_index_cloudkit.settings import CloudKitSettings
 
-__all__ = ["CloudBackend", "CloudOutcome", "estimate_pages"]
+__all__ = ["CloudBackend", "CloudOutcome", "estimate_pages", "upload_limiter"]
 
 logger = logging.getLogger(__name__)
 
-# LlamaCloud documents 50 uploads per 10 s; one limiter for the whole process.
-UPLOAD_LIMITER = RateLimiter(limit=50, window=10.0)
+_LIMITERS: dict[tuple[int, float], RateLimiter] = {}
+_LIMITERS_LOCK = threading.Lock()
+
+
+def upload_limiter(limit: int, window: float) -> RateLimiter:
+    """The process-wide upload limiter for ``limit`` uploads per ``window`` seconds.
+
+    Readers with the same limit share one limiter, across threads and event loops.
+
+    Example:
+        >>> upload_limiter(50, 10.0) is upload_limiter(50, 10.0)
+        True
+    """
+    with _LIMITERS_LOCK:
+        return _LIMITERS.setdefault((limit, window), RateLimiter(limit, window))
 
 
 def estimate_pages(data: bytes, file_name: str) -> int:
@@ -84,11 +98,16 @@ class CloudBackend:
         settings: key, endpoint, project, cache directory.
         preset: the parse preset.
         options: validated extra LlamaParse options.
-        max_concurrency: files in flight at once.
+        max_concurrency: HTTP requests to LlamaCloud in flight at once (uploads, polls,
+            downloads). Jobs run on LlamaCloud's side meanwhile; submissions are paced by the
+            upload limiter.
+        upload_limit: uploads allowed per ``upload_window`` seconds (LlamaCloud documents 50
+            per 10 s).
+        upload_window: the window of ``upload_limit``, in seconds.
         job_timeout: seconds a job may stay PENDING before JobTimeoutError.
         max_credits: stop submitting once the estimated credits would pass this.
         use_cache: read and write the on-disk result cache.
-        poll_interval: first wait between status polls (grows to 5 s).
+        poll_interval: first wait between status polls (grows by 1.5x up to 5 s).
         retry_policy: the HTTP retry policy.
     """
 
@@ -99,6 +118,8 @@ class CloudBackend:
         options: Mapping[str, Any],
         *,
         max_concurrency: int = 8,
+        upload_limit: int = 50,
+        upload_window: float = 10.0,
         job_timeout: float = 1800.0,
         max_credits: float | None = None,
         use_cache: bool = True,
@@ -110,50 +131,77 @@ class CloudBackend:
         self.max_credits, self.use_cache = max_credits, use_cache
         self.poll_interval = poll_interval
         self.retry_policy = retry_policy or RetryPolicy()
+        self.limiter = upload_limiter(upload_limit, upload_window)
         self.cache = ParseCache(settings.cache_path("parse"))
-        self.journal = JobJournal(settings.cache_path("journal.sqlite"))
+        self._journal: JobJournal | None = None
+
+    @property
+    def journal(self) -> JobJournal:
+        """The job journal (opened on first use: cache hits never touch it)."""
+        if self._journal is None:
+            self._journal = JobJournal(self.settings.cache_path("journal.sqlite"))
+        return self._journal
 
     def key(self, data: bytes) -> str:
         """The parse key of ``data`` under this preset and these options."""
         return parse_key(data, self.preset.value, self.options)
 
-    def cached(self, data: bytes, file_name: str) -> ParsedFile | None:
-        """The cached parse of ``data``, if any (no request)."""
+    def _from_cache(self, data: bytes, file_name: str) -> CloudOutcome | None:
         if not self.use_cache:
             return None
         result = self.cache.get(self.key(data))
-        return parsed_from_result(result, file_name, mime_type(file_name)) if result else None
+        if result is None:
+            return None
+        return CloudOutcome(
+            parsed=parsed_from_result(result, file_name, mime_type(file_name)), cache_hit=True
+        )
 
     def parse_all(
         self,
         files: Sequence[tuple[bytes, str] | tuple[bytes, str, str]],
         on_done: Callable[[], None] | None = None,
     ) -> list[CloudOutcome]:
-        """Parse ``(bytes, file name)`` pairs; one outcome per input, in order. Loop-safe."""
-        return run_sync(lambda: self.aparse_all(files, on_done))
+        """Parse ``(bytes, file name[, label])`` inputs; one outcome each, in order. Loop-safe.
+
+        Cache hits are answered here, with no event loop, client or request.
+        """
+        outcomes: list[CloudOutcome | None] = []
+        missing = []
+        for index, item in enumerate(files):
+            hit = self._from_cache(item[0], item[1])
+            outcomes.append(hit)
+            if hit is None:
+                missing.append(index)
+            elif on_done is not None:
+                on_done()
+        if missing:
+            fetched = run_sync(lambda: self.aparse_all([files[i] for i in missing], on_done))
+            for index, outcome in zip(missing, fetched, strict=True):
+                outcomes[index] = outcome
+        return [o for o in outcomes if o is not None]
 
     async def aparse_all(
         self,
         files: Sequence[tuple[bytes, str] | tuple[bytes, str, str]],
         on_done: Callable[[], None] | None = None,
     ) -> list[CloudOutcome]:
-        """Async :meth:`parse_all`; the HTTP client lives and dies inside this call.
-
-        Args:
-            files: ``(bytes, file name)`` pairs.
-            on_done: called once per finished input (for progress bars).
-        """
+        """Async :meth:`parse_all`; the HTTP client lives and dies inside this call."""
         run = _Run()
-        semaphore = asyncio.Semaphore(self.max_concurrency)
         client = resilient_client(
-            self.settings.base_url, self.settings.require_key(), self.retry_policy, UPLOAD_LIMITER
+            self.settings.base_url, self.settings.require_key(), self.retry_policy, self.limiter
         )
         async with client:
-            adapter = LlamaParseAdapter(self.settings, self.preset, self.options, client)
+            adapter = LlamaParseAdapter(
+                self.settings,
+                self.preset,
+                self.options,
+                client,
+                slots=asyncio.Semaphore(self.max_concurrency),
+            )
 
             async def one(data: bytes, file_name: str, label: str | None = None) -> CloudOutcome:
                 try:
-                    return await self._parse_one(adapter, run, semaphore, data, file_name, label or file_name)
+                    return await self._parse_one(adapter, run, data, file_name, label or file_name)
                 except (CloudKitError, OSError, ValueError) as exc:
                     return CloudOutcome(error=exc)
                 finally:
@@ -163,26 +211,19 @@ class CloudBackend:
             return list(await asyncio.gather(*(one(*f) for f in files)))
 
     async def _parse_one(
-        self,
-        adapter: LlamaParseAdapter,
-        run: _Run,
-        semaphore: asyncio.Semaphore,
-        data: bytes,
-        file_name: str,
-        label: str,
+        self, adapter: LlamaParseAdapter, run: _Run, data: bytes, file_name: str, label: str
     ) -> CloudOutcome:
+        hit = self._from_cache(data, file_name)
+        if hit is not None:
+            return hit
         key = self.key(data)
-        if self.use_cache and (result := self.cache.get(key)) is not None:
-            return CloudOutcome(
-                parsed=parsed_from_result(result, file_name, mime_type(file_name)), cache_hit=True
-            )
         shared = run.in_flight.get(key)
         first = shared is None
         if shared is None:  # the first of identical inputs does the work; the others wait
             shared = asyncio.get_running_loop().create_future()
             run.in_flight[key] = shared
             try:
-                shared.set_result(await self._fetch(adapter, run, semaphore, key, data, file_name, label))
+                shared.set_result(await self._fetch(adapter, run, key, data, file_name, label))
             except (CloudKitError, OSError, ValueError) as exc:
                 shared.set_exception(exc)
         outcome = await asyncio.shield(shared)
@@ -197,43 +238,36 @@ class CloudBackend:
         )
 
     async def _fetch(
-        self,
-        adapter: LlamaParseAdapter,
-        run: _Run,
-        semaphore: asyncio.Semaphore,
-        key: str,
-        data: bytes,
-        file_name: str,
-        label: str,
+        self, adapter: LlamaParseAdapter, run: _Run, key: str, data: bytes, file_name: str, label: str
     ) -> CloudOutcome:
-        async with semaphore:
-            job_id = self.journal.pending_job(key)
-            reattached = job_id is not None
-            credits = 0.0
-            if job_id is None:
-                credits = estimate_pages(data, file_name) * self.preset.credits_per_page
-                if self.max_credits is not None and run.credits_spent + credits > self.max_credits:
-                    raise CreditLimitError(
-                        f"Parsing would spend about {run.credits_spent + credits:g} credits, "
-                        f"over max_credits={self.max_credits:g}; not submitted",
-                        file=label,
-                    )
-                run.credits_spent += credits
-                job_id = await adapter.submit(data, file_name)
-                run.uploads += 1
-                self.journal.record(key, job_id, label)  # before the first poll
-            else:
-                logger.info("re-attaching %s to job %s", label, job_id)
-            try:
-                result = await self._wait(adapter, job_id, label)
-            except _UnknownJob:
-                self.journal.mark(key, "FAILED")
-                return await self._fetch_again(adapter, run, key, data, file_name, label)
-            except JobTimeoutError:
-                raise  # stays PENDING in the journal: the next run re-attaches
-            except CloudKitError:
-                self.journal.mark(key, "FAILED")
-                raise
+        job_id = self.journal.pending_job(key)
+        reattached = job_id is not None
+        credits = 0.0
+        if job_id is None:
+            credits = estimate_pages(data, file_name) * self.preset.credits_per_page
+            if self.max_credits is not None and run.credits_spent + credits > self.max_credits:
+                raise CreditLimitError(
+                    f"Parsing would spend about {run.credits_spent + credits:g} credits, "
+                    f"over max_credits={self.max_credits:g}; not submitted",
+                    file=label,
+                )
+            run.credits_spent += credits
+            job_id = await adapter.submit(data, file_name)
+            run.uploads += 1
+            self.journal.record(key, job_id, label)  # before the first poll
+        else:
+            logger.info("re-attaching %s to job %s", label, job_id)
+        try:
+            result = await self._wait(adapter, job_id, label)
+        except _UnknownJob:
+            logger.warning("journaled job for %s is unknown to LlamaCloud; submitting again", label)
+            self.journal.mark(key, "FAILED")
+            return await self._fetch(adapter, run, key, data, file_name, label)
+        except JobTimeoutError:
+            raise  # stays PENDING in the journal: the next run re-attaches
+        except CloudKitError:
+            self.journal.mark(key, "FAILED")
+            raise
         if self.use_cache:
             self.cache.put(key, result)
         self.journal.mark(key, "SUCCESS")
@@ -244,13 +278,7 @@ class CloudBackend:
             credits=credits,
         )
 
-    async def _fetch_again(
-        self, adapter: LlamaParseAdapter, run: _Run, key: str, data: bytes, file_name: str, label: str
-    ) -> CloudOutcome:
-        logger.warning("journaled job for %s is unknown to LlamaCloud; submitting again", label)
-        return await self._fetch(adapter, run, asyncio.Semaphore(1), key, data, file_name, label)
-
-    async def _wait(self, adapter: LlamaParseAdapter, job_id: str, file_name: str) -> dict[str, Any]:
+    async def _wait(self, adapter: LlamaParseAdapter, job_id: str, label: str) -> dict[str, Any]:
         deadline = time.monotonic() + self.job_timeout
         interval = self.poll_interval
         while True:
@@ -259,15 +287,13 @@ class CloudBackend:
                 raise _UnknownJob(job_id)
             if status_code >= 400:
                 raise CloudKitError(
-                    f"Status poll answered HTTP {status_code}: {body}", file=file_name, job_id=job_id
+                    f"Status poll answered HTTP {status_code}: {body}", file=label, job_id=job_id
                 )
-            if raise_for_job_status(body, job_id, file_name):
+            if raise_for_job_status(body, job_id, label):
                 return await adapter.result(job_id)
             if time.monotonic() + interval > deadline:
                 raise JobTimeoutError(
-                    f"LlamaParse job still PENDING after {self.job_timeout:g} s",
-                    file=file_name,
-                    job_id=job_id,
+                    f"LlamaParse job still PENDING after {self.job_timeout:g} s", file=label, job_id=job_id
                 )
             await asyncio.sleep(interval)
             interval = min(interval * 1.5, 5.0)

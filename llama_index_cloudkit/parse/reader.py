@@ -84,7 +84,11 @@ class CloudKitReader(BasePydanticReader):
         default_factory=dict,
         description="Extra LlamaParse options (max_pages, target_pages, language, ...).",
     )
-    max_concurrency: int = Field(default=8, ge=1, le=64)
+    max_concurrency: int = Field(
+        default=8, ge=1, le=64, description="LlamaCloud requests in flight at once (cloud)."
+    )
+    upload_limit: int = Field(default=50, ge=1, description="Uploads per upload_window (cloud).")
+    upload_window: float = Field(default=10.0, gt=0, description="Seconds; 50 per 10 s is documented.")
     job_timeout: float = Field(default=1800.0, gt=0, description="Seconds a job may stay PENDING.")
     max_credits: float | None = Field(default=None, ge=0)
     use_cache: bool = True
@@ -240,6 +244,8 @@ class CloudKitReader(BasePydanticReader):
             self.preset,
             self.parse_options,
             max_concurrency=self.max_concurrency,
+            upload_limit=self.upload_limit,
+            upload_window=self.upload_window,
             job_timeout=self.job_timeout,
             max_credits=self.max_credits,
             use_cache=self.use_cache,

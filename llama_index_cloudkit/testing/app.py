@@ -10,6 +10,7 @@ It is served wrapped in :class:`~llama_index_cloudkit.testing.gatekeeper.Gatekee
 
 from __future__ import annotations
 
+import asyncio
 import base64
 from typing import Any
 
@@ -71,11 +72,11 @@ def build_app(state: EmulatorState) -> FastAPI:
 
         @app.get(prefix + "/job/{job_id}")
         async def parse_status(job_id: str) -> Response:
-            return JSONResponse(state.poll_parse_job(job_id))
+            return JSONResponse(await asyncio.to_thread(state.poll_parse_job, job_id))
 
         @app.get(prefix + "/job/{job_id}/result/json")
         async def parse_json(job_id: str) -> Response:
-            return JSONResponse(state.parse_result(job_id))
+            return JSONResponse(await asyncio.to_thread(state.parse_result, job_id))
 
         @app.get(prefix + "/job/{job_id}/result/{kind}")
         async def parse_result_kind(job_id: str, kind: str) -> Response:

@@ -12,6 +12,7 @@ Example:
 
 from __future__ import annotations
 
+import concurrent.futures
 import threading
 import time
 import uuid
@@ -107,6 +108,7 @@ class ParseJob(_Job):
     result: dict[str, Any] | None = None
     error_code: str | None = None
     error_message: str | None = None
+    future: concurrent.futures.Future[None] | None = None
 
 
 ExtractResponder = Callable[[dict[str, Any], dict[str, Any], str], Any]
@@ -158,6 +160,10 @@ class EmulatorState:
             self._extract_queue: deque[JobScript] = deque()
             self.extract_responder: ExtractResponder | None = None
             self._scripts: dict[str, _Job] = {}
+            if not hasattr(self, "_workers"):
+                self._workers = concurrent.futures.ThreadPoolExecutor(
+                    max_workers=2, thread_name_prefix="emulator-parse"
+                )
             from llama_index_cloudkit.testing.pipelines import PipelineStore
 
             self.pipelines = PipelineStore()
@@ -209,7 +215,7 @@ class EmulatorState:
     def create_parse_job(
         self, data: bytes, file_name: str, form: dict[str, str], query: dict[str, str]
     ) -> ParseJob:
-        """Register a parse job; its result is computed when it is first asked for."""
+        """Register a parse job and start computing its result in the background."""
         with self._lock:
             script = self._parse_queue.popleft() if self._parse_queue else self.parse_script
             job = ParseJob(
@@ -222,6 +228,7 @@ class EmulatorState:
                 query=query,
             )
             self.parse_jobs[job.id] = job
+            job.future = self._workers.submit(self._compute, job)
             return job
 
     def get_parse_job(self, job_id: str) -> ParseJob:
@@ -232,21 +239,27 @@ class EmulatorState:
             raise NotFound(job_id) from None
 
     def poll_parse_job(self, job_id: str) -> dict[str, Any]:
-        """The status answer for one poll (advances PENDING scripts)."""
+        """The status answer for one poll (advances PENDING scripts; waits for the result)."""
         with self._lock:
             job = self.get_parse_job(job_id)
             status = job.current_status()
-            if status == "SUCCESS":
-                self._compute(job)
-                if job.error_code:
-                    status = "ERROR"
-            answer: dict[str, Any] = {"id": job.id, "status": status}
-            if status not in ("SUCCESS", "PENDING"):
-                answer["error_code"] = job.error_code or job.script.error_code or "EMULATED_FAILURE"
-                answer["error_message"] = (
-                    job.error_message or job.script.error_message or f"The job ended {status}"
-                )
-            return answer
+        if status == "SUCCESS":
+            self._ready(job)
+            if job.error_code:
+                status = "ERROR"
+        answer: dict[str, Any] = {"id": job.id, "status": status}
+        if status not in ("SUCCESS", "PENDING"):
+            answer["error_code"] = job.error_code or job.script.error_code or "EMULATED_FAILURE"
+            answer["error_message"] = (
+                job.error_message or job.script.error_message or f"The job ended {status}"
+            )
+        return answer
+
+    def _ready(self, job: ParseJob) -> None:
+        if job.future is not None:
+            job.future.result()
+        else:
+            self._compute(job)
 
     def _compute(self, job: ParseJob) -> None:
         if job.result is not None or job.error_code:
@@ -259,13 +272,12 @@ class EmulatorState:
             job.error_code, job.error_message = "PARSE_FAILED", str(exc)
 
     def parse_result(self, job_id: str) -> dict[str, Any]:
-        """The JSON result of a finished job (computed on first use)."""
-        with self._lock:
-            job = self.get_parse_job(job_id)
-            self._compute(job)
-            if job.result is None:
-                raise NotFound(job_id)
-            return job.result
+        """The JSON result of a finished job."""
+        job = self.get_parse_job(job_id)
+        self._ready(job)
+        if job.result is None:
+            raise NotFound(job_id)
+        return job.result
 
     # --- extraction -------------------------------------------------------------------------
 

@@ -260,7 +260,8 @@ def test_crash_mid_batch_then_rerun_pays_each_file_once(
     script = textwrap.dedent("""
         import sys
         from llama_index_cloudkit import CloudKitReader
-        reader = CloudKitReader(backend="cloud", max_concurrency=8, poll_interval=0.05)
+        reader = CloudKitReader(backend="cloud", poll_interval=0.05,
+                                upload_limit=2, upload_window=1.0)  # 2 uploads a second
         reader.load_data(sys.argv[1:])
     """)
     env = {
@@ -271,13 +272,13 @@ def test_crash_mid_batch_then_rerun_pays_each_file_once(
     }
     child = subprocess.Popen([sys.executable, "-c", script, *map(str, files)], env=env)
     deadline = time.monotonic() + 60
-    while fake_llamacloud.count(*UPLOAD) < 8 and time.monotonic() < deadline:
-        time.sleep(0.05)
-    time.sleep(1.0)  # the uploads were answered and journaled; the jobs are being polled
+    while fake_llamacloud.count(*UPLOAD) < 10 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    time.sleep(0.4)  # those uploads were answered and journaled; the next pair is not due yet
     child.kill()
     child.wait()
     first_wave = fake_llamacloud.count(*UPLOAD)
-    assert 8 <= first_wave < 20
+    assert 10 <= first_wave < 20
 
     fake_llamacloud.script_parse_jobs()  # the service finishes every job now
     for job in fake_llamacloud.state.parse_jobs.values():
