@@ -26,6 +26,8 @@ from llama_index_cloudkit.errors import (
     ServiceError,
     UnsupportedFileError,
 )
+from llama_index_cloudkit.extract.schema import check_schema
+from llama_index_cloudkit.extract.tool import ExtractionToolSpec, extraction_tool
 from llama_index_cloudkit.parse.reader import CloudKitReader, file_extractor
 from llama_index_cloudkit.parse.report import BatchReport, FileReport
 from llama_index_cloudkit.presets import ParsePreset, RetrievalPreset
@@ -51,6 +53,7 @@ __all__ = [
     "CreditLimitError",
     "DocumentError",
     "ExtractionError",
+    "ExtractionToolSpec",
     "FileReport",
     "HybridConfig",
     "JobError",
@@ -66,6 +69,8 @@ __all__ = [
     "ServiceError",
     "UnsupportedFileError",
     "__version__",
+    "check_schema",
+    "extraction_tool",
     "file_extractor",
     "make_chat_engine",
     "make_query_engine",

@@ -1,0 +1,1 @@
+"""Structured extraction: schemas checked up front, LlamaExtract or any LLM, as agent tools."""
