@@ -19,7 +19,7 @@ import os
 import re
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
 from llama_index.core.llms import LLM
 from llama_index.core.tools import FunctionTool, ToolMetadata, ToolOutput
@@ -299,7 +299,7 @@ class ExtractionToolSpec(BaseToolSpec):
         >>> tools = ExtractionToolSpec(allowed_dirs=["./inbox"]).to_tool_list()  # doctest: +SKIP
     """
 
-    spec_functions: ClassVar[list[str]] = [
+    spec_functions: list[str | tuple[str, str]] = [  # noqa: RUF012 - BaseToolSpec's contract
         "extract_with_agent",
         "list_agents",
         "queue_extractions",
