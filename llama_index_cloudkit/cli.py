@@ -138,7 +138,7 @@ def parse(paths: tuple[str, ...], backend: str, as_json: bool, out_dir: str | No
     help="Retrieval preset.",
 )
 def ask(target: str, question: str, top_k: int, backend: str, preset: str) -> None:
-    """Answer QUESTION from the documents in TARGET, with file and page citations.
+    """Answer QUESTION from TARGET (a folder, a local index folder, or a LlamaCloud index name).
 
     The folder is parsed and indexed locally (BM25 + MiniLM embeddings, fused). With no LLM
     configured (offline), prints the best passages and their citations; with OPENAI_API_KEY
@@ -148,19 +148,29 @@ def ask(target: str, question: str, top_k: int, backend: str, preset: str) -> No
     Examples:
       cloudkit ask examples/data "How much hay does an adult llama eat per day?"
       cloudkit ask docs/ "What is the refund window?" --top-k 5
+      cloudkit ask handbook-index "When can I visit?"       (made by cloudkit index)
+      cloudkit ask my-llamacloud-index "What changed in 2.1?" (needs LLAMA_CLOUD_API_KEY)
     """
     from llama_index_cloudkit.retrieve.factory import make_query_engine
     from llama_index_cloudkit.retrieve.local import LocalHybridIndex
 
+    path = Path(target)
+    report = None
     try:
-        documents, report = _load_folder_or_files((target,), backend, progress=False)
+        if (path / "params.json").is_file():  # a local index made by `cloudkit index`
+            engine = make_query_engine(LocalHybridIndex.load(path), preset=preset, rerank_top_n=top_k)
+        elif path.exists():
+            documents, report = _load_folder_or_files((target,), backend, progress=False)
+            if not documents:
+                click.echo("No text could be read from " + target, err=True)
+                sys.exit(_report_failures(report) or EXIT_PARTIAL)
+            engine = make_query_engine(
+                LocalHybridIndex.from_documents(documents), preset=preset, rerank_top_n=top_k
+            )
+        else:  # a LlamaCloud index name
+            engine = make_query_engine(target, preset=preset, rerank_top_n=top_k)
     except CloudKitError as exc:
-        _fail_usage(str(exc))
-    if not documents:
-        click.echo("No text could be read from " + target, err=True)
-        sys.exit(_report_failures(report) or EXIT_PARTIAL)
-    index = LocalHybridIndex.from_documents(documents)
-    engine = make_query_engine(index, preset=preset, rerank_top_n=top_k)
+        _fail_usage(f"{exc} (TARGET is a folder, a local index folder or a LlamaCloud index name)")
     response = engine.query(question)
     click.echo(f"Question: {question}")
     if response.metadata and response.metadata.get("llm", "") is None:
@@ -172,7 +182,110 @@ def ask(target: str, question: str, top_k: int, backend: str, preset: str) -> No
         click.echo(f"[{rank}] {_citation(hit.node.metadata)} (score {hit.score or 0:.2f})")
         click.echo("    " + hit.node.get_content().strip().replace("\n", "\n    "))
         click.echo()
+    sys.exit(_report_failures(report) if report is not None else EXIT_OK)
+
+
+@cli.command()
+@click.argument("folder", type=click.Path(exists=True, file_okay=False))
+@click.option("--name", required=True, help="Index name (LlamaCloud) or label (local).")
+@click.option(
+    "--backend",
+    type=click.Choice(["auto", "local", "cloud"]),
+    default="local",
+    show_default=True,
+    help="Where to parse and index.",
+)
+@click.option(
+    "--persist-dir",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Local index folder (default: ./<name>-index).",
+)
+def index(folder: str, name: str, backend: str, persist_dir: str | None) -> None:
+    """Parse FOLDER and build an index: a local hybrid index on disk, or a LlamaCloud index.
+
+    \b
+    Examples:
+      cloudkit index examples/data --name handbook
+      cloudkit ask handbook-index "What is the refund window?"
+      cloudkit index reports/ --name reports --backend cloud
+    """
+    from llama_index_cloudkit.settings import CloudKitSettings
+
+    try:
+        documents, report = _load_folder_or_files((folder,), backend, progress=True)
+        if not documents:
+            click.echo("No text could be read from " + folder, err=True)
+            sys.exit(_report_failures(report) or EXIT_PARTIAL)
+        if CloudKitSettings.model_validate({"backend": backend}).resolved_backend() == "cloud":
+            from llama_index_cloudkit.retrieve.cloud import llamacloud_index_from_documents
+
+            cloud_index = llamacloud_index_from_documents(documents, name, CloudKitSettings())
+            click.echo(f"LlamaCloud index {name!r} ({cloud_index.id}): {len(documents)} pages")
+        else:
+            from llama_index_cloudkit.retrieve.local import LocalHybridIndex
+
+            target = Path(persist_dir or f"{name}-index")
+            local_index = LocalHybridIndex.from_documents(documents)
+            local_index.persist(target)
+            click.echo(
+                f"Local index {name!r} in {target}: {len(documents)} pages, {len(local_index)} passages"
+            )
+    except CloudKitError as exc:
+        _fail_usage(str(exc))
     sys.exit(_report_failures(report))
+
+
+@cli.command()
+@click.option(
+    "--schema",
+    "schema_path",
+    type=click.Path(exists=True, dir_okay=False),
+    required=True,
+    help="A JSON-schema file.",
+)
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option(
+    "--backend",
+    type=click.Choice(["auto", "local", "cloud"]),
+    default="auto",
+    show_default=True,
+    help="cloud: LlamaExtract; local: OPENAI_API_KEY's LLM.",
+)
+@click.option(
+    "--mode",
+    type=click.Choice(["FAST", "BALANCED", "MULTIMODAL", "PREMIUM"]),
+    default="BALANCED",
+    show_default=True,
+    help="LlamaExtract extraction mode.",
+)
+def extract(schema_path: str, file: str, backend: str, mode: str) -> None:
+    """Extract the data described by a JSON schema from FILE; prints JSON.
+
+    The schema is checked against LlamaExtract's rules first: nothing is sent if it fails.
+
+    \b
+    Examples:
+      cloudkit extract --schema invoice.schema.json invoice.pdf
+      cloudkit extract --schema terms.json contract.docx --mode PREMIUM
+    """
+    from llama_index_cloudkit.extract.tool import extraction_tool
+    from llama_index_cloudkit.settings import CloudKitSettings
+
+    try:
+        schema = json.loads(Path(schema_path).read_text(encoding="utf-8"))
+        chosen = CloudKitSettings.model_validate({"backend": backend}).resolved_backend()
+        tool = extraction_tool(
+            schema=schema,
+            backend=chosen,
+            config={"extraction_mode": mode},
+            allowed_dirs=[Path(file).resolve().parent],
+            raise_errors=True,
+        )
+        output = tool.call(file_path=file)
+    except (CloudKitError, ValueError) as exc:
+        _fail_usage(str(exc))
+    click.echo(output.content)
 
 
 @cli.command("fake-server")

@@ -21,8 +21,9 @@ from pathlib import Path
 from typing import Any, Literal
 
 import platformdirs
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_serializer, field_validator
+from pydantic import ConfigDict, Field, SecretStr, field_serializer, field_validator
 
+from llama_index_cloudkit._component import ComponentMixin
 from llama_index_cloudkit.errors import ConfigError
 
 __all__ = ["DEFAULT_BASE_URL", "EU_BASE_URL", "BackendName", "CloudKitSettings"]
@@ -48,7 +49,7 @@ def _default_cache_dir() -> Path:
     return Path(configured) if configured else Path(platformdirs.user_cache_dir("llama-index-cloudkit"))
 
 
-class CloudKitSettings(BaseModel):
+class CloudKitSettings(ComponentMixin):
     """Where LlamaCloud is, how to authenticate, and which backend to use.
 
     Example:

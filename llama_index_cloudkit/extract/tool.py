@@ -27,6 +27,7 @@ from llama_index.core.tools.tool_spec.base import BaseToolSpec
 from pydantic import BaseModel, Field
 
 from llama_index_cloudkit.errors import CloudKitError, ConfigError
+from llama_index_cloudkit.events import ExtractEndEvent, dispatcher
 from llama_index_cloudkit.extract.schema import check_schema
 from llama_index_cloudkit.settings import CloudKitSettings
 
@@ -54,9 +55,11 @@ class ExtractionTool(FunctionTool):
         run: Callable[[str | None, str | None], tuple[str, Any]],
         metadata: ToolMetadata,
         raise_errors: bool,
+        backend: str = "cloud",
     ) -> None:
         self._run = run
         self._raise_errors = raise_errors
+        self._backend = backend
 
         def extract(file_path: str | None = None, text: str | None = None) -> str:
             return self._run(file_path, text)[0]
@@ -68,6 +71,16 @@ class ExtractionTool(FunctionTool):
         try:
             content, raw = self._run(kwargs.get("file_path"), kwargs.get("text"))
         except (CloudKitError, ValueError, OSError) as exc:
+            dispatcher.event(
+                ExtractEndEvent(
+                    tool=name,
+                    backend=self._backend,
+                    file=kwargs.get("file_path"),
+                    ok=False,
+                    job_id=getattr(exc, "job_id", None),
+                    error=str(exc),
+                )
+            )
             if self._raise_errors:
                 raise
             return ToolOutput(
@@ -78,6 +91,7 @@ class ExtractionTool(FunctionTool):
                 is_error=True,
                 exception=exc,
             )
+        dispatcher.event(ExtractEndEvent(tool=name, backend=self._backend, file=kwargs.get("file_path")))
         return ToolOutput(tool_name=name, content=content, raw_input=kwargs, raw_output=raw)
 
     def call(self, *args: Any, **kwargs: Any) -> ToolOutput:
@@ -173,11 +187,13 @@ def extraction_tool(
     if agent is not None:
         run, json_schema, subject, default_name = _agent_runner(agent, settings, folders)
         model = None
+        chosen_backend = "cloud"
     elif schema is not None:
         json_schema = check_schema(schema)
         subject = json_schema.get("title") or "the requested data"
         default_name = f"extract_{_snake(str(json_schema.get('title', 'data')))}"
         chosen = backend or ("local" if llm is not None else settings.resolved_backend())
+        chosen_backend = chosen
         if chosen == "cloud":
             run = _stateless_runner(json_schema, config_dict, settings, folders)
         else:
@@ -199,7 +215,7 @@ def extraction_tool(
         description=description or _describe(json_schema, subject),
         fn_schema=ExtractionInput,
     )
-    return ExtractionTool(finish, metadata, raise_errors)
+    return ExtractionTool(finish, metadata, raise_errors, backend=chosen_backend)
 
 
 def _typed(model: type[BaseModel] | None, data: Any) -> Any:

@@ -22,6 +22,7 @@ from llama_index.core.schema import Document
 from pydantic import Field, PrivateAttr, SecretStr
 
 from llama_index_cloudkit.errors import CloudKitError, ParseError
+from llama_index_cloudkit.events import ParseFileEndEvent, dispatcher
 from llama_index_cloudkit.parse.inputs import (
     FileInput,
     label_of,
@@ -162,6 +163,7 @@ class CloudKitReader(BasePydanticReader):
         inputs = file_path if isinstance(file_path, list) else [file_path]
         yield from self._iter_documents(inputs, extra_info, fs, report)
 
+    @dispatcher.span
     def load_data(
         self,
         file_path: FileInput | list[FileInput],
@@ -224,10 +226,19 @@ class CloudKitReader(BasePydanticReader):
                 pages=documents[0].metadata["total_pages"] if documents else 0,
                 documents=len(documents),
             )
+            dispatcher.event(ParseFileEndEvent(file=label, backend="local", pages=len(documents)))
             yield from documents
 
     def _fail(self, label: str, exc: BaseException, report: BatchReport) -> None:
         """Raise (on_error="raise") or record and log (on_error="report") a failed file."""
+        dispatcher.event(
+            ParseFileEndEvent(
+                file=label,
+                backend=self.resolved_backend(),
+                job_id=getattr(exc, "job_id", None),
+                error=str(exc),
+            )
+        )
         error = exc if isinstance(exc, CloudKitError) else os_error(exc, label)  # type: ignore[arg-type]
         if self.on_error == "raise":
             if error is exc:
@@ -300,6 +311,15 @@ class CloudKitReader(BasePydanticReader):
                 documents=len(documents),
                 cache_hit=details["cache_hit"],
                 job_id=details["job_id"],
+            )
+            dispatcher.event(
+                ParseFileEndEvent(
+                    file=entry.label,
+                    backend="cloud",
+                    job_id=details["job_id"],
+                    pages=len(documents),
+                    cache_hit=details["cache_hit"],
+                )
             )
             yield from documents
         for entry, outcome, _ in results[requested:]:

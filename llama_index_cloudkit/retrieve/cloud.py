@@ -8,6 +8,9 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
+import io
+import logging
 import warnings
 from collections.abc import Sequence
 from typing import Any
@@ -20,6 +23,8 @@ from llama_index_cloudkit.retrieve.config import HybridConfig
 from llama_index_cloudkit.settings import CloudKitSettings
 
 __all__ = ["is_llamacloud_index", "llamacloud_index_from_documents", "llamacloud_retriever"]
+
+logger = logging.getLogger(__name__)
 
 
 def _sdk() -> Any:
@@ -84,6 +89,11 @@ def llamacloud_index_from_documents(
         >>> index = llamacloud_index_from_documents(docs, "handbook", settings)  # doctest: +SKIP
     """
     sdk = _sdk()
-    return sdk.LlamaCloudIndex.from_documents(
-        list(documents), name=name, **_connection(settings), verbose=False
-    )
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):  # the SDK prints "Find your index at ..."
+        index = sdk.LlamaCloudIndex.from_documents(
+            list(documents), name=name, **_connection(settings), verbose=False
+        )
+    if printed.getvalue().strip():
+        logger.info("%s", printed.getvalue().strip())
+    return index

@@ -12,14 +12,16 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from llama_index.core.vector_stores.types import MetadataFilters
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import ConfigDict, Field, model_validator
+
+from llama_index_cloudkit._component import ComponentMixin
 
 __all__ = ["HybridConfig", "RetrievalMode"]
 
 RetrievalMode = Literal["chunks", "files_via_metadata", "files_via_content", "auto_routed"]
 
 
-class HybridConfig(BaseModel):
+class HybridConfig(ComponentMixin):
     """Dense + sparse retrieval with relative-score fusion and optional reranking.
 
     Args:

@@ -35,6 +35,7 @@ from llama_index.core.schema import (
 from llama_index_cloudkit._imports import require
 from llama_index_cloudkit._version import __version__
 from llama_index_cloudkit.errors import ConfigError
+from llama_index_cloudkit.events import RetrieveEndEvent, dispatcher
 from llama_index_cloudkit.retrieve.config import HybridConfig
 from llama_index_cloudkit.retrieve.filters import matches
 
@@ -118,6 +119,11 @@ class LocalHybridIndex:
         self._ids: list[str] = []
         if nodes:
             self._add(list(nodes), _embeddings)
+
+    @classmethod
+    def class_name(cls) -> str:
+        """The component name."""
+        return "LocalHybridIndex"
 
     # --- building ------------------------------------------------------------------------------
 
@@ -256,6 +262,7 @@ class LocalHybridIndex:
             (matches(n.metadata, config.filters) for n in self._nodes), dtype=bool, count=len(self._nodes)
         )
 
+    @dispatcher.span
     def search(self, query: str, config: HybridConfig | None = None) -> list[NodeWithScore]:
         """Hybrid search; returns fused results, best first.
 
@@ -290,6 +297,14 @@ class LocalHybridIndex:
             if self.reranker is not None:
                 results = self.reranker.postprocess_nodes(results, QueryBundle(query))
             results = results[: config.rerank_top_n]
+        dispatcher.event(
+            RetrieveEndEvent(
+                query=query,
+                alpha=config.alpha,
+                results=len(results),
+                settings=config.model_dump(exclude={"filters"}),
+            )
+        )
         return results
 
     def as_retriever(self, preset: str = "balanced", **overrides: Any) -> Any:

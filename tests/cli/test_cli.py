@@ -40,7 +40,7 @@ def test_partial_failure_exits_1_and_says_which_file(tmp_path: Path) -> None:
 def test_missing_path_is_a_usage_error(tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["ask", str(tmp_path / "nope"), "question?"])
     assert result.exit_code == 2
-    assert "neither a file nor a folder" in result.output
+    assert "LlamaCloud index name" in result.output and "LLAMA_CLOUD_API_KEY" in result.output
 
 
 def test_console_script_runs(examples_dir: Path) -> None:
@@ -81,3 +81,42 @@ def test_fake_server_serves_until_interrupted() -> None:
         if process.poll() is None:
             process.kill()
     assert process.returncode == 0
+
+
+def test_index_then_ask_the_local_index(examples_dir: Path, tmp_path: Path) -> None:
+    target = tmp_path / "handbook-index"
+    result = CliRunner().invoke(
+        cli, ["index", str(examples_dir), "--name", "handbook", "--persist-dir", str(target)]
+    )
+    assert result.exit_code == 0, result.output
+    assert (target / "params.json").is_file()
+    result = CliRunner().invoke(cli, ["ask", str(target), "When can I visit the farm?"])
+    assert result.exit_code == 0, result.output
+    assert "[1] faq.html, page 1" in result.output
+
+
+def test_index_and_ask_on_llamacloud(fake_llamacloud: object, examples_dir: Path) -> None:
+    result = CliRunner().invoke(cli, ["index", str(examples_dir), "--name", "handbook", "--backend", "cloud"])
+    assert result.exit_code == 0, result.output
+    assert "LlamaCloud index 'handbook'" in result.output
+    result = CliRunner().invoke(cli, ["ask", "handbook", "What is the refund window?"])
+    assert result.exit_code == 0, result.output
+    assert "shipping-policy.docx" in result.output
+
+
+def test_extract_checks_the_schema_first(tmp_path: Path, examples_dir: Path) -> None:
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({"type": "array"}))
+    result = CliRunner().invoke(cli, ["extract", "--schema", str(bad), str(examples_dir / "faq.html")])
+    assert result.exit_code == 2 and "root must be of type 'object'" in result.output
+
+
+def test_extract_prints_json(fake_llamacloud: object, tmp_path: Path, examples_dir: Path) -> None:
+    fake_llamacloud.on_extract(lambda s, c, t: {"day": "Saturday"})  # type: ignore[attr-defined]
+    schema = tmp_path / "visit.json"
+    schema.write_text(
+        json.dumps({"type": "object", "properties": {"day": {"type": "string"}}, "required": ["day"]})
+    )
+    result = CliRunner().invoke(cli, ["extract", "--schema", str(schema), str(examples_dir / "faq.html")])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout) == {"day": "Saturday"}
