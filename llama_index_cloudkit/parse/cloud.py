@@ -17,6 +17,7 @@ import asyncio
 import warnings
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 
@@ -148,6 +149,15 @@ class LlamaParseAdapter:
         body = response.json() if response.content else {}
         return response.status_code, body
 
+    async def image(self, job_id: str, name: str) -> bytes:
+        """One image of a finished job, by the name its result lists (quoted: never a path)."""
+        async with self._slots:
+            response = await self._client.get(
+                f"/api/parsing/job/{job_id}/result/image/{quote(name, safe='')}"
+            )
+        response.raise_for_status()
+        return response.content
+
     async def result(self, job_id: str) -> dict[str, Any]:
         """The JSON result of a finished job."""
         async with self._slots:
@@ -197,6 +207,7 @@ def parsed_from_result(result: Mapping[str, Any], file_name: str, file_type: str
         markdown = page.get("md") or page.get("text") or ""
         pages.append(
             ParsedPage(
+                image_paths=[str(p) for p in page.get("saved_images") or []],
                 number=int(page.get("page") or len(pages) + 1),
                 blocks=[markdown] if markdown.strip() else [],
                 width=page.get("width"),

@@ -14,10 +14,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from llama_index_cloudkit._http import RateLimiter, RetryPolicy, resilient_client
@@ -34,7 +36,7 @@ from llama_index_cloudkit.parse.model import ParsedFile
 from llama_index_cloudkit.presets import ParsePreset
 from llama_index_cloudkit.settings import CloudKitSettings
 
-__all__ = ["CloudBackend", "CloudOutcome", "estimate_pages", "upload_limiter"]
+__all__ = ["CloudBackend", "CloudOutcome", "estimate_pages", "safe_file_name", "upload_limiter"]
 
 logger = logging.getLogger(__name__)
 
@@ -53,6 +55,21 @@ def upload_limiter(limit: int, window: float) -> RateLimiter:
     """
     with _LIMITERS_LOCK:
         return _LIMITERS.setdefault((limit, window), RateLimiter(limit, window))
+
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def safe_file_name(name: str, limit: int = 120) -> str:
+    """A file name that cannot leave its folder: no separators, no leading dots, bounded length.
+
+    Example:
+        >>> safe_file_name("../../etc/passwd"), safe_file_name("C:\\x\\img 1.png")
+        ('passwd', 'img_1.png')
+    """
+    base = name.replace("\\", "/").rsplit("/", 1)[-1]
+    base = _UNSAFE.sub("_", base).lstrip(".")[:limit]
+    return base or "image"
 
 
 def estimate_pages(data: bytes, file_name: str) -> int:
@@ -125,6 +142,7 @@ class CloudBackend:
         use_cache: bool = True,
         poll_interval: float = 1.0,
         retry_policy: RetryPolicy | None = None,
+        images_dir: Path | None = None,
     ) -> None:
         self.settings, self.preset, self.options = settings, preset, dict(options)
         self.max_concurrency, self.job_timeout = max_concurrency, job_timeout
@@ -134,6 +152,7 @@ class CloudBackend:
         self.limiter = upload_limiter(upload_limit, upload_window)
         self.cache = ParseCache(settings.cache_path("parse"))
         self._journal: JobJournal | None = None
+        self.images_dir = images_dir
 
     @property
     def journal(self) -> JobJournal:
@@ -268,6 +287,8 @@ class CloudBackend:
         except CloudKitError:
             self.journal.mark(key, "FAILED")
             raise
+        if self.images_dir is not None:
+            await self._save_images(adapter, job_id, result)
         if self.use_cache:
             self.cache.put(key, result)
         self.journal.mark(key, "SUCCESS")
@@ -277,6 +298,24 @@ class CloudBackend:
             reattached=reattached,
             credits=credits,
         )
+
+    async def _save_images(self, adapter: LlamaParseAdapter, job_id: str, result: dict[str, Any]) -> None:
+        """Download each page's images under sanitized names; paths go into the result."""
+        assert self.images_dir is not None
+        folder = self.images_dir.resolve()
+        folder.mkdir(parents=True, exist_ok=True)
+        for page in result.get("pages") or []:
+            saved = []
+            for image in page.get("images") or []:
+                name = str(image.get("name") or "")
+                if not name:
+                    continue
+                target = folder / f"{job_id}-{safe_file_name(name)}"
+                if not target.resolve().is_relative_to(folder):  # belt and braces
+                    raise CloudKitError(f"Refusing to write image {name!r} outside {folder}", job_id=job_id)
+                target.write_bytes(await adapter.image(job_id, name))
+                saved.append(str(target))
+            page["saved_images"] = saved
 
     async def _wait(self, adapter: LlamaParseAdapter, job_id: str, label: str) -> dict[str, Any]:
         deadline = time.monotonic() + self.job_timeout

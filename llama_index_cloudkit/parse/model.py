@@ -99,6 +99,7 @@ class ParsedPage:
         width: page width in points, when known.
         height: page height in points, when known.
         table_count: how many tables, when the blocks hold them as rendered text (LlamaParse).
+        image_paths: where the page's images and screenshots were saved, when asked for.
 
     Example:
         >>> ParsedPage(number=2, blocks=["Hello"]).text()
@@ -111,6 +112,7 @@ class ParsedPage:
     width: float | None = None
     height: float | None = None
     table_count: int | None = None
+    image_paths: list[str] = field(default_factory=list)
 
     @property
     def n_tables(self) -> int:

@@ -40,6 +40,7 @@ LLM_EXCLUDED_KEYS = [
     "cache_hit",
     "sha256",
     "table_count",
+    "image_paths",
 ]
 # Kept out of embeddings: all of the above, and the page numbers too.
 EMBED_EXCLUDED_KEYS = [*LLM_EXCLUDED_KEYS, "page_number", "page_label"]
@@ -93,6 +94,8 @@ def page_documents(
         )
         if page.label:
             metadata["page_label"] = page.label
+        if page.image_paths:
+            metadata["image_paths"] = list(page.image_paths)
         metadata.update(extra_metadata or {})
         kwargs: dict[str, Any] = {}
         if sha256 is not None:

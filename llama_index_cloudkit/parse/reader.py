@@ -99,6 +99,11 @@ class CloudKitReader(BasePydanticReader):
         "same concurrent batch (set by file_extractor() for SimpleDirectoryReader).",
     )
     poll_interval: float = Field(default=1.0, gt=0, le=60)
+    download_images_to: Path | None = Field(
+        default=None,
+        description="Cloud: save page images (and screenshots, with parse_options "
+        "take_screenshot=True) here, under sanitized names; paths in metadata image_paths.",
+    )
 
     _last_report: BatchReport = PrivateAttr(default_factory=BatchReport)
     _prefetched: set[str] = PrivateAttr(default_factory=set)
@@ -257,6 +262,7 @@ class CloudKitReader(BasePydanticReader):
             max_concurrency=self.max_concurrency,
             upload_limit=self.upload_limit,
             upload_window=self.upload_window,
+            images_dir=self.download_images_to,
             job_timeout=self.job_timeout,
             max_credits=self.max_credits,
             use_cache=self.use_cache,

@@ -78,6 +78,20 @@ def build_app(state: EmulatorState) -> FastAPI:
         async def parse_json(job_id: str) -> Response:
             return JSONResponse(await asyncio.to_thread(state.parse_result, job_id))
 
+        @app.get(prefix + "/job/{job_id}/result/image/{name:path}")
+        async def parse_image(job_id: str, name: str) -> Response:
+            data = await asyncio.to_thread(state.parse_image, job_id, name)
+            kind = "image/jpeg" if name.endswith(".jpg") else "image/png"
+            return Response(data, media_type=kind)
+
+        @app.get(prefix + "/job/{job_id}/result/raw/xlsx")
+        @app.get(prefix + "/job/{job_id}/result/xlsx")
+        async def parse_xlsx(job_id: str) -> Response:
+            data = await asyncio.to_thread(state.parse_xlsx, job_id)
+            return Response(
+                data, media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+            )
+
         @app.get(prefix + "/job/{job_id}/result/{kind}")
         async def parse_result_kind(job_id: str, kind: str) -> Response:
             return _typed_result(state, job_id, kind)

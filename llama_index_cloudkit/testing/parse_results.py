@@ -1,7 +1,7 @@
 """Parse results in LlamaParse's JSON shape, computed by the local parser.
 
 Example:
-    >>> result = build_parse_result(b"# Title\\n\\nBody", "notes.md", form={})
+    >>> result, images = build_parse_result(b"# Title\\n\\nBody", "notes.md", form={})
     >>> result["pages"][0]["md"], result["job_metadata"]["job_pages"]
     ('# Title\\n\\nBody', 1)
 """
@@ -73,8 +73,49 @@ def _true(form: dict[str, str], name: str) -> bool:
     return str(form.get(name, "")).lower() == "true"
 
 
-def build_parse_result(data: bytes, file_name: str, form: dict[str, str]) -> dict[str, Any]:
-    """The JSON result of a parse job (no top-level ``job_id`` or ``file_name``: the SDK rejects them).
+def _screenshot(data: bytes, index: int) -> bytes:
+    import io
+
+    import pypdfium2
+
+    pdf = pypdfium2.PdfDocument(data)
+    try:
+        image = pdf[index].render(scale=1).to_pil().convert("RGB")
+    finally:
+        pdf.close()
+    out = io.BytesIO()
+    image.save(out, format="JPEG", quality=70)
+    return out.getvalue()
+
+
+# A valid 1x1 PNG, served for the extra image names a test asks for.
+TINY_PNG = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+    "1f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082"
+)
+
+
+def page_images(
+    data: bytes, file_name: str, form: dict[str, str], index: int, extra_names: list[str]
+) -> dict[str, bytes]:
+    """Images of one page: a screenshot with ``take_screenshot``, plus test-provided names.
+
+    Example:
+        >>> sorted(page_images(b"", "a.md", {}, 0, ["x.png"]))
+        ['x.png']
+    """
+    images = {name: TINY_PNG for name in extra_names}
+    if _true(form, "take_screenshot") and file_name.lower().endswith(".pdf"):
+        images[f"page_{index + 1}.jpg"] = _screenshot(data, index)
+    return images
+
+
+def build_parse_result(
+    data: bytes, file_name: str, form: dict[str, str], extra_image_names: list[str] | None = None
+) -> tuple[dict[str, Any], dict[str, bytes]]:
+    """The JSON result of a parse job, and its images by name.
+
+    The result has no top-level ``job_id`` or ``file_name``: the SDK rejects them.
 
     Raises:
         NoDataError: ``target_pages`` selects no page.
@@ -88,14 +129,35 @@ def build_parse_result(data: bytes, file_name: str, form: dict[str, str]) -> dic
         raise NoDataError("no page selected")
     tables_as_html = _true(form, "output_tables_as_HTML")
     json_pages = []
+    images: dict[str, bytes] = {}
     for index in indexes:
         page = pages[index]
+        own = page_images(
+            data,
+            file_name,
+            form,
+            index,
+            [n.replace("{page}", str(page.number)) for n in extra_image_names or []],
+        )
+        images.update(own)
         json_pages.append(
             {
                 "page": page.number,
                 "text": page.text(),
                 "md": page.markdown(tables_as_html=tables_as_html),
-                "images": [],
+                "images": [
+                    {
+                        "name": name,
+                        "height": 1,
+                        "width": 1,
+                        "x": 0,
+                        "y": 0,
+                        "original_width": 1,
+                        "original_height": 1,
+                        "type": "full_page_screenshot" if name.startswith("page_") else None,
+                    }
+                    for name in own
+                ],
                 "charts": [],
                 "tables": [],
                 "layout": [],
@@ -119,4 +181,4 @@ def build_parse_result(data: bytes, file_name: str, form: dict[str, str]) -> dic
             "job_is_cache_hit": False,
             "emulated": True,
         },
-    }
+    }, images

@@ -106,6 +106,7 @@ class ParseJob(_Job):
     form: dict[str, str] = field(default_factory=dict)
     query: dict[str, str] = field(default_factory=dict)
     result: dict[str, Any] | None = None
+    images: dict[str, bytes] = field(default_factory=dict)
     error_code: str | None = None
     error_message: str | None = None
     future: concurrent.futures.Future[None] | None = None
@@ -151,6 +152,7 @@ class EmulatorState:
             self.files: dict[str, StoredFile] = {}
             self.parse_jobs: dict[str, ParseJob] = {}
             self.parse_script = JobScript()
+            self.extra_image_names: list[str] = []  # listed on every page ("{page}" expands)
             self._parse_queue: deque[JobScript] = deque()
             self.projects: list[dict[str, Any]] = [dict(DEFAULT_PROJECT)]
             self.agents: dict[str, dict[str, Any]] = {}
@@ -265,7 +267,9 @@ class EmulatorState:
         if job.result is not None or job.error_code:
             return
         try:
-            job.result = build_parse_result(job.data, job.file_name, job.form)
+            job.result, job.images = build_parse_result(
+                job.data, job.file_name, job.form, self.extra_image_names
+            )
         except NoDataError:
             job.error_code, job.error_message = "NO_DATA_FOUND_IN_FILE", "No data found in file"
         except (CloudKitError, ImportError) as exc:
@@ -278,6 +282,35 @@ class EmulatorState:
         if job.result is None:
             raise NotFound(job_id)
         return job.result
+
+    def parse_image(self, job_id: str, name: str) -> bytes:
+        """An image of a finished job, by the name listed in its result."""
+        job = self.get_parse_job(job_id)
+        self._ready(job)
+        try:
+            return job.images[name]
+        except KeyError:
+            raise NotFound(f"image {name!r} of job {job_id}") from None
+
+    def parse_xlsx(self, job_id: str) -> bytes:
+        """The job's tables as an XLSX workbook, one sheet per table."""
+        import io
+
+        import openpyxl
+
+        result = self.parse_result(job_id)
+        book = openpyxl.Workbook()
+        book.remove(book.active)
+        for page in result["pages"]:
+            for number, item in enumerate(i for i in page["items"] if i["type"] == "table"):
+                sheet = book.create_sheet(f"p{page['page']}-t{number + 1}")
+                for row in item["rows"]:
+                    sheet.append(row)
+        if not book.worksheets:
+            book.create_sheet("empty")
+        out = io.BytesIO()
+        book.save(out)
+        return out.getvalue()
 
     # --- extraction -------------------------------------------------------------------------
 

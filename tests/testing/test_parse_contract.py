@@ -133,3 +133,28 @@ def test_keep_alive_exposes_the_sdk_event_loop_trap(
     result = LlamaParse(**parser_kwargs).parse(str(guide))
     with pytest.raises(RuntimeError):
         result.get_markdown()
+
+
+@pytest.mark.fake_llamacloud(connection_close=True)
+def test_get_images_downloads_page_screenshots(fake_llamacloud: FakeLlamaCloud,
+                                               parser_kwargs: dict[str, Any], guide: Path,
+                                               tmp_path: Path) -> None:
+    parser = LlamaParse(**parser_kwargs, take_screenshot=True)
+    json_list = parser.get_json_result(str(guide))
+    assert [i["name"] for i in json_list[0]["pages"][0]["images"]] == ["page_1.jpg"]
+    saved = parser.get_images(json_list, str(tmp_path))
+    assert len(saved) == 2
+    assert all(Path(p["path"]).read_bytes()[:2] == b"\xff\xd8" for p in saved)  # JPEG
+
+
+@pytest.mark.fake_llamacloud(connection_close=True)
+def test_xlsx_of_the_tables(fake_llamacloud: FakeLlamaCloud, parser_kwargs: dict[str, Any],
+                            guide: Path, tmp_path: Path) -> None:
+    import io
+
+    import openpyxl
+
+    result = LlamaParse(**parser_kwargs).parse(str(guide))
+    book = openpyxl.load_workbook(io.BytesIO(result.get_xlsx_data()))
+    assert book.sheetnames == ["p2-t1"]
+    assert book["p2-t1"]["A2"].value == "Adult llama"
