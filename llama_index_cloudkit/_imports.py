@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import importlib
+import warnings
 from types import ModuleType
 
-__all__ = ["require"]
+__all__ = ["require", "require_sdk"]
 
 
 def require(module: str, extra: str, *, package: str | None = None) -> ModuleType:
@@ -22,3 +23,22 @@ def require(module: str, extra: str, *, package: str | None = None) -> ModuleTyp
         raise ImportError(
             f"{name} is needed for this and is not installed: pip install 'llama-index-cloudkit[{extra}]'"
         ) from exc
+
+
+def require_sdk(module: str = "llama_cloud_services") -> ModuleType:
+    """Import the deprecated LlamaCloud SDK without its import-time DeprecationWarning.
+
+    Only the adapter modules (``parse/cloud.py``, ``extract/cloud.py``, ``retrieve/cloud.py``)
+    call this; the warning is ours to handle, not every user's to see on import.
+
+    Example:
+        >>> require_sdk().__name__  # doctest: +SKIP
+        'llama_cloud_services'
+    """
+    with warnings.catch_warnings():
+        warnings.filterwarnings(
+            "ignore",
+            category=DeprecationWarning,
+            message=r"This package \(llama-cloud-services\) is deprecated",
+        )
+        return require(module, "core", package="llama-cloud-services")

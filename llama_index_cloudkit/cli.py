@@ -24,6 +24,16 @@ __all__ = ["main"]
 EXIT_OK, EXIT_PARTIAL, EXIT_USAGE = 0, 1, 2
 
 
+def _backend_option(default: str, help_text: str) -> Any:
+    return click.option(
+        "--backend",
+        type=click.Choice(["auto", "local", "cloud"]),
+        default=default,
+        show_default=True,
+        help=help_text,
+    )
+
+
 def _fail_usage(message: str) -> None:
     click.echo(f"Error: {message}", err=True)
     sys.exit(EXIT_USAGE)
@@ -74,13 +84,7 @@ def cli() -> None:
 
 @cli.command()
 @click.argument("paths", nargs=-1, required=True)
-@click.option(
-    "--backend",
-    type=click.Choice(["auto", "local", "cloud"]),
-    default="local",
-    show_default=True,
-    help="Where to parse.",
-)
+@_backend_option("local", "Where to parse.")
 @click.option("--json", "as_json", is_flag=True, help="Print the Documents as JSON lines.")
 @click.option(
     "--out",
@@ -123,13 +127,7 @@ def parse(paths: tuple[str, ...], backend: str, as_json: bool, out_dir: str | No
 @click.option(
     "--top-k", type=click.IntRange(1, 50), default=3, show_default=True, help="How many passages to show."
 )
-@click.option(
-    "--backend",
-    type=click.Choice(["auto", "local", "cloud"]),
-    default="local",
-    show_default=True,
-    help="Where to parse the folder.",
-)
+@_backend_option("local", "Where to parse the folder.")
 @click.option(
     "--preset",
     type=click.Choice(["balanced", "semantic", "keyword", "fast", "deep"]),
@@ -188,13 +186,7 @@ def ask(target: str, question: str, top_k: int, backend: str, preset: str) -> No
 @cli.command()
 @click.argument("folder", type=click.Path(exists=True, file_okay=False))
 @click.option("--name", required=True, help="Index name (LlamaCloud) or label (local).")
-@click.option(
-    "--backend",
-    type=click.Choice(["auto", "local", "cloud"]),
-    default="local",
-    show_default=True,
-    help="Where to parse and index.",
-)
+@_backend_option("local", "Where to parse and index.")
 @click.option(
     "--persist-dir",
     type=click.Path(file_okay=False),
@@ -245,13 +237,7 @@ def index(folder: str, name: str, backend: str, persist_dir: str | None) -> None
     help="A JSON-schema file.",
 )
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
-@click.option(
-    "--backend",
-    type=click.Choice(["auto", "local", "cloud"]),
-    default="auto",
-    show_default=True,
-    help="cloud: LlamaExtract; local: OPENAI_API_KEY's LLM.",
-)
+@_backend_option("auto", "cloud: LlamaExtract; local: OPENAI_API_KEY's LLM.")
 @click.option(
     "--mode",
     type=click.Choice(["FAST", "BALANCED", "MULTIMODAL", "PREMIUM"]),

@@ -17,7 +17,7 @@ Example:
 from __future__ import annotations
 
 from enum import Enum
-from typing import Any
+from typing import Any, TypeVar
 
 from llama_index_cloudkit.errors import ConfigError
 
@@ -30,6 +30,20 @@ _COMMON: dict[str, Any] = {
     "output_tables_as_HTML": True,
     "result_type": "markdown",
 }
+
+
+E = TypeVar("E", bound=Enum)
+
+
+def _lookup(cls: type[E], name: str | E, kind: str) -> E:
+    """The member of ``cls`` named ``name`` (case, spaces and ``-`` / ``_`` ignored)."""
+    if isinstance(name, cls):
+        return name
+    try:
+        return cls(str(name).strip().lower().replace("-", "_"))
+    except ValueError:
+        valid = ", ".join(str(p.value) for p in cls)
+        raise ConfigError(f"Unknown {kind} preset {name!r}", hint=f"Use one of: {valid}") from None
 
 
 class ParsePreset(str, Enum):
@@ -55,13 +69,7 @@ class ParsePreset(str, Enum):
             >>> ParsePreset.from_name("agentic-plus").value
             'agentic_plus'
         """
-        if isinstance(name, ParsePreset):
-            return name
-        try:
-            return cls(str(name).strip().lower().replace("-", "_"))
-        except ValueError:
-            valid = ", ".join(p.value for p in cls)
-            raise ConfigError(f"Unknown parse preset {name!r}", hint=f"Use one of: {valid}") from None
+        return _lookup(cls, name, "parse")
 
     @property
     def credits_per_page(self) -> int:
@@ -121,13 +129,7 @@ class RetrievalPreset(str, Enum):
             >>> RetrievalPreset.from_name("DEEP").value
             'deep'
         """
-        if isinstance(name, RetrievalPreset):
-            return name
-        try:
-            return cls(str(name).strip().lower())
-        except ValueError:
-            valid = ", ".join(p.value for p in cls)
-            raise ConfigError(f"Unknown retrieval preset {name!r}", hint=f"Use one of: {valid}") from None
+        return _lookup(cls, name, "retrieval")
 
     def config(self, **overrides: Any) -> Any:
         """This preset's HybridConfig, with ``overrides`` applied and validated.

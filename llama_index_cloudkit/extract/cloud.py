@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from llama_index_cloudkit._imports import require
+from llama_index_cloudkit._imports import require, require_sdk
 from llama_index_cloudkit.errors import (
     AuthError,
     CloudKitError,
@@ -33,13 +33,7 @@ __all__ = ["ExtractClient", "ExtractResult"]
 
 
 def _sdk() -> Any:
-    with warnings.catch_warnings():
-        warnings.filterwarnings(
-            "ignore",
-            category=DeprecationWarning,
-            message=r"This package \(llama-cloud-services\) is deprecated",
-        )
-        return require("llama_cloud_services", "core", package="llama-cloud-services")
+    return require_sdk()
 
 
 @dataclass

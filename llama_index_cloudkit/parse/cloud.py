@@ -14,14 +14,13 @@ Example:
 from __future__ import annotations
 
 import asyncio
-import warnings
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote
 
 import httpx
 
-from llama_index_cloudkit._imports import require
+from llama_index_cloudkit._imports import require_sdk
 from llama_index_cloudkit.errors import ConfigError, JobFailedError
 from llama_index_cloudkit.parse.model import ParsedFile, ParsedPage, ParsedTable
 from llama_index_cloudkit.presets import ParsePreset
@@ -54,13 +53,7 @@ _RESERVED = {
 
 
 def _llamaparse_class() -> Any:
-    with warnings.catch_warnings():
-        warnings.filterwarnings(
-            "ignore",
-            category=DeprecationWarning,
-            message=r"This package \(llama-cloud-services\) is deprecated",
-        )
-        sdk = require("llama_cloud_services", "core", package="llama-cloud-services")
+    sdk = require_sdk()
     return sdk.LlamaParse
 
 

@@ -11,14 +11,13 @@ from __future__ import annotations
 import contextlib
 import io
 import logging
-import warnings
 from collections.abc import Sequence
 from typing import Any
 
 from llama_index.core.base.base_retriever import BaseRetriever
 from llama_index.core.schema import Document
 
-from llama_index_cloudkit._imports import require
+from llama_index_cloudkit._imports import require_sdk
 from llama_index_cloudkit.retrieve.config import HybridConfig
 from llama_index_cloudkit.settings import CloudKitSettings
 
@@ -28,14 +27,7 @@ logger = logging.getLogger(__name__)
 
 
 def _sdk() -> Any:
-    with warnings.catch_warnings():
-        # The SDK warns on import that it is deprecated; we isolate it here instead.
-        warnings.filterwarnings(
-            "ignore",
-            category=DeprecationWarning,
-            message=r"This package \(llama-cloud-services\) is deprecated",
-        )
-        return require("llama_cloud_services", "core", package="llama-cloud-services")
+    return require_sdk()
 
 
 def _connection(settings: CloudKitSettings) -> dict[str, Any]:

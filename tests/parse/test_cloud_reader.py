@@ -291,14 +291,14 @@ def test_crash_mid_batch_then_rerun_pays_each_file_once(
     assert fake_llamacloud.count(*UPLOAD) == 20
 
 
-def test_images_are_saved_under_names_that_cannot_escape(fake_llamacloud: FakeLlamaCloud,
-                                                         examples_dir: Path,
-                                                         tmp_path: Path) -> None:
+def test_images_are_saved_under_names_that_cannot_escape(
+    fake_llamacloud: FakeLlamaCloud, examples_dir: Path, tmp_path: Path
+) -> None:
     fake_llamacloud.state.extra_image_names = ["../../escape-{page}.png", "/etc/evil.png"]
     target = tmp_path / "images"
-    docs = _reader(fake_llamacloud, download_images_to=target,
-                   parse_options={"take_screenshot": True}).load_data(
-        examples_dir / "llama-care-guide.pdf")
+    docs = _reader(
+        fake_llamacloud, download_images_to=target, parse_options={"take_screenshot": True}
+    ).load_data(examples_dir / "llama-care-guide.pdf")
     written = sorted(p.name for p in target.iterdir())
     assert len(written) == 5  # 2 screenshots, 2 "escape-N", 1 "evil" (listed on both pages)
     assert all(p.resolve().parent == target.resolve() for p in target.iterdir())

@@ -136,9 +136,9 @@ def test_keep_alive_exposes_the_sdk_event_loop_trap(
 
 
 @pytest.mark.fake_llamacloud(connection_close=True)
-def test_get_images_downloads_page_screenshots(fake_llamacloud: FakeLlamaCloud,
-                                               parser_kwargs: dict[str, Any], guide: Path,
-                                               tmp_path: Path) -> None:
+def test_get_images_downloads_page_screenshots(
+    fake_llamacloud: FakeLlamaCloud, parser_kwargs: dict[str, Any], guide: Path, tmp_path: Path
+) -> None:
     parser = LlamaParse(**parser_kwargs, take_screenshot=True)
     json_list = parser.get_json_result(str(guide))
     assert [i["name"] for i in json_list[0]["pages"][0]["images"]] == ["page_1.jpg"]
@@ -148,8 +148,9 @@ def test_get_images_downloads_page_screenshots(fake_llamacloud: FakeLlamaCloud,
 
 
 @pytest.mark.fake_llamacloud(connection_close=True)
-def test_xlsx_of_the_tables(fake_llamacloud: FakeLlamaCloud, parser_kwargs: dict[str, Any],
-                            guide: Path, tmp_path: Path) -> None:
+def test_xlsx_of_the_tables(
+    fake_llamacloud: FakeLlamaCloud, parser_kwargs: dict[str, Any], guide: Path, tmp_path: Path
+) -> None:
     import io
 
     import openpyxl
