@@ -39,13 +39,15 @@ def _fail_usage(message: str) -> None:
     sys.exit(EXIT_USAGE)
 
 
-def _load_folder_or_files(paths: tuple[str, ...], backend: str | None, progress: bool) -> Any:
+def _load_folder_or_files(
+    paths: tuple[str, ...], backend: str | None, progress: bool, preset: str = "agentic"
+) -> Any:
     from llama_index.core import SimpleDirectoryReader
 
     from llama_index_cloudkit.parse.local import SUPPORTED_SUFFIXES
     from llama_index_cloudkit.parse.reader import CloudKitReader
 
-    reader = CloudKitReader(backend=backend, on_error="report")
+    reader = CloudKitReader(backend=backend, preset=preset, on_error="report")
     files: list[Path] = []
     for raw in paths:
         path = Path(raw)
@@ -85,6 +87,13 @@ def cli() -> None:
 @cli.command()
 @click.argument("paths", nargs=-1, required=True)
 @_backend_option("local", "Where to parse.")
+@click.option(
+    "--preset",
+    type=click.Choice(["cost_effective", "agentic", "agentic_plus"]),
+    default="agentic",
+    show_default=True,
+    help="LlamaParse preset (cloud backend).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the Documents as JSON lines.")
 @click.option(
     "--out",
@@ -93,17 +102,18 @@ def cli() -> None:
     default=None,
     help="Write one markdown file per page into this folder.",
 )
-def parse(paths: tuple[str, ...], backend: str, as_json: bool, out_dir: str | None) -> None:
+def parse(paths: tuple[str, ...], backend: str, preset: str, as_json: bool, out_dir: str | None) -> None:
     """Parse files or folders into one document per page.
 
     \b
     Examples:
       cloudkit parse examples/data
       cloudkit parse report.pdf --json
+      cloudkit parse scans/ --backend cloud --preset agentic_plus
       cloudkit parse examples/data --out parsed/
     """
     try:
-        documents, report = _load_folder_or_files(paths, backend, progress=not as_json)
+        documents, report = _load_folder_or_files(paths, backend, progress=not as_json, preset=preset)
     except CloudKitError as exc:
         _fail_usage(str(exc))
     for doc in documents:

@@ -120,3 +120,21 @@ def test_extract_prints_json(fake_llamacloud: object, tmp_path: Path, examples_d
     result = CliRunner().invoke(cli, ["extract", "--schema", str(schema), str(examples_dir / "faq.html")])
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout) == {"day": "Saturday"}
+
+
+def test_parse_with_a_cloud_preset(fake_llamacloud: object, examples_dir: Path) -> None:
+    result = CliRunner().invoke(
+        cli,
+        [
+            "parse",
+            str(examples_dir / "faq.html"),
+            "--backend",
+            "cloud",
+            "--preset",
+            "cost_effective",
+            "--json",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    doc = json.loads(next(line for line in result.stdout.splitlines() if line.startswith("{")))
+    assert doc["metadata"]["preset"] == "cost_effective" and doc["metadata"]["backend"] == "cloud"
