@@ -7,7 +7,8 @@ Example:
 """
 
 from llama_index_cloudkit.testing.faults import FaultRule, RateLimiter
+from llama_index_cloudkit.testing.jobs import JobScript
 from llama_index_cloudkit.testing.server import FakeLlamaCloud
-from llama_index_cloudkit.testing.state import EmulatorState, JobScript
+from llama_index_cloudkit.testing.state import EmulatorState
 
 __all__ = ["EmulatorState", "FakeLlamaCloud", "FaultRule", "JobScript", "RateLimiter"]

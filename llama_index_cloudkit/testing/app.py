@@ -18,8 +18,9 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 
 from llama_index_cloudkit.parse.local.text import decode_text
+from llama_index_cloudkit.testing.jobs import DEFAULT_PROJECT, NotFound
 from llama_index_cloudkit.testing.pipeline_routes import pipeline_router
-from llama_index_cloudkit.testing.state import DEFAULT_PROJECT, EmulatorState, NotFound
+from llama_index_cloudkit.testing.state import EmulatorState
 
 __all__ = ["CONTROL_PREFIX", "build_app"]
 

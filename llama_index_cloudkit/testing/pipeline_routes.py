@@ -9,8 +9,9 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import ValidationError
 
+from llama_index_cloudkit.testing.jobs import DEFAULT_PROJECT
 from llama_index_cloudkit.testing.pipelines import pipeline_json
-from llama_index_cloudkit.testing.state import DEFAULT_PROJECT, EmulatorState
+from llama_index_cloudkit.testing.state import EmulatorState
 
 __all__ = ["pipeline_router"]
 

@@ -27,7 +27,7 @@ from llama_index.core.vector_stores.types import MetadataFilters
 
 from llama_index_cloudkit.retrieve.config import HybridConfig
 from llama_index_cloudkit.retrieve.local import LocalHybridIndex
-from llama_index_cloudkit.testing.state import NotFound
+from llama_index_cloudkit.testing.jobs import NotFound
 
 __all__ = ["OverlapReranker", "PipelineStore"]
 

@@ -18,9 +18,11 @@ from typing import Any
 
 from llama_index_cloudkit._imports import require
 from llama_index_cloudkit.testing.app import build_app
+from llama_index_cloudkit.testing.extraction import ExtractResponder
 from llama_index_cloudkit.testing.faults import FaultRule, RateLimiter
 from llama_index_cloudkit.testing.gatekeeper import Gatekeeper, RecordedRequest
-from llama_index_cloudkit.testing.state import EmulatorState, ExtractResponder, JobScript
+from llama_index_cloudkit.testing.jobs import JobScript
+from llama_index_cloudkit.testing.state import EmulatorState
 
 __all__ = ["FakeLlamaCloud"]
 

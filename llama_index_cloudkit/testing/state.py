@@ -17,45 +17,15 @@ import threading
 import time
 import uuid
 from collections import deque
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from llama_index_cloudkit.errors import CloudKitError
+from llama_index_cloudkit.testing.extraction import ExtractionState, ExtractResponder
+from llama_index_cloudkit.testing.jobs import DEFAULT_PROJECT, JobScript, NotFound, ScriptedJob
 from llama_index_cloudkit.testing.parse_results import NoDataError, build_parse_result
 
 __all__ = ["EmulatorState", "JobScript", "NotFound", "StoredFile"]
-
-DEFAULT_PROJECT = {"id": "proj-0000-default", "name": "Default", "organization_id": "org-0000-fake"}
-
-
-class NotFound(KeyError):
-    """An unknown id; the app answers 404."""
-
-
-@dataclass(frozen=True)
-class JobScript:
-    """How a job behaves: its final status and how long it stays PENDING first.
-
-    Args:
-        status: SUCCESS, ERROR, CANCELED (parse) / CANCELLED (extract), PARTIAL_SUCCESS.
-        pending_polls: status polls answered PENDING before the final status.
-        pending_seconds: seconds after creation during which polls answer PENDING.
-        stuck: stay PENDING forever.
-        error_code: reported with a failed status.
-        error_message: reported with a failed status.
-
-    Example:
-        >>> JobScript(status="ERROR", error_code="PDF_IS_BROKEN").status
-        'ERROR'
-    """
-
-    status: str = "SUCCESS"
-    pending_polls: int = 0
-    pending_seconds: float = 0.0
-    stuck: bool = False
-    error_code: str | None = None
-    error_message: str | None = None
 
 
 @dataclass
@@ -80,25 +50,7 @@ class StoredFile:
 
 
 @dataclass
-class _Job:
-    id: str
-    script: JobScript
-    created: float
-    polls: int = 0
-
-    def current_status(self) -> str:
-        self.polls += 1
-        if self.script.stuck:
-            return "PENDING"
-        if self.polls <= self.script.pending_polls:
-            return "PENDING"
-        if time.monotonic() - self.created < self.script.pending_seconds:
-            return "PENDING"
-        return self.script.status
-
-
-@dataclass
-class ParseJob(_Job):
+class ParseJob(ScriptedJob):
     """A parse job: the uploaded bytes, the form and query it was sent with."""
 
     file_name: str = ""
@@ -112,29 +64,7 @@ class ParseJob(_Job):
     future: concurrent.futures.Future[None] | None = None
 
 
-ExtractResponder = Callable[[dict[str, Any], dict[str, Any], str], Any]
-
-
-def empty_like(schema: dict[str, Any]) -> Any:
-    """Data shaped like a JSON schema: objects with every property, empty lists, nulls.
-
-    Example:
-        >>> empty_like({"type": "object", "properties": {"a": {"type": "array"}, "b": {}}})
-        {'a': [], 'b': None}
-    """
-    kind = schema.get("type")
-    if kind == "object" or "properties" in schema:
-        return {name: empty_like(sub) for name, sub in schema.get("properties", {}).items()}
-    if kind == "array":
-        return []
-    for key in ("anyOf", "oneOf"):
-        options = [s for s in schema.get(key, []) if s.get("type") != "null"]
-        if options and len(options) == len(schema[key]):
-            return empty_like(options[0])
-    return None
-
-
-class EmulatorState:
+class EmulatorState(ExtractionState):
     """Everything the emulator remembers; thread-safe.
 
     Example:
@@ -161,7 +91,7 @@ class EmulatorState:
             self.extract_script = JobScript()
             self._extract_queue: deque[JobScript] = deque()
             self.extract_responder: ExtractResponder | None = None
-            self._scripts: dict[str, _Job] = {}
+            self._scripts: dict[str, ScriptedJob] = {}
             if not hasattr(self, "_workers"):
                 self._workers = concurrent.futures.ThreadPoolExecutor(
                     max_workers=2, thread_name_prefix="emulator-parse"
@@ -311,111 +241,3 @@ class EmulatorState:
         out = io.BytesIO()
         book.save(out)
         return out.getvalue()
-
-    # --- extraction -------------------------------------------------------------------------
-
-    def create_agent(
-        self, name: str, schema: dict[str, Any], config: dict[str, Any], project_id: str | None
-    ) -> dict[str, Any]:
-        """Create an extraction agent; a duplicate name raises ValueError (409)."""
-        with self._lock:
-            if any(a["name"] == name for a in self.agents.values()):
-                raise ValueError(f"An extraction agent named {name!r} already exists")
-            agent_id = f"agent-{uuid.uuid4()}"
-            agent: dict[str, Any] = {
-                "id": agent_id,
-                "name": name,
-                "data_schema": schema,
-                "config": config,
-                "project_id": project_id or DEFAULT_PROJECT["id"],
-            }
-            self.agents[agent_id] = agent
-            return agent
-
-    def get_agent(self, agent_id: str) -> dict[str, Any]:
-        """An agent by id, or NotFound."""
-        try:
-            return self.agents[agent_id]
-        except KeyError:
-            raise NotFound(agent_id) from None
-
-    def agent_by_name(self, name: str) -> dict[str, Any]:
-        """An agent by name, or NotFound."""
-        for agent in self.agents.values():
-            if agent["name"] == name:
-                return agent
-        raise NotFound(name)
-
-    def create_extract_job(
-        self,
-        agent: dict[str, Any],
-        schema: dict[str, Any],
-        config: dict[str, Any],
-        text: str,
-        file_id: str | None,
-    ) -> dict[str, Any]:
-        """Register an extraction job and its run; the run's data comes from the responder."""
-        with self._lock:
-            script = self._extract_queue.popleft() if self._extract_queue else self.extract_script
-            job_id = f"exjob-{uuid.uuid4()}"
-            job = {
-                "id": job_id,
-                "status": "PENDING",
-                "extraction_agent": agent,
-                "file_id": file_id,
-                "error": None,
-            }
-            self.extract_jobs[job_id] = job
-            self._scripts[job_id] = _Job(id=job_id, script=script, created=time.monotonic())
-            data: Any
-            metadata: dict[str, Any]
-            if self.extract_responder is not None:
-                data = self.extract_responder(schema, config, text)
-                metadata = {"emulated": True, "responder": True}
-            else:
-                data = empty_like(schema)
-                metadata = {
-                    "emulated": True,
-                    "note": "llama_index_cloudkit emulator: data shaped like the schema",
-                }
-            run = {
-                "id": f"run-{uuid.uuid4()}",
-                "extraction_agent_id": agent["id"],
-                "project_id": agent.get("project_id", DEFAULT_PROJECT["id"]),
-                "config": config,
-                "data_schema": schema,
-                "from_ui": False,
-                "status": "PENDING",
-                "data": data,
-                "extraction_metadata": metadata,
-                "job_id": job_id,
-                "file_id": file_id,
-                "error": None,
-            }
-            self.extract_runs[run["id"]] = run
-            return job
-
-    def poll_extract_job(self, job_id: str) -> dict[str, Any]:
-        """The ExtractJob answer for one poll."""
-        with self._lock:
-            if job_id not in self.extract_jobs:
-                raise NotFound(job_id)
-            job = self.extract_jobs[job_id]
-            status = self._scripts[job_id].current_status()
-            job["status"] = status
-            if status not in ("PENDING", "SUCCESS"):
-                job["error"] = self._scripts[job_id].script.error_message or f"Job {status}"
-            return job
-
-    def run_for_job(self, job_id: str) -> dict[str, Any]:
-        """The ExtractRun of a job, with its status following the job's."""
-        with self._lock:
-            for run in self.extract_runs.values():
-                if run["job_id"] == job_id:
-                    job_status = self.extract_jobs[job_id]["status"]
-                    run["status"] = {"SUCCESS": "SUCCESS", "PENDING": "PENDING"}.get(job_status, "ERROR")
-                    if run["status"] == "ERROR":
-                        run["error"] = self.extract_jobs[job_id]["error"]
-                        run["data"] = None
-                    return run
-            raise NotFound(job_id)
