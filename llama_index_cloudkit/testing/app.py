@@ -64,6 +64,7 @@ def build_app(state: EmulatorState) -> FastAPI:
                 return _detail("URL and S3 inputs are not emulated", 400)
             return _validation_error(["body", "file"], "field required")
         data = await upload.read()
+        await upload.close()
         job = state.create_parse_job(
             data, upload.filename or "upload.bin", fields, dict(request.query_params)
         )
@@ -112,9 +113,11 @@ def build_app(state: EmulatorState) -> FastAPI:
         upload = form.get("upload_file")
         if upload is None or isinstance(upload, str):
             return _validation_error(["body", "upload_file"], "field required")
+        data = await upload.read()
+        await upload.close()
         stored = state.add_file(
             upload.filename or "upload.bin",
-            await upload.read(),
+            data,
             request.query_params.get("project_id"),
             request.query_params.get("external_file_id"),
         )

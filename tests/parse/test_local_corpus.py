@@ -137,6 +137,7 @@ def test_tables_render_as_html_on_request(corpus: Path) -> None:
     assert "<table>" in docs[0].text and "| --- |" not in docs[0].text
 
 
+@pytest.mark.timeout(900)  # three full passes over the corpus, OCR included (about 80 s)
 def test_simple_directory_reader_over_the_corpus(corpus: Path) -> None:
     extractor = file_extractor(backend="local", on_error="report")
     exclude = [f"*{s}" for s in NEEDS_OCR] if not available_ocr_engines() else []
