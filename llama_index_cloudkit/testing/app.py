@@ -2,8 +2,9 @@
 
 Implements the parse (both ``/api/parsing`` and ``/api/v1/parsing``), files, projects and
 extraction endpoints of the reference spec, and the index endpoints through
-:mod:`.pipeline_routes`. Not emulated yet (404 "not emulated"): parse images, xlsx and structured
-results, URL / S3 parse inputs, page screenshots and figures, organizations, retrievers.
+:mod:`.pipeline_routes`. Not emulated (404 "not emulated" or a clear 4xx): structured results, URL / S3 parse inputs,
+partitioned jobs' per-segment billing, figure extraction, organizations and retrievers
+(``/api/v1/retrievers``, used only by the composite retriever).
 
 It is served wrapped in :class:`~llama_index_cloudkit.testing.gatekeeper.Gatekeeper`.
 """
@@ -126,6 +127,24 @@ def build_app(state: EmulatorState) -> FastAPI:
     @app.get("/api/v1/files/{file_id}")
     async def get_file(file_id: str) -> Response:
         return JSONResponse(state.get_file(file_id).to_json())
+
+    @app.get("/api/v1/files/{file_id}/page_screenshots/{page_index}")
+    async def page_screenshot(file_id: str, page_index: int) -> Response:
+        stored = state.get_file(file_id)
+        if not stored.name.lower().endswith(".pdf"):
+            raise NotFound(f"page screenshots of {stored.name} (only PDFs are rendered)")
+        from llama_index_cloudkit.testing.parse_results import page_screenshot_jpeg
+
+        try:
+            data = await asyncio.to_thread(page_screenshot_jpeg, stored.data, page_index)
+        except IndexError:
+            raise NotFound(f"page {page_index} of {stored.name}") from None
+        return Response(data, media_type="image/jpeg")
+
+    @app.get("/api/v1/files/{file_id}/page-figures/{page_index}/{figure_name}")
+    async def page_figure(file_id: str, page_index: int, figure_name: str) -> Response:
+        state.get_file(file_id)
+        raise NotFound(f"figure {figure_name!r} (the emulator extracts no figures)")
 
     # --- projects ------------------------------------------------------------------------------
 

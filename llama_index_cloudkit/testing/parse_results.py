@@ -73,6 +73,11 @@ def _true(form: dict[str, str], name: str) -> bool:
     return str(form.get(name, "")).lower() == "true"
 
 
+def page_screenshot_jpeg(data: bytes, index: int) -> bytes:
+    """A JPEG render of page ``index`` (0-based) of a PDF; IndexError past the end."""
+    return _screenshot(data, index)
+
+
 def _screenshot(data: bytes, index: int) -> bytes:
     import io
 
@@ -80,6 +85,8 @@ def _screenshot(data: bytes, index: int) -> bytes:
 
     pdf = pypdfium2.PdfDocument(data)
     try:
+        if not 0 <= index < len(pdf):
+            raise IndexError(index)
         image = pdf[index].render(scale=1).to_pil().convert("RGB")
     finally:
         pdf.close()

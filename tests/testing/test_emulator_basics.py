@@ -118,3 +118,18 @@ def test_reset_forgets_state_and_log(fake_llamacloud: FakeLlamaCloud) -> None:
         headers={"Authorization": f"Bearer {fake_llamacloud.api_key}"},
     )
     assert response.status_code == 200
+
+
+def test_file_page_screenshots_and_figures(fake_llamacloud: FakeLlamaCloud, examples_dir) -> None:  # type: ignore[no-untyped-def]
+    auth = {"Authorization": f"Bearer {fake_llamacloud.api_key}"}
+    pdf = (examples_dir / "llama-care-guide.pdf").read_bytes()
+    uploaded = httpx.post(
+        fake_llamacloud.base_url + "/api/v1/files",
+        headers=auth,
+        files={"upload_file": ("guide.pdf", pdf, "application/pdf")},
+    ).json()
+    base = f"{fake_llamacloud.base_url}/api/v1/files/{uploaded['id']}"
+    shot = httpx.get(f"{base}/page_screenshots/1", headers=auth)
+    assert shot.status_code == 200 and shot.content[:2] == b"\xff\xd8"
+    assert httpx.get(f"{base}/page_screenshots/9", headers=auth).status_code == 404
+    assert httpx.get(f"{base}/page-figures/0/fig.png", headers=auth).status_code == 404
