@@ -2,9 +2,9 @@
 
 Implements the parse (both ``/api/parsing`` and ``/api/v1/parsing``), files, projects and
 extraction endpoints of the reference spec, and the index endpoints through
-:mod:`.pipeline_routes`. Not emulated (404 "not emulated" or a clear 4xx): structured results, URL / S3 parse inputs,
-partitioned jobs' per-segment billing, figure extraction, organizations and retrievers
-(``/api/v1/retrievers``, used only by the composite retriever).
+:mod:`.pipeline_routes`. Not emulated (a 404 or 400 that says so): ``result/structured``,
+URL and S3 parse inputs, figure extraction, organizations, and ``/api/v1/retrievers`` (used
+only by the composite retriever).
 
 It is served wrapped in :class:`~llama_index_cloudkit.testing.gatekeeper.Gatekeeper`.
 """
