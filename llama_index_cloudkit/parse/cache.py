@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import logging
 import os
 import sqlite3
 import tempfile
@@ -26,6 +27,8 @@ from pathlib import Path
 from typing import Any
 
 __all__ = ["JobJournal", "ParseCache", "parse_key"]
+
+logger = logging.getLogger(__name__)
 
 KEY_VERSION = "1"
 
@@ -71,8 +74,9 @@ class ParseCache:
             return dict(json.loads(path.read_text(encoding="utf-8")))
         except FileNotFoundError:
             return None
-        except (OSError, ValueError):
-            path.unlink(missing_ok=True)  # a torn or foreign file: drop it, parse again
+        except (OSError, ValueError) as exc:
+            logger.warning("dropping unreadable cache entry %s (%s); it will be parsed again", path, exc)
+            path.unlink(missing_ok=True)
             return None
 
     def put(self, key: str, result: Mapping[str, Any]) -> None:

@@ -306,3 +306,15 @@ def test_images_are_saved_under_names_that_cannot_escape(
     paths = docs[1].metadata["image_paths"]
     assert any(p.endswith("page_2.jpg") for p in paths) and all(Path(p).is_file() for p in paths)
     assert "image_paths" in docs[1].excluded_llm_metadata_keys
+
+
+def test_a_corrupt_cache_entry_is_dropped_and_parsed_again(
+    fake_llamacloud: FakeLlamaCloud, examples_dir: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    reader = _reader(fake_llamacloud)
+    reader.load_data(examples_dir / "faq.html")
+    entry = next(reader.settings.cache_path("parse").rglob("*.json"))
+    entry.write_text("{torn")
+    docs = reader.load_data(examples_dir / "faq.html")
+    assert docs and not docs[0].metadata["cache_hit"]
+    assert "dropping unreadable cache entry" in caplog.text
