@@ -104,7 +104,6 @@ class CloudOutcome:
 @dataclass
 class _Run:
     credits_spent: float = 0.0
-    uploads: int = 0
     in_flight: dict[str, asyncio.Future[CloudOutcome]] = field(default_factory=dict)
 
 
@@ -272,7 +271,6 @@ class CloudBackend:
                 )
             run.credits_spent += credits
             job_id = await adapter.submit(data, file_name)
-            run.uploads += 1
             self.journal.record(key, job_id, label)  # before the first poll
         else:
             logger.info("re-attaching %s to job %s", label, job_id)

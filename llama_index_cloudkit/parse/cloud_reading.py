@@ -7,7 +7,6 @@ here works on plain inputs and returns Documents plus report entries.
 from __future__ import annotations
 
 import hashlib
-import logging
 import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -22,8 +21,6 @@ from llama_index_cloudkit.parse.local import SUPPORTED_SUFFIXES
 from llama_index_cloudkit.parse.pages import page_documents
 
 __all__ = ["CloudInput", "cloud_documents", "sibling_files"]
-
-logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
