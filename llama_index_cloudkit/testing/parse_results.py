@@ -83,13 +83,20 @@ def _screenshot(data: bytes, index: int) -> bytes:
 
     import pypdfium2
 
-    pdf = pypdfium2.PdfDocument(data)
-    try:
-        if not 0 <= index < len(pdf):
-            raise IndexError(index)
-        image = pdf[index].render(scale=1).to_pil().convert("RGB")
-    finally:
-        pdf.close()
+    from llama_index_cloudkit.parse.local.pdf import PDFIUM_LOCK, render_page
+
+    with PDFIUM_LOCK:
+        pdf = pypdfium2.PdfDocument(data)
+        try:
+            if not 0 <= index < len(pdf):
+                raise IndexError(index)
+            page = pdf[index]
+            try:
+                image = render_page(page, 1).convert("RGB")
+            finally:
+                page.close()
+        finally:
+            pdf.close()
     out = io.BytesIO()
     image.save(out, format="JPEG", quality=70)
     return out.getvalue()

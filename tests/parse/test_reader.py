@@ -206,3 +206,28 @@ def test_simple_directory_reader_on_examples(examples_dir: Path) -> None:
         if d.metadata["file_name"] == "llama-care-guide.pdf" and d.metadata["page_number"] == 2
     )
     assert "| Adult llama | 140-200 | 2.0-3.5 | 8-12 |" in care.text
+
+
+def test_parallel_threads_parse_pdfs_safely(examples_dir: Path, tmp_path: Path) -> None:
+    """PDFium is not thread-safe; aload_data and SimpleDirectoryReader parse in threads."""
+    import concurrent.futures
+
+    files = [examples_dir / "llama-care-guide.pdf"]
+    for i in range(5):
+        path = tmp_path / f"gen-{i}.pdf"
+        path.write_bytes(_pdf_bytes([f"page {j} of file {i}" for j in range(6)]))
+        files.append(path)
+    reader = CloudKitReader(backend="local")
+
+    def parse(path: Path) -> int:
+        return len(reader.load_data(path))
+
+    with concurrent.futures.ThreadPoolExecutor(max_workers=6) as pool:
+        counts = list(pool.map(parse, files * 6))
+    assert counts == [2, 6, 6, 6, 6, 6] * 6
+
+    async def gather() -> list[int]:
+        docs = await asyncio.gather(*(reader.aload_data(p) for p in files * 3))
+        return [len(d) for d in docs]
+
+    assert asyncio.run(gather()) == [2, 6, 6, 6, 6, 6] * 3

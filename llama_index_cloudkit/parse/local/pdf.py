@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import io
 import logging
+import threading
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 from llama_index_cloudkit._imports import require
@@ -145,12 +147,19 @@ def _page_with_tables(textpage: Any, plumber_page: Any, height: float) -> list[B
     return [b for b in blocks if isinstance(b, ParsedTable) or b]
 
 
+# PDFium is not thread-safe: every call into it, from any thread, goes through this lock.
+# (SimpleDirectoryReader's aload_data parses files in parallel threads; unguarded, PDFium
+# crashes the process.) Slow work that does not touch PDFium (OCR) runs outside it.
+PDFIUM_LOCK = threading.RLock()
+
+
 def _open(data: bytes, file_name: str, password: str | None) -> Any:
     pdfium = require("pypdfium2", "local")
     if not data:
         raise ParseError("The file is empty", file=file_name)
     try:
-        return pdfium.PdfDocument(data, password=password)
+        with PDFIUM_LOCK:
+            return pdfium.PdfDocument(data, password=password)
     except pdfium.PdfiumError as exc:
         reason = str(exc)
         if "password" in reason.lower():
@@ -164,6 +173,53 @@ def _open(data: bytes, file_name: str, password: str | None) -> Any:
             file=file_name,
             hint="Check that the file is a complete PDF (open it in a viewer)",
         ) from exc
+
+
+def render_page(page: Any, scale: float) -> Any:
+    """A PIL image of a PDFium page, independent of PDFium's buffers (call under the lock)."""
+    bitmap = page.render(scale=scale)
+    try:
+        return bitmap.to_pil().copy()
+    finally:
+        bitmap.close()
+
+
+@dataclass
+class _PageRead:
+    blocks: list[Block]
+    label: str | None
+    width: float
+    height: float
+    image: Any = None  # a render to OCR, when the page has no text layer
+
+
+def _read_page(document: Any, index: int, raw: Any, tables: Any, want_ocr: bool) -> _PageRead:
+    """Everything one page needs from PDFium, under the lock."""
+    with PDFIUM_LOCK:
+        page = document[index]
+        try:
+            width, height = page.get_size()
+            textpage = page.get_textpage()
+            try:
+                blocks: list[Block] | None = None
+                if tables is not None and _has_ruled_lines(page, raw):
+                    plumber_page = tables(index)
+                    try:
+                        blocks = _page_with_tables(textpage, plumber_page, height)
+                    finally:
+                        plumber_page.close()  # drops pdfplumber's per-page caches
+                image = None
+                if blocks is None:
+                    text = _normalize(textpage.get_text_range())
+                    blocks = [text] if text else []
+                    if not text and want_ocr:
+                        image = render_page(page, 300 / 72)
+            finally:
+                textpage.close()
+            label = document.get_page_label(index) or None
+        finally:
+            page.close()
+    return _PageRead(blocks, label, width, height, image)
 
 
 def iter_pdf_pages(
@@ -188,36 +244,31 @@ def iter_pdf_pages(
     """
     raw = require("pypdfium2.raw", "local", package="pypdfium2")
     document = _open(data, file_name, password)
-    plumber_doc = None
+    plumber: list[Any] = []
+
+    def plumber_page(index: int) -> Any:
+        if not plumber:
+            pdfplumber = require("pdfplumber", "local")
+            plumber.append(pdfplumber.open(io.BytesIO(data), password=password or ""))
+        return plumber[0].pages[index]
+
     try:
-        for index in range(len(document)):
-            page = document[index]
-            try:
-                width, height = page.get_size()
-                textpage = page.get_textpage()
-                blocks: list[Block] | None = None
-                if find_tables and _has_ruled_lines(page, raw):
-                    if plumber_doc is None:
-                        pdfplumber = require("pdfplumber", "local")
-                        plumber_doc = pdfplumber.open(io.BytesIO(data), password=password or "")
-                    plumber_page = plumber_doc.pages[index]
-                    blocks = _page_with_tables(textpage, plumber_page, height)
-                    plumber_page.close()
-                if blocks is None:
-                    text = _normalize(textpage.get_text_range())
-                    if not text and ocr is not None:
-                        image = page.render(scale=300 / 72).to_pil()
-                        text = _normalize(ocr(image))
-                    blocks = [text] if text else []
-                label = document.get_page_label(index) or None
-                textpage.close()
-            finally:
-                page.close()
-            yield ParsedPage(number=index + 1, blocks=blocks, label=label, width=width, height=height)
+        with PDFIUM_LOCK:
+            count = len(document)
+        for index in range(count):
+            read = _read_page(document, index, raw, plumber_page if find_tables else None, ocr is not None)
+            blocks = read.blocks
+            if read.image is not None and ocr is not None:
+                text = _normalize(ocr(read.image))  # outside the lock: OCR is slow
+                blocks = [text] if text else []
+            yield ParsedPage(
+                number=index + 1, blocks=blocks, label=read.label, width=read.width, height=read.height
+            )
     finally:
-        if plumber_doc is not None:
-            plumber_doc.close()
-        document.close()
+        if plumber:
+            plumber[0].close()
+        with PDFIUM_LOCK:
+            document.close()
 
 
 def count_pdf_pages(data: bytes, file_name: str, password: str | None = None) -> int:
@@ -228,7 +279,8 @@ def count_pdf_pages(data: bytes, file_name: str, password: str | None = None) ->
         12
     """
     document = _open(data, file_name, password)
-    try:
-        return len(document)
-    finally:
-        document.close()
+    with PDFIUM_LOCK:
+        try:
+            return len(document)
+        finally:
+            document.close()
