@@ -16,7 +16,9 @@ Constructor arguments win over environment variables, which win over defaults. T
 
 from __future__ import annotations
 
+import difflib
 import os
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any, Literal
 
@@ -26,7 +28,15 @@ from pydantic import ConfigDict, Field, SecretStr, field_serializer, field_valid
 from llama_index_cloudkit._component import ComponentMixin
 from llama_index_cloudkit.errors import ConfigError
 
-__all__ = ["DEFAULT_BASE_URL", "EU_BASE_URL", "BackendName", "CloudKitSettings"]
+__all__ = [
+    "CONNECTION_FIELDS",
+    "DEFAULT_BASE_URL",
+    "EU_BASE_URL",
+    "BackendName",
+    "CloudKitSettings",
+    "check_keywords",
+    "settings_with",
+]
 
 DEFAULT_BASE_URL = "https://api.cloud.llamaindex.ai"
 EU_BASE_URL = "https://api.cloud.eu.llamaindex.ai"
@@ -165,3 +175,48 @@ class CloudKitSettings(ComponentMixin):
             '/tmp/ck/parse/x.json'
         """
         return self.cache_dir.joinpath(*parts)
+
+
+CONNECTION_FIELDS = ("api_key", "base_url", "project_name", "project_id", "organization_id")
+"""Keywords every cloud-facing constructor accepts, like the seed's SDK, on top of ``settings=``."""
+
+
+def check_keywords(given: Iterable[str], valid: Iterable[str], where: str) -> None:
+    """Refuse unknown keyword arguments, naming the closest valid one.
+
+    Raises:
+        ConfigError: one keyword is unknown ("did you mean ...?").
+
+    Example:
+        >>> check_keywords(["max_concurency"], ["max_concurrency", "preset"], "CloudKitReader")
+        Traceback (most recent call last):
+        ...
+        llama_index_cloudkit.errors.ConfigError: CloudKitReader got ... Did you mean max_concurrency?
+    """
+    choices = sorted(set(valid))
+    for name in given:
+        if name in choices:
+            continue
+        close = difflib.get_close_matches(name, choices, n=1, cutoff=0.6)
+        raise ConfigError(
+            f"{where} got an unknown keyword argument {name!r}",
+            hint=f"Did you mean {close[0]}?" if close else f"Valid keywords: {', '.join(choices)}",
+        )
+
+
+def settings_with(settings: CloudKitSettings | None, connection: Mapping[str, Any]) -> CloudKitSettings:
+    """``settings`` (or the defaults) with connection keywords applied on top.
+
+    ``connection`` may hold ``api_key``, ``base_url``, ``project_name``, ``project_id`` and
+    ``organization_id``; values that are None are ignored. Unknown names raise ConfigError.
+
+    Example:
+        >>> settings_with(None, {"api_key": "llx-1", "base_url": None}).has_key
+        True
+    """
+    check_keywords(connection, CONNECTION_FIELDS, "settings")
+    updates = {name: value for name, value in connection.items() if value is not None}
+    base = settings if settings is not None else CloudKitSettings()
+    if not updates:
+        return base
+    return CloudKitSettings(**{**base.model_dump(), "api_key": base.api_key, **updates})

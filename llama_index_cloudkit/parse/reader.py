@@ -11,7 +11,6 @@ Example:
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import logging
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path, PurePath
@@ -21,20 +20,17 @@ from llama_index.core.readers.base import BasePydanticReader
 from llama_index.core.schema import Document
 from pydantic import Field, PrivateAttr, SecretStr
 
-from llama_index_cloudkit.errors import CloudKitError, ParseError
+from llama_index_cloudkit.errors import CloudKitError
 from llama_index_cloudkit.events import ParseFileEndEvent, dispatcher
 from llama_index_cloudkit.parse.inputs import (
     FileInput,
     label_of,
     os_error,
-    progress,
     progress_bar,
     read_input,
 )
-from llama_index_cloudkit.parse.local import SUPPORTED_SUFFIXES, LocalParser, mime_type
+from llama_index_cloudkit.parse.local import SUPPORTED_SUFFIXES
 from llama_index_cloudkit.parse.local.ocr import OcrEngineName
-from llama_index_cloudkit.parse.model import ParsedFile
-from llama_index_cloudkit.parse.pages import page_documents
 from llama_index_cloudkit.parse.report import BatchReport
 from llama_index_cloudkit.presets import ParsePreset
 from llama_index_cloudkit.settings import BackendName, CloudKitSettings
@@ -219,20 +215,22 @@ class CloudKitReader(BasePydanticReader):
         if self.resolved_backend() == "cloud":
             yield from self._iter_cloud(inputs, extra_info, fs, report)
             return
-        for item in progress(inputs, self.show_progress):
-            label = label_of(item, extra_info)
-            try:
-                documents = self._read_one(item, extra_info, fs)
-            except (CloudKitError, OSError) as exc:  # ImportError (a missing extra) propagates
-                self._fail(label, exc, report)
-                continue
-            report.add_success(
-                label,
-                pages=documents[0].metadata["total_pages"] if documents else 0,
-                documents=len(documents),
-            )
-            dispatcher.event(ParseFileEndEvent(file=label, backend="local", pages=len(documents)))
-            yield from documents
+        from llama_index_cloudkit.parse.local_reading import LocalReadOptions, iter_local_documents
+
+        options = LocalReadOptions(
+            ocr=self.ocr,
+            password=self.pdf_password.get_secret_value() if self.pdf_password else None,
+            tables_as_html=self.output_tables_as_HTML,
+        )
+        yield from iter_local_documents(
+            inputs,
+            extra_info,
+            fs,
+            report,
+            options=options,
+            show_progress=self.show_progress,
+            fail=self._fail,
+        )
 
     def _fail(self, label: str, exc: BaseException, report: BatchReport) -> None:
         """Raise (on_error="raise") or record and log (on_error="report") a failed file."""
@@ -347,34 +345,6 @@ class CloudKitReader(BasePydanticReader):
         if extra:
             logger.info("prefetching %d file(s) beside %s in one batch", len(extra), first.file_name)
         return extra
-
-    def _read_one(
-        self, item: FileInput, extra_info: Mapping[str, Any] | None, fs: Any | None
-    ) -> list[Document]:
-        data, file_name, file_path = read_input(item, extra_info, fs)
-        parser = LocalParser(
-            ocr=self.ocr,
-            password=self.pdf_password.get_secret_value() if self.pdf_password else None,
-        )
-        if not parser.supports(file_name):
-            parser.parser_name(file_name)  # raises UnsupportedFileError naming the suffixes
-        pages = list(parser.iter_pages(data, file_name))
-        parsed = ParsedFile(
-            file_name=PurePath(file_name).name,
-            pages=pages,
-            parser=parser.parser_name(file_name),
-            file_type=mime_type(file_name),
-        )
-        if not parsed.pages:
-            raise ParseError("The file has no pages", file=file_path)
-        return page_documents(
-            parsed,
-            backend="local",
-            file_path=file_path,
-            extra_info=extra_info,
-            tables_as_html=self.output_tables_as_HTML,
-            sha256=hashlib.sha256(data).hexdigest(),
-        )
 
 
 def file_extractor(**reader_kwargs: Any) -> dict[str, CloudKitReader]:
