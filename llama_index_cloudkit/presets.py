@@ -20,6 +20,7 @@ from enum import Enum
 from typing import Any, TypeVar
 
 from llama_index_cloudkit.errors import ConfigError
+from llama_index_cloudkit.retrieve.config import HybridConfig
 
 __all__ = ["ParsePreset", "RetrievalPreset"]
 
@@ -99,17 +100,23 @@ class RetrievalPreset(str, Enum):
     local index (bm25s k1 1.5 / b 0.75 + int8 all-MiniLM-L6-v2, relative-score fusion); the
     nDCG@10 column is without a reranker (none ships offline). See docs/retrieval-presets.md.
 
-    | preset | dense k | sparse k | alpha | rerank | top n | nDCG@10 | recall@100 of candidates |
+    Every target returns ``results`` passages: ``rerank_top_n`` with reranking on, ``top_k``
+    with it off (the two are equal in every preset). A ``top_k=`` or ``rerank_top_n=`` override
+    sets that count on every preset and widens a smaller per-leg top-k.
+
+    | preset | dense k | sparse k | alpha | rerank | results | nDCG@10 | recall@k of candidates |
     |---|---|---|---|---|---|---|---|
     | ``balanced`` (default) | 50 | 50 | 0.4 | on | 10 | 0.730 | 0.947 |
     | ``semantic`` | 50 | 50 | 0.8 | on | 10 | 0.690 | 0.947 |
     | ``keyword`` | 50 | 50 | 0.2 | on | 10 | 0.715 | 0.947 |
-    | ``fast`` | 20 | 20 | 0.5 | off | - | 0.730 | 0.915 |
+    | ``fast`` | 20 | 20 | 0.5 | off | 10 | 0.730 | 0.915 |
     | ``deep`` | 100 | 100 | 0.4 | on | 20 | 0.729 | 0.953 |
 
     Example:
         >>> RetrievalPreset.from_name("balanced").config().alpha
         0.4
+        >>> RetrievalPreset.FAST.config().final_top_k, RetrievalPreset.FAST.config(top_k=1).final_top_k
+        (10, 1)
     """
 
     BALANCED = "balanced"
@@ -131,16 +138,16 @@ class RetrievalPreset(str, Enum):
         """
         return _lookup(cls, name, "retrieval")
 
-    def config(self, **overrides: Any) -> Any:
-        """This preset's HybridConfig, with ``overrides`` applied and validated.
+    def config(self, **overrides: Any) -> HybridConfig:
+        """This preset's HybridConfig, with ``overrides`` applied (they always win) and validated.
 
         Example:
             >>> RetrievalPreset.FAST.config(alpha=1.0).alpha
             1.0
+            >>> RetrievalPreset.DEEP.config(top_k=3).rerank_top_n
+            3
         """
-        from llama_index_cloudkit.retrieve.config import HybridConfig
-
-        return HybridConfig(**{**_RETRIEVAL_PRESETS[self.value], **overrides})
+        return HybridConfig(**_RETRIEVAL_PRESETS[self.value]).with_overrides(**overrides)
 
 
 _RETRIEVAL_PRESETS: dict[str, dict[str, Any]] = {
@@ -150,6 +157,7 @@ _RETRIEVAL_PRESETS: dict[str, dict[str, Any]] = {
         "alpha": 0.4,
         "enable_reranking": True,
         "rerank_top_n": 10,
+        "top_k": 10,
     },
     "semantic": {
         "dense_similarity_top_k": 50,
@@ -157,6 +165,7 @@ _RETRIEVAL_PRESETS: dict[str, dict[str, Any]] = {
         "alpha": 0.8,
         "enable_reranking": True,
         "rerank_top_n": 10,
+        "top_k": 10,
     },
     "keyword": {
         "dense_similarity_top_k": 50,
@@ -164,6 +173,7 @@ _RETRIEVAL_PRESETS: dict[str, dict[str, Any]] = {
         "alpha": 0.2,
         "enable_reranking": True,
         "rerank_top_n": 10,
+        "top_k": 10,
     },
     "fast": {
         "dense_similarity_top_k": 20,
@@ -171,6 +181,7 @@ _RETRIEVAL_PRESETS: dict[str, dict[str, Any]] = {
         "alpha": 0.5,
         "enable_reranking": False,
         "rerank_top_n": 10,
+        "top_k": 10,
     },
     "deep": {
         "dense_similarity_top_k": 100,
@@ -178,5 +189,6 @@ _RETRIEVAL_PRESETS: dict[str, dict[str, Any]] = {
         "alpha": 0.4,
         "enable_reranking": True,
         "rerank_top_n": 20,
+        "top_k": 20,
     },
 }

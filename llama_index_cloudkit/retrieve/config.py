@@ -1,7 +1,14 @@
-"""HybridConfig: one validated retrieval configuration for LlamaCloud and the local index.
+"""HybridConfig: one validated retrieval configuration for every target.
+
+How many results come back is one rule on every target (the local index, any LlamaIndex vector
+store, LlamaCloud): ``rerank_top_n`` when ``enable_reranking`` is on, ``top_k`` when it is off.
+Give only one of the two and the other follows it, so ``top_k=3`` means three results whatever
+the reranking setting. The per-target tables are in docs/retrieval-presets.md.
 
 Example:
-    >>> config = HybridConfig(alpha=0.0, enable_reranking=False)
+    >>> config = HybridConfig(alpha=0.0, enable_reranking=False, top_k=4)
+    >>> config.final_top_k
+    4
     >>> kwargs = config.to_llamacloud_kwargs()
     >>> kwargs["alpha"], kwargs["enable_reranking"]
     (0.0, False)
@@ -16,13 +23,20 @@ from pydantic import ConfigDict, Field, model_validator
 
 from llama_index_cloudkit._component import ComponentMixin
 
-__all__ = ["HybridConfig", "RetrievalMode"]
+__all__ = ["COUNT_FIELDS", "HybridConfig", "RetrievalMode"]
 
 RetrievalMode = Literal["chunks", "files_via_metadata", "files_via_content", "auto_routed"]
 
+COUNT_FIELDS = ("top_k", "rerank_top_n")
+"""The two names of the final result count: ``rerank_top_n`` with reranking on, ``top_k`` off."""
+
+_LEGS = ("dense_similarity_top_k", "sparse_similarity_top_k")
+_MAX_LEG = 1000
+V2_MAX_TOP_K = 500  # Index v2 caps top_k at 500 (reference/llamacloud-api-v2.md)
+
 
 class HybridConfig(ComponentMixin):
-    """Dense + sparse retrieval with relative-score fusion and optional reranking.
+    """Dense + sparse retrieval with relative-score fusion, optional reranking, one result count.
 
     Args:
         dense_similarity_top_k: candidates from the dense (embedding) leg.
@@ -30,14 +44,20 @@ class HybridConfig(ComponentMixin):
         alpha: fusion weight in [0, 1]; 1 is dense only, 0 is sparse only.
         enable_reranking: rerank the fused candidates (LlamaCloud's reranker; locally, the
             reranker given to the index, if any).
-        rerank_top_n: how many results remain after reranking (at most dense + sparse).
+        rerank_top_n: how many results come back when reranking is on (at most dense + sparse).
+        top_k: how many results come back when reranking is off. When only one of
+            ``top_k`` and ``rerank_top_n`` is given, the other takes its value.
         retrieval_mode: LlamaCloud's mode (``chunks`` for passages).
         files_top_k: files to return in the file-level modes.
         filters: metadata filters (AND / OR / NOT, nested).
 
+    A target returns at most :attr:`final_top_k` results; fewer only when fewer passages match.
+
     Example:
         >>> HybridConfig(dense_similarity_top_k=20, alpha=0.4).rerank_top_n
         6
+        >>> HybridConfig(top_k=3).rerank_top_n, HybridConfig(rerank_top_n=3).top_k
+        (3, 3)
         >>> HybridConfig(dense_similarity_top_k=5, sparse_similarity_top_k=5, rerank_top_n=20)
         Traceback (most recent call last):
         ...
@@ -46,14 +66,27 @@ class HybridConfig(ComponentMixin):
 
     model_config = ConfigDict(extra="forbid", arbitrary_types_allowed=True, frozen=True)
 
-    dense_similarity_top_k: int = Field(default=30, ge=0, le=1000)
-    sparse_similarity_top_k: int = Field(default=30, ge=0, le=1000)
+    dense_similarity_top_k: int = Field(default=30, ge=0, le=_MAX_LEG)
+    sparse_similarity_top_k: int = Field(default=30, ge=0, le=_MAX_LEG)
     alpha: float = Field(default=0.5, ge=0.0, le=1.0)
     enable_reranking: bool = True
     rerank_top_n: int = Field(default=6, ge=1, le=2000)
+    top_k: int = Field(default=6, ge=1, le=2000)
     retrieval_mode: RetrievalMode = "chunks"
     files_top_k: int | None = Field(default=None, ge=1, le=100)
     filters: MetadataFilters | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _one_count_follows_the_other(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        data = {k: v for k, v in data.items() if not (k in COUNT_FIELDS and v is None)}
+        if "top_k" in data and "rerank_top_n" not in data:
+            data["rerank_top_n"] = data["top_k"]
+        elif "rerank_top_n" in data and "top_k" not in data:
+            data["top_k"] = data["rerank_top_n"]
+        return data
 
     @model_validator(mode="after")
     def _check_sizes(self) -> HybridConfig:
@@ -71,17 +104,54 @@ class HybridConfig(ComponentMixin):
             raise ValueError("alpha < 1 weights the sparse leg, so sparse_similarity_top_k must be > 0")
         return self
 
-    def with_overrides(self, **overrides: Any) -> HybridConfig:
-        """A copy with some fields changed, validated again.
+    @property
+    def final_top_k(self) -> int:
+        """How many results a target returns: ``rerank_top_n`` with reranking on, else ``top_k``.
 
         Example:
-            >>> HybridConfig().with_overrides(alpha=1.0).alpha
-            1.0
+            >>> HybridConfig(rerank_top_n=4, top_k=9, enable_reranking=False).final_top_k
+            9
         """
-        return HybridConfig(**{**self.model_dump(exclude={"filters"}), "filters": self.filters, **overrides})
+        return self.rerank_top_n if self.enable_reranking else self.top_k
+
+    def with_overrides(self, **overrides: Any) -> HybridConfig:
+        """A copy with some fields changed, validated again; the overrides always win.
+
+        A count override (``top_k`` or ``rerank_top_n`` alone) sets the final count whatever the
+        reranking setting, and widens a per-leg top-k that is smaller than it (unless that leg is
+        overridden too), so the candidates can fill the count. None values are ignored.
+
+        Example:
+            >>> base = HybridConfig(dense_similarity_top_k=5, sparse_similarity_top_k=5)
+            >>> base.with_overrides(alpha=1.0).alpha
+            1.0
+            >>> fast = base.with_overrides(enable_reranking=False, top_k=8)
+            >>> fast.final_top_k, fast.dense_similarity_top_k
+            (8, 8)
+            >>> base.with_overrides(top_k=1).final_top_k
+            1
+        """
+        given = {k: v for k, v in overrides.items() if not (k in COUNT_FIELDS and v is None)}
+        values: dict[str, Any] = {**self.model_dump(exclude={"filters"}), "filters": self.filters}
+        counts = [name for name in COUNT_FIELDS if name in given]
+        if len(counts) == 1:
+            for name in COUNT_FIELDS:
+                values[name] = given[counts[0]]
+        values.update(given)
+        if counts:
+            wanted = values["rerank_top_n"] if values["enable_reranking"] else values["top_k"]
+            for leg in _LEGS:
+                if leg not in given and 0 < values[leg] < wanted:
+                    values[leg] = min(int(wanted), _MAX_LEG)
+        return HybridConfig(**values)
 
     def to_llamacloud_kwargs(self) -> dict[str, Any]:
-        """Keyword arguments for LlamaCloudRetriever; 0, 0.0 and False are sent explicitly.
+        """Index v1 (pipelines) retrieve parameters; 0, 0.0 and False are sent explicitly.
+
+        v1 has no final count of its own: with reranking on the service returns
+        ``rerank_top_n`` results; with it off it returns the fused candidates, and the client
+        keeps the first :attr:`final_top_k` (``top_k``). ``rerank_top_n`` is sent as the final
+        count either way (the service ignores it with reranking off; the emulator reads it).
 
         Example:
             >>> config = HybridConfig(alpha=1.0, sparse_similarity_top_k=0)
@@ -93,7 +163,7 @@ class HybridConfig(ComponentMixin):
             "sparse_similarity_top_k": self.sparse_similarity_top_k,
             "alpha": self.alpha,
             "enable_reranking": self.enable_reranking,
-            "rerank_top_n": self.rerank_top_n,
+            "rerank_top_n": self.final_top_k,
             "retrieval_mode": self.retrieval_mode,
         }
         if self.files_top_k is not None:
@@ -101,3 +171,31 @@ class HybridConfig(ComponentMixin):
         if self.filters is not None:
             kwargs["filters"] = self.filters
         return kwargs
+
+    def to_llamacloud_v2_kwargs(self) -> dict[str, Any]:
+        """Index v2 (``/api/v1/retrieval/retrieve``) parameters, without ``index_id``/``query``.
+
+        ``alpha`` becomes ``vector_pipeline_weight`` (and ``1 - alpha`` the full-text weight).
+        With reranking on, ``top_k`` is the candidate pool (the larger leg, capped at 500) and
+        ``rerank.top_n`` the final count; with it off, ``top_k`` is the final count. Filters are
+        left to the adapter (v2 filters have another shape).
+
+        Example:
+            >>> HybridConfig(enable_reranking=False, top_k=4).to_llamacloud_v2_kwargs()["top_k"]
+            4
+            >>> HybridConfig(rerank_top_n=5).to_llamacloud_v2_kwargs()["rerank"]
+            {'enabled': True, 'top_n': 5}
+        """
+        if self.enable_reranking:
+            pool = max(self.dense_similarity_top_k, self.sparse_similarity_top_k, self.rerank_top_n)
+            top_k = min(pool, V2_MAX_TOP_K)
+            rerank: dict[str, Any] = {"enabled": True, "top_n": self.rerank_top_n}
+        else:
+            top_k = min(self.top_k, V2_MAX_TOP_K)
+            rerank = {"enabled": False}
+        return {
+            "top_k": top_k,
+            "vector_pipeline_weight": self.alpha,
+            "full_text_pipeline_weight": round(1.0 - self.alpha, 10),
+            "rerank": rerank,
+        }

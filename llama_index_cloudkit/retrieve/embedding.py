@@ -12,6 +12,7 @@ Example:
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import hashlib
 from importlib import resources
@@ -133,11 +134,20 @@ class MiniLMEmbedding(BaseEmbedding):
     def _get_query_embedding(self, query: str) -> list[float]:
         return [float(x) for x in self.embed([query])[0]]
 
-    async def _aget_query_embedding(self, query: str) -> list[float]:
-        return self._get_query_embedding(query)
-
     def _get_text_embedding(self, text: str) -> list[float]:
         return [float(x) for x in self.embed([text])[0]]
 
     def _get_text_embeddings(self, texts: list[str]) -> list[list[float]]:
         return [[float(x) for x in row] for row in self.embed(texts)]
+
+    # ONNX inference holds a core for milliseconds to seconds: the async forms run it in a worker
+    # thread so the event loop keeps serving other tasks meanwhile.
+
+    async def _aget_query_embedding(self, query: str) -> list[float]:
+        return await asyncio.to_thread(self._get_query_embedding, query)
+
+    async def _aget_text_embedding(self, text: str) -> list[float]:
+        return await asyncio.to_thread(self._get_text_embedding, text)
+
+    async def _aget_text_embeddings(self, texts: list[str]) -> list[list[float]]:
+        return await asyncio.to_thread(self._get_text_embeddings, texts)

@@ -1,19 +1,28 @@
 """One call from a target and a preset to a retriever, query engine, chat engine or agent tool.
 
-Targets: a LlamaCloud index name, a LlamaCloudIndex, a :class:`LocalHybridIndex`, or any
-LlamaIndex ``VectorStoreIndex`` (Qdrant, pgvector, ...: the way to scale past one machine).
+Targets, tried in order (one row each in ``_TARGETS``):
+
+| target | accepted when | retriever |
+|---|---|---|
+| a hybrid index (LocalHybridIndex, QdrantHybridIndex, ...) | it has ``as_hybrid_retriever`` | its own |
+| a LlamaIndex ``VectorStoreIndex`` (any vector store) | ``isinstance`` | ``index.as_retriever`` |
+| a LlamaCloud index | a name (``str``) or a ``LlamaCloudIndex`` | ``retrieve.cloud`` |
+
+Every target returns at most ``config.final_top_k`` nodes: ``rerank_top_n`` with reranking
+on, ``top_k`` with it off (docs/retrieval-presets.md has one table per target).
 
 Example:
     >>> index = LocalHybridIndex.from_documents(docs)  # doctest: +SKIP
-    >>> engine = make_query_engine(index, preset="balanced")  # doctest: +SKIP
+    >>> engine = make_query_engine(index, preset="balanced", top_k=3)  # doctest: +SKIP
     >>> print(engine.query("How much hay does a llama eat?"))  # doctest: +SKIP
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import os
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from llama_index.core.base.base_query_engine import BaseQueryEngine
@@ -29,10 +38,16 @@ from llama_index.core.tools import QueryEngineTool, RetrieverTool, ToolMetadata
 from llama_index_cloudkit.errors import ConfigError
 from llama_index_cloudkit.presets import RetrievalPreset
 from llama_index_cloudkit.retrieve.config import HybridConfig
-from llama_index_cloudkit.retrieve.local import LocalHybridIndex
-from llama_index_cloudkit.settings import CloudKitSettings
+from llama_index_cloudkit.retrieve.local_retriever import LocalHybridRetriever
+from llama_index_cloudkit.settings import (
+    CONNECTION_FIELDS,
+    CloudKitSettings,
+    check_keywords,
+    settings_with,
+)
 
 __all__ = [
+    "FinalCountRetriever",
     "LocalHybridRetriever",
     "PassagesQueryEngine",
     "format_citation",
@@ -41,6 +56,7 @@ __all__ = [
     "make_query_engine_tool",
     "make_retriever",
     "make_retriever_tool",
+    "resolve_config",
 ]
 
 logger = logging.getLogger(__name__)
@@ -48,6 +64,8 @@ logger = logging.getLogger(__name__)
 NO_LLM_NOTE = (
     "No LLM is configured (pass llm=... or set OPENAI_API_KEY), so here are the most relevant passages:"
 )
+
+PresetLike = str | RetrievalPreset | HybridConfig | None
 
 
 def format_citation(metadata: dict[str, Any]) -> str:
@@ -62,80 +80,174 @@ def format_citation(metadata: dict[str, Any]) -> str:
     return f"{name}, page {page}" if page is not None else str(name)
 
 
-class LocalHybridRetriever(BaseRetriever):
-    """A LlamaIndex retriever over a :class:`LocalHybridIndex` with a fixed HybridConfig.
+class FinalCountRetriever(BaseRetriever):
+    """Keeps the first ``top_k`` nodes of another retriever (for services with no final count).
+
+    LlamaCloud's v1 pipelines return every fused candidate when reranking is off, and some
+    vector stores ignore ``hybrid_top_k``: this cut keeps the count the config promises.
 
     Example:
-        >>> retriever = LocalHybridRetriever(index, HybridConfig(alpha=0.3))  # doctest: +SKIP
-        >>> retriever.retrieve("hay")  # doctest: +SKIP
+        >>> capped = FinalCountRetriever(some_retriever, 3)  # doctest: +SKIP
+        >>> len(capped.retrieve("hay")) <= 3  # doctest: +SKIP
+        True
     """
 
-    def __init__(
-        self, index: LocalHybridIndex, config: HybridConfig, callback_manager: CallbackManager | None = None
-    ) -> None:
-        self.index = index
-        self.config = config
-        super().__init__(callback_manager=callback_manager)
+    def __init__(self, inner: BaseRetriever, top_k: int) -> None:
+        self.inner = inner
+        self.top_k = top_k
+        super().__init__(callback_manager=CallbackManager([]))
 
     def _retrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:
-        return self.index.search(query_bundle.query_str, self.config)
+        return self.inner.retrieve(query_bundle)[: self.top_k]
 
     async def _aretrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:
-        return await asyncio.to_thread(self._retrieve, query_bundle)
+        return (await self.inner.aretrieve(query_bundle))[: self.top_k]
 
 
-def _config(preset: str | RetrievalPreset, overrides: dict[str, Any]) -> HybridConfig:
-    config: HybridConfig = RetrievalPreset.from_name(preset).config(**overrides)
-    return config
+# --- the target table --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Target:
+    name: str
+    accepts: Callable[[Any], bool]
+    build: Callable[[Any, HybridConfig, CloudKitSettings], BaseRetriever]
+
+
+def _is_hybrid_index(target: Any) -> bool:
+    return callable(getattr(target, "as_hybrid_retriever", None))
+
+
+def _hybrid_retriever(target: Any, config: HybridConfig, settings: CloudKitSettings) -> BaseRetriever:
+    retriever: BaseRetriever = target.as_hybrid_retriever(config)
+    return retriever
+
+
+def _vector_store_retriever(
+    index: VectorStoreIndex, config: HybridConfig, settings: CloudKitSettings
+) -> BaseRetriever:
+    count = config.final_top_k
+    if bool(getattr(index.vector_store, "enable_hybrid", False)):
+        hybrid = index.as_retriever(
+            vector_store_query_mode="hybrid",
+            similarity_top_k=config.dense_similarity_top_k or count,
+            sparse_top_k=config.sparse_similarity_top_k or count,
+            hybrid_top_k=count,
+            alpha=config.alpha,
+            filters=config.filters,
+        )
+        return FinalCountRetriever(hybrid, count)
+    if config.alpha < 1:
+        logger.info("%s has no hybrid search; using its dense search only", type(index.vector_store).__name__)
+    return index.as_retriever(similarity_top_k=count, filters=config.filters)
+
+
+def _is_llamacloud(target: Any) -> bool:
+    return isinstance(target, str) or any(cls.__name__ == "LlamaCloudIndex" for cls in type(target).__mro__)
+
+
+def _llamacloud_retriever(target: Any, config: HybridConfig, settings: CloudKitSettings) -> BaseRetriever:
+    from llama_index_cloudkit.retrieve import cloud
+
+    return FinalCountRetriever(cloud.llamacloud_retriever(target, config, settings), config.final_top_k)
+
+
+_TARGETS: tuple[_Target, ...] = (
+    _Target("a hybrid index (LocalHybridIndex, QdrantHybridIndex)", _is_hybrid_index, _hybrid_retriever),
+    _Target("a VectorStoreIndex", lambda t: isinstance(t, VectorStoreIndex), _vector_store_retriever),
+    _Target("a LlamaCloud index name or LlamaCloudIndex", _is_llamacloud, _llamacloud_retriever),
+)
+
+_CONFIG_FIELDS = tuple(HybridConfig.model_fields)
+
+
+def resolve_config(target: Any, preset: PresetLike = None, **overrides: Any) -> HybridConfig:
+    """The HybridConfig a target is searched with: preset (or tuned config), then overrides.
+
+    ``preset=None`` takes the target's tuned ``retrieval_config`` when it has one (see
+    ``tune_retrieval``), else ``balanced``. A HybridConfig is used as given. Overrides always
+    win; ``top_k=N`` alone gives N results whatever the reranking setting.
+
+    Example:
+        >>> resolve_config("any-index", "fast", top_k=1).final_top_k
+        1
+    """
+    if isinstance(preset, HybridConfig):
+        return preset.with_overrides(**overrides)
+    if preset is None:
+        tuned = getattr(target, "retrieval_config", None)
+        if isinstance(tuned, HybridConfig):
+            return tuned.with_overrides(**overrides)
+        preset = RetrievalPreset.BALANCED
+    return RetrievalPreset.from_name(preset).config(**overrides)
+
+
+def _retriever(
+    target: Any,
+    preset: PresetLike,
+    settings: CloudKitSettings | None,
+    kwargs: Mapping[str, Any],
+    where: str,
+    own: Iterable[str] = (),
+) -> BaseRetriever:
+    check_keywords(kwargs, [*_CONFIG_FIELDS, *CONNECTION_FIELDS, *own], where)
+    connection = {k: v for k, v in kwargs.items() if k in CONNECTION_FIELDS}
+    overrides = {k: v for k, v in kwargs.items() if k not in CONNECTION_FIELDS}
+    config = resolve_config(target, preset, **overrides)
+    for row in _TARGETS:
+        if row.accepts(target):
+            return row.build(target, config, settings_with(settings, connection))
+    raise ConfigError(
+        f"Cannot retrieve from a {type(target).__name__}",
+        hint="Pass " + ", ".join(row.name for row in _TARGETS),
+    )
 
 
 def make_retriever(
     target: Any,
-    preset: str | RetrievalPreset = "balanced",
+    preset: PresetLike = None,
     *,
     settings: CloudKitSettings | None = None,
+    api_key: str | None = None,
+    base_url: str | None = None,
+    project_name: str | None = None,
+    project_id: str | None = None,
+    organization_id: str | None = None,
     **overrides: Any,
 ) -> BaseRetriever:
     """A retriever on ``target`` with a preset's settings (``overrides`` win).
 
     Args:
-        target: a LlamaCloud index name, a LlamaCloudIndex, a LocalHybridIndex, or a
-            VectorStoreIndex.
-        preset: ``balanced`` (default), ``semantic``, ``keyword``, ``fast`` or ``deep``.
+        target: a LocalHybridIndex (or any index with ``as_hybrid_retriever``), a
+            VectorStoreIndex, a LlamaCloud index name, or a LlamaCloudIndex.
+        preset: ``balanced``, ``semantic``, ``keyword``, ``fast``, ``deep``, or a HybridConfig;
+            None (default) is the target's tuned config when it has one, else ``balanced``.
         settings: key, endpoint and project for LlamaCloud targets.
-        **overrides: any HybridConfig field (``alpha``, ``filters``, ...).
+        api_key: LlamaCloud key, on top of ``settings`` (like the LlamaCloud SDK's keywords).
+        base_url: LlamaCloud endpoint.
+        project_name: LlamaCloud project name.
+        project_id: LlamaCloud project id.
+        organization_id: LlamaCloud organization id.
+        **overrides: any HybridConfig field (``alpha``, ``filters``, ``top_k``, ...).
+
+    Returns:
+        A retriever that returns at most ``top_k`` nodes (``rerank_top_n`` with reranking on).
+
+    Raises:
+        ConfigError: an unknown keyword ("did you mean ...?"), an unknown preset, or a target
+            that is none of the above.
 
     Example:
-        >>> retriever = make_retriever("handbook", preset="keyword", alpha=0.0)  # doctest: +SKIP
+        >>> retriever = make_retriever("handbook", preset="keyword", top_k=3)  # doctest: +SKIP
     """
-    config = _config(preset, overrides)
-    if isinstance(target, LocalHybridIndex):
-        return LocalHybridRetriever(target, config)
-    if isinstance(target, VectorStoreIndex):
-        return _vector_store_retriever(target, config)
-    from llama_index_cloudkit.retrieve import cloud
-
-    if isinstance(target, str) or cloud.is_llamacloud_index(target):
-        return cloud.llamacloud_retriever(target, config, settings or CloudKitSettings())
-    raise ConfigError(
-        f"Cannot retrieve from a {type(target).__name__}",
-        hint="Pass a LlamaCloud index name, a LlamaCloudIndex, a LocalHybridIndex or a VectorStoreIndex",
-    )
-
-
-def _vector_store_retriever(index: VectorStoreIndex, config: HybridConfig) -> BaseRetriever:
-    hybrid = bool(getattr(index.vector_store, "enable_hybrid", False))
-    kwargs: dict[str, Any] = {
-        "similarity_top_k": config.dense_similarity_top_k or config.sparse_similarity_top_k,
-        "filters": config.filters,
+    connection = {
+        "api_key": api_key,
+        "base_url": base_url,
+        "project_name": project_name,
+        "project_id": project_id,
+        "organization_id": organization_id,
     }
-    if hybrid:
-        kwargs.update(
-            vector_store_query_mode="hybrid", alpha=config.alpha, sparse_top_k=config.sparse_similarity_top_k
-        )
-    elif config.alpha < 1:
-        logger.info("%s has no hybrid search; using its dense search only", type(index.vector_store).__name__)
-    return index.as_retriever(**kwargs)
+    return _retriever(target, preset, settings, {**overrides, **connection}, "make_retriever")
 
 
 class PassagesQueryEngine(BaseQueryEngine):
@@ -189,7 +301,7 @@ def _default_llm() -> LLM | None:
 
 def make_query_engine(
     target: Any,
-    preset: str | RetrievalPreset = "balanced",
+    preset: PresetLike = None,
     *,
     llm: LLM | None = None,
     citations: bool = False,
@@ -203,12 +315,16 @@ def make_query_engine(
         llm: any LlamaIndex LLM; default OpenAI (gpt-4o-mini) when OPENAI_API_KEY is set.
         citations: answer with numbered citations (LlamaIndex's CitationQueryEngine).
         streaming: stream the answer.
+        **overrides: HybridConfig fields (``top_k=3``: three passages) and the connection
+            keywords of :func:`make_retriever` (``api_key``, ``base_url``, ``project_name``,
+            ``project_id``, ``organization_id``).
 
     Example:
         >>> engine = make_query_engine(index)  # doctest: +SKIP
         >>> engine.query("What is the refund window?").source_nodes  # doctest: +SKIP
     """
-    retriever = make_retriever(target, preset, settings=settings, **overrides)
+    own = ("llm", "citations", "streaming", "settings")
+    retriever = _retriever(target, preset, settings, overrides, "make_query_engine", own)
     llm = llm or _default_llm()
     if llm is None:
         return PassagesQueryEngine(retriever)
@@ -234,7 +350,7 @@ def make_query_engine(
 
 def make_chat_engine(
     target: Any,
-    preset: str | RetrievalPreset = "balanced",
+    preset: PresetLike = None,
     *,
     llm: LLM | None = None,
     settings: CloudKitSettings | None = None,
@@ -256,7 +372,7 @@ def make_chat_engine(
         )
     from llama_index.core.chat_engine import CondensePlusContextChatEngine
 
-    retriever = make_retriever(target, preset, settings=settings, **overrides)
+    retriever = _retriever(target, preset, settings, overrides, "make_chat_engine", ("llm", "settings"))
     return CondensePlusContextChatEngine.from_defaults(retriever=retriever, llm=llm)
 
 
@@ -265,7 +381,7 @@ def make_query_engine_tool(
     *,
     name: str,
     description: str,
-    preset: str | RetrievalPreset = "balanced",
+    preset: PresetLike = None,
     llm: LLM | None = None,
     settings: CloudKitSettings | None = None,
     **overrides: Any,
@@ -285,7 +401,7 @@ def make_retriever_tool(
     *,
     name: str,
     description: str,
-    preset: str | RetrievalPreset = "balanced",
+    preset: PresetLike = None,
     settings: CloudKitSettings | None = None,
     **overrides: Any,
 ) -> RetrieverTool:
@@ -294,5 +410,6 @@ def make_retriever_tool(
     Example:
         >>> tool = make_retriever_tool(index, name="search", description="Search")  # doctest: +SKIP
     """
-    retriever = make_retriever(target, preset, settings=settings, **overrides)
+    own = ("name", "description", "settings")
+    retriever = _retriever(target, preset, settings, overrides, "make_retriever_tool", own)
     return RetrieverTool(retriever=retriever, metadata=ToolMetadata(name=name, description=description))

@@ -1,7 +1,9 @@
-"""MetadataFilters evaluation with nesting (AND / OR / NOT at every level).
+"""MetadataFilters evaluation with nesting (AND / OR / NOT at every level) and type checks.
 
-Leaf operators use LlamaIndex's own semantics (``build_metadata_filter_fn``); this module only
-adds the nesting that LlamaIndex's in-memory stores refuse.
+Leaf operators use LlamaIndex's own semantics (``build_metadata_filter_fn``); this module adds
+the nesting that LlamaIndex's in-memory stores refuse, and refuses a comparison between values
+of different types (a year stored as ``2021`` filtered with ``"2021"``), which would otherwise
+match nothing without a word.
 
 Example:
     >>> from llama_index.core.vector_stores import MetadataFilter, MetadataFilters
@@ -12,6 +14,10 @@ Example:
     ... ])
     >>> matches({"year": 2021, "kind": "docx"}, f), matches({"year": 2019, "kind": "pdf"}, f)
     (True, False)
+    >>> matches({"year": 2021}, MetadataFilters(filters=[MetadataFilter(key="year", value="2021")]))
+    Traceback (most recent call last):
+    ...
+    llama_index_cloudkit.errors.ConfigError: The metadata filter on 'year' compares ...
 """
 
 from __future__ import annotations
@@ -21,30 +27,122 @@ from typing import Any
 
 from llama_index.core.vector_stores.types import (
     FilterCondition,
+    FilterOperator,
     MetadataFilter,
     MetadataFilters,
 )
 from llama_index.core.vector_stores.utils import build_metadata_filter_fn
 
-__all__ = ["matches"]
+from llama_index_cloudkit.errors import ConfigError
+
+__all__ = ["check_types", "matches"]
+
+_SCALAR_OPERATORS = {
+    FilterOperator.EQ,
+    FilterOperator.NE,
+    FilterOperator.GT,
+    FilterOperator.GTE,
+    FilterOperator.LT,
+    FilterOperator.LTE,
+}
+_MEMBER_OPERATORS = {FilterOperator.IN, FilterOperator.NIN}
+_LIST_OPERATORS = {FilterOperator.ANY, FilterOperator.ALL}
+_TEXT_OPERATORS = {FilterOperator.TEXT_MATCH, FilterOperator.TEXT_MATCH_INSENSITIVE}
+
+
+def _kind(value: Any) -> str:
+    """A comparable kind: ``number`` (int and float alike), ``str``, ``bool`` or ``list``."""
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, (int, float)):
+        return "number"
+    if isinstance(value, (list, tuple)):
+        return "list"
+    return type(value).__name__
+
+
+def _type_name(value: Any) -> str:
+    if isinstance(value, (list, tuple)):
+        inner = sorted({type(v).__name__ for v in value})
+        return f"list[{' | '.join(inner)}]" if inner else "list"
+    return type(value).__name__
+
+
+def _element_kinds(values: Any) -> set[str]:
+    return {_kind(v) for v in values} if isinstance(values, (list, tuple)) else {_kind(values)}
+
+
+def _compatible(leaf: MetadataFilter, stored: Any) -> bool:
+    operator, value = leaf.operator, leaf.value
+    if operator == FilterOperator.IS_EMPTY or value is None:
+        return True
+    if operator in _SCALAR_OPERATORS:
+        return _kind(stored) == _kind(value)
+    if operator in _MEMBER_OPERATORS:
+        wanted = _element_kinds(value)
+        return _kind(stored) != "list" and (not wanted or _kind(stored) in wanted)
+    if operator in _LIST_OPERATORS:
+        if _kind(stored) != "list":
+            return False
+        return not stored or not value or bool(_element_kinds(stored) & _element_kinds(value))
+    if operator == FilterOperator.CONTAINS:
+        if isinstance(stored, str):
+            return isinstance(value, str)
+        return _kind(stored) == "list" and (not stored or _kind(value) in _element_kinds(stored))
+    if operator in _TEXT_OPERATORS:
+        return isinstance(stored, str) and isinstance(value, str)
+    return True
+
+
+def check_types(metadata: Mapping[str, Any], leaf: MetadataFilter) -> None:
+    """Raise ConfigError when ``leaf`` compares ``metadata[leaf.key]`` with a value of another type.
+
+    A missing key or a stored None is no mismatch (it simply does not match).
+
+    Raises:
+        ConfigError: names the key, the stored type, the filter's type and its operator.
+
+    Example:
+        >>> check_types({"page": 3}, MetadataFilter(key="page", value=2, operator=">"))
+    """
+    stored = metadata.get(leaf.key)
+    if stored is None or _compatible(leaf, stored):
+        return
+    operator = getattr(leaf.operator, "value", leaf.operator)
+    raise ConfigError(
+        f"The metadata filter on {leaf.key!r} compares {_type_name(leaf.value)} "
+        f"{leaf.value!r} (operator {operator}) with stored {_type_name(stored)} values "
+        f"such as {stored!r}",
+        hint=f"Give the filter a value of the stored type ({_type_name(stored)}), "
+        "or store the metadata with the type you filter by",
+    )
 
 
 def _leaf(metadata: Mapping[str, Any], leaf: MetadataFilter) -> bool:
+    check_types(metadata, leaf)
     try:
         return build_metadata_filter_fn(lambda _: metadata, MetadataFilters(filters=[leaf]))("")
-    except TypeError:
-        return False  # a value of another type (for example a number against a text match)
+    except TypeError as exc:  # a combination the type check lets through but Python cannot order
+        raise ConfigError(
+            f"The metadata filter on {leaf.key!r} cannot compare {_type_name(leaf.value)} with "
+            f"stored {_type_name(metadata.get(leaf.key))}: {exc}",
+            hint="Give the filter a value of the stored type",
+        ) from exc
 
 
 def matches(metadata: Mapping[str, Any], filters: MetadataFilters | None) -> bool:
-    """Whether ``metadata`` passes ``filters`` (None or empty filters pass everything)."""
+    """Whether ``metadata`` passes ``filters`` (None or empty filters pass everything).
+
+    Raises:
+        ConfigError: a leaf compares values of different types (see :func:`check_types`).
+    """
     if filters is None or not filters.filters:
         return True
-    results = (
+    condition = filters.condition or FilterCondition.AND
+    results = [
         matches(metadata, child) if isinstance(child, MetadataFilters) else _leaf(metadata, child)
         for child in filters.filters
-    )
-    condition = filters.condition or FilterCondition.AND
+    ]
     if condition == FilterCondition.OR:
         return any(results)
     if condition == FilterCondition.NOT:

@@ -2,7 +2,12 @@
 
 Everything runs in-process with no server and no download: the default embedder is the bundled
 int8 all-MiniLM-L6-v2. It persists as plain files (``.npy`` without pickle, JSON) and reloads
-with every scoring setting it was built with.
+with every scoring setting it was built with, and with the retrieval settings
+:func:`~llama_index_cloudkit.retrieve.tuning.tune_retrieval` chose for it, if any.
+
+Any valid text can be indexed and searched: passages with no BM25 term (only digits of one
+letter, stop words, emoji) or a corpus with none at all leave the sparse leg silent and the
+dense leg answers; an empty or whitespace-only query is a ConfigError.
 
 Example:
     >>> from llama_index.core.schema import TextNode
@@ -38,12 +43,14 @@ from llama_index_cloudkit.errors import ConfigError
 from llama_index_cloudkit.events import RetrieveEndEvent, dispatcher
 from llama_index_cloudkit.retrieve.config import HybridConfig
 from llama_index_cloudkit.retrieve.filters import matches
+from llama_index_cloudkit.retrieve.local_retriever import LocalHybridRetriever
 
 __all__ = ["LocalHybridIndex", "relative_score_fusion"]
 
 logger = logging.getLogger(__name__)
 
 FORMAT_VERSION = 1
+RETRIEVAL_FILE = "retrieval.json"
 
 
 def _minmax(scores: dict[str, float]) -> dict[str, float]:
@@ -91,6 +98,8 @@ class LocalHybridIndex:
         b: BM25 length normalisation.
         language: stemmer and stopword language (PyStemmer / bm25s).
         reranker: an optional node postprocessor used when ``enable_reranking`` is set.
+        retrieval_config: the settings ``as_retriever()`` uses when no preset is named
+            (``tune_retrieval`` sets it; it is persisted with the index).
 
     Example:
         >>> index = LocalHybridIndex.from_documents([Document(text="Llamas eat hay.")])  # doctest: +SKIP
@@ -106,12 +115,14 @@ class LocalHybridIndex:
         b: float = 0.75,
         language: str = "english",
         reranker: BaseNodePostprocessor | None = None,
+        retrieval_config: HybridConfig | None = None,
         _embeddings: Any = None,
     ) -> None:
         self._np = require("numpy", "local")
         self.embed_model = embed_model or _default_embedder()
         self.k1, self.b, self.language = k1, b, language
         self.reranker = reranker
+        self.retrieval_config = retrieval_config
         self._nodes: list[BaseNode] = []
         self._embeddings = self._np.zeros((0, 0), dtype=self._np.float32)
         self._bm25: Any = None
@@ -194,8 +205,11 @@ class LocalHybridIndex:
         if not self._nodes:
             return
         tokens = self._tokenize([n.get_content() for n in self._nodes])
+        if not any(tokens):  # no passage has a BM25 term: the sparse leg stays silent
+            return
         self._bm25 = bm25s.BM25(k1=self.k1, b=self.b)
-        self._bm25.index(tokens, show_progress=False)
+        with self._np.errstate(divide="ignore", invalid="ignore"):  # passages with no term score 0
+            self._bm25.index(tokens, show_progress=False)
 
     def insert_nodes(self, nodes: Sequence[BaseNode]) -> None:
         """Add passages (embedded now; BM25 statistics are recomputed).
@@ -238,22 +252,36 @@ class LocalHybridIndex:
         idx = idx[np.argsort(-scores[idx], kind="stable")]
         return {self._ids[i]: float(scores[i]) for i in idx}
 
-    def dense_scores(self, query: str) -> Any:
-        """Cosine similarity of ``query`` with every passage."""
-        vector = self._np.asarray(self.embed_model.get_query_embedding(query), dtype=self._np.float32)
+    def dense_scores(self, query: str, *, vector: Any = None) -> Any:
+        """Cosine similarity of ``query`` (or of its precomputed ``vector``) with every passage.
+
+        Example:
+            >>> index.dense_scores("hay").shape == (len(index),)  # doctest: +SKIP
+            True
+        """
+        if vector is None:
+            vector = self.embed_model.get_query_embedding(query)
+        vector = self._np.asarray(vector, dtype=self._np.float32)
         vector = vector / max(float(self._np.linalg.norm(vector)), 1e-12)
         # einsum, not BLAS: OpenBLAS threads keep spinning after a matmul and starve the
         # embedder's onnxruntime threads (measured: 21 ms -> 11 ms per query on 2 cores).
         return self._np.einsum("ij,j->i", self._embeddings, vector)
 
     def sparse_scores(self, query: str) -> Any:
-        """BM25 score of ``query`` against every passage."""
-        if self._bm25 is None:
-            return self._np.zeros(0, dtype=self._np.float32)
+        """BM25 score of ``query`` against every passage (zeros when BM25 has nothing to say).
+
+        Example:
+            >>> index.sparse_scores("hay").shape == (len(index),)  # doctest: +SKIP
+            True
+        """
+        silent = self._np.zeros(len(self._nodes), dtype=self._np.float32)
+        if self._bm25 is None:  # an empty index, or no passage with a BM25 term
+            return silent
         tokens = self._tokenize([query])[0]
         if not tokens:  # only stopwords or one-letter words: no sparse evidence
-            return self._np.zeros(len(self._nodes), dtype=self._np.float32)
-        return self._bm25.get_scores(tokens)
+            return silent
+        scores = self._np.asarray(self._bm25.get_scores(tokens), dtype=self._np.float32)
+        return self._np.nan_to_num(scores, nan=0.0, posinf=0.0, neginf=0.0)
 
     def _mask(self, config: HybridConfig) -> Any:
         if config.filters is None or not config.filters.filters:
@@ -264,16 +292,25 @@ class LocalHybridIndex:
 
     @dispatcher.span
     def search(self, query: str, config: HybridConfig | None = None) -> list[NodeWithScore]:
-        """Hybrid search; returns fused results, best first.
+        """Hybrid search; returns fused results, best first, at most ``config.final_top_k``.
 
-        Without reranking, every candidate of either leg is returned (at most dense + sparse
-        top-k). With ``enable_reranking`` the list is cut to ``rerank_top_n``, after the
-        reranker when the index has one.
+        Without reranking the fused list is cut to ``top_k``. With ``enable_reranking`` it is
+        cut to ``rerank_top_n``, after the reranker when the index has one. A leg with nothing
+        to say (no shared term, no BM25 vocabulary) leaves the other to answer.
+
+        Raises:
+            ConfigError: an empty or whitespace-only query; a metadata filter whose value type
+                differs from the stored one.
 
         Example:
             >>> hits = index.search("hay", HybridConfig(alpha=0.0, rerank_top_n=3))  # doctest: +SKIP
         """
         config = config or HybridConfig()
+        if not isinstance(query, str) or not query.strip():
+            raise ConfigError(
+                f"The query is empty ({query!r})",
+                hint="Ask a question with at least one word",
+            )
         if not self._nodes:
             return []
         mask = self._mask(config)
@@ -293,10 +330,9 @@ class LocalHybridIndex:
         results = [
             NodeWithScore(node=self._nodes[self._position[node_id]], score=score) for node_id, score in fused
         ]
-        if config.enable_reranking:
-            if self.reranker is not None:
-                results = self.reranker.postprocess_nodes(results, QueryBundle(query))
-            results = results[: config.rerank_top_n]
+        if config.enable_reranking and self.reranker is not None:
+            results = self.reranker.postprocess_nodes(results, QueryBundle(query))
+        results = results[: config.final_top_k]
         dispatcher.event(
             RetrieveEndEvent(
                 query=query,
@@ -307,20 +343,39 @@ class LocalHybridIndex:
         )
         return results
 
-    def as_retriever(self, preset: str = "balanced", **overrides: Any) -> Any:
-        """A LlamaIndex retriever over this index with a preset's settings.
+    def as_hybrid_retriever(self, config: HybridConfig, **kwargs: Any) -> LocalHybridRetriever:
+        """The retriever for exactly ``config`` (the factory's hook for any hybrid index).
+
+        Example:
+            >>> index.as_hybrid_retriever(HybridConfig(top_k=3)).retrieve("hay")  # doctest: +SKIP
+        """
+        return LocalHybridRetriever(self, config, **kwargs)
+
+    def as_retriever(self, preset: str | None = None, **overrides: Any) -> LocalHybridRetriever:
+        """A LlamaIndex retriever with a preset's settings, or the tuned ones when none is named.
+
+        Args:
+            preset: a retrieval preset name; None uses :attr:`retrieval_config` when the index
+                has one (set by ``tune_retrieval``), else ``balanced``.
+            **overrides: HybridConfig fields; they always win (``top_k=3`` gives 3 results).
 
         Example:
             >>> index.as_retriever("keyword", rerank_top_n=3).retrieve("hay")  # doctest: +SKIP
         """
-        from llama_index_cloudkit.retrieve.factory import make_retriever
+        from llama_index_cloudkit.presets import RetrievalPreset
 
-        return make_retriever(self, preset=preset, **overrides)
+        if preset is None and self.retrieval_config is not None:
+            config = self.retrieval_config.with_overrides(**overrides)
+        else:
+            config = RetrievalPreset.from_name(preset or "balanced").config(**overrides)
+        return self.as_hybrid_retriever(config)
 
     # --- persistence ---------------------------------------------------------------------------
 
     def persist(self, persist_dir: str | Path) -> None:
         """Write the index as plain files: embeddings.npy, nodes.json, params.json.
+
+        The tuned retrieval settings, when the index has some, go to retrieval.json.
 
         Example:
             >>> index.persist("./my-index")  # doctest: +SKIP
@@ -342,6 +397,11 @@ class LocalHybridIndex:
             "count": len(self._nodes),
         }
         (target / "params.json").write_text(json.dumps(params, indent=2), encoding="utf-8")
+        tuned = target / RETRIEVAL_FILE
+        if self.retrieval_config is not None:
+            tuned.write_text(self.retrieval_config.to_json(), encoding="utf-8")
+        elif tuned.is_file():
+            tuned.unlink()
 
     @classmethod
     def load(
@@ -383,6 +443,10 @@ class LocalHybridIndex:
         embeddings = np.load(source / "embeddings.npy", allow_pickle=False)
         raw_nodes = json.loads((source / "nodes.json").read_text(encoding="utf-8"))
         nodes = [TextNode.from_dict(raw) for raw in raw_nodes]
+        tuned = source / RETRIEVAL_FILE
+        retrieval_config = (
+            HybridConfig.from_json(tuned.read_text(encoding="utf-8")) if tuned.is_file() else None
+        )
         return cls(
             nodes,
             embed_model=embedder,
@@ -390,5 +454,6 @@ class LocalHybridIndex:
             b=params["b"],
             language=params["language"],
             reranker=reranker,
+            retrieval_config=retrieval_config,
             _embeddings=embeddings,
         )

@@ -29,7 +29,9 @@ def test_alpha_one_gives_the_dense_order(index: LocalHybridIndex, embedder: Mini
     expected = [index.nodes[i].node_id for i in np.argsort(-(vectors @ query), kind="stable")]
     hits = index.search(
         QUERY,
-        HybridConfig(alpha=1.0, dense_similarity_top_k=10, sparse_similarity_top_k=0, enable_reranking=False),
+        HybridConfig(
+            alpha=1.0, dense_similarity_top_k=10, sparse_similarity_top_k=0, enable_reranking=False, top_k=10
+        ),
     )
     assert _ids(hits) == expected
 
@@ -46,7 +48,9 @@ def test_alpha_zero_gives_the_bm25_order_of_bm25s_itself(index: LocalHybridIndex
     expected = [index.nodes[i].node_id for i, s in zip(docs[0], scores[0], strict=True) if s > 0]
     hits = index.search(
         QUERY,
-        HybridConfig(alpha=0.0, dense_similarity_top_k=0, sparse_similarity_top_k=10, enable_reranking=False),
+        HybridConfig(
+            alpha=0.0, dense_similarity_top_k=0, sparse_similarity_top_k=10, enable_reranking=False, top_k=10
+        ),
     )
     assert _ids(hits) == expected
     assert set(_ids(hits)) >= {"hay", "water"}
@@ -141,5 +145,5 @@ def test_any_llamaindex_embedding_can_replace_the_default(nodes: list[TextNode])
 
 @pytest.mark.parametrize("query", ["a", "the of and", "zebra unicorn"])
 def test_queries_with_no_known_terms_still_get_dense_results(index: LocalHybridIndex, query: str) -> None:
-    hits = index.search(query, HybridConfig(enable_reranking=False))
+    hits = index.search(query, HybridConfig(enable_reranking=False, top_k=10))
     assert len(hits) == 10  # the dense leg answers; the sparse leg contributes nothing
