@@ -11,8 +11,10 @@ CloudKitError
 ├── AuthError               LlamaCloud refused the key (HTTP 401/403)
 ├── RateLimitError          HTTP 429 after every retry
 ├── ServiceError            any other HTTP or network failure after every retry
+│   └── SubmissionUnknownError  a paid submission whose outcome is unknown (never repeated blindly)
 ├── JobError
 │   ├── JobFailedError      the job ended ERROR / CANCELED / PARTIAL_SUCCESS
+│   ├── JobLostError        the service no longer knows the job (and one resubmission did not help)
 │   └── JobTimeoutError     the job stayed PENDING past its deadline
 ├── CreditLimitError        a run would spend more than ``max_credits``
 ├── SchemaError             an extraction schema LlamaExtract would reject
@@ -44,11 +46,13 @@ __all__ = [
     "ExtractionError",
     "JobError",
     "JobFailedError",
+    "JobLostError",
     "JobTimeoutError",
     "ParseError",
     "RateLimitError",
     "SchemaError",
     "ServiceError",
+    "SubmissionUnknownError",
     "UnsupportedFileError",
     "redact",
 ]
@@ -187,8 +191,52 @@ class RateLimitError(ServiceError):
     default_hint = "Lower max_concurrency or requests_per_second, or retry later"
 
 
+class SubmissionUnknownError(ServiceError):
+    """A paid submission (upload, extraction run) whose outcome is unknown: it was not repeated.
+
+    The request reached LlamaCloud, but the answer was lost (a dropped connection, a read
+    timeout, a gateway error). LlamaCloud may have accepted it and billed it, so it is not sent
+    again blindly; a later run submits it again only when the user runs it again.
+
+    Example:
+        >>> SubmissionUnknownError("upload outcome unknown", file="a.pdf").hint.startswith("It may")
+        True
+    """
+
+    default_hint = (
+        "It may have been accepted (and billed): check the LlamaCloud dashboard, then run the "
+        "same call again to submit it anew"
+    )
+
+
 class JobError(CloudKitError):
     """A LlamaCloud job that did not end in success."""
+
+
+class JobLostError(JobError):
+    """LlamaCloud no longer knows a job (HTTP 404 on its status), even after one resubmission.
+
+    Attributes:
+        resubmissions: how many times the input was submitted again after a job was lost.
+
+    Example:
+        >>> JobLostError("job unknown", job_id="j1", resubmissions=1).resubmissions
+        1
+    """
+
+    default_hint = "The job expired or belongs to another project; run the same call again later"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        resubmissions: int = 0,
+        file: str | os.PathLike[str] | None = None,
+        job_id: str | None = None,
+        hint: str | None = None,
+    ) -> None:
+        self.resubmissions = resubmissions
+        super().__init__(message, file=file, job_id=job_id, hint=hint)
 
 
 class JobFailedError(JobError):

@@ -2,8 +2,8 @@
 
 - :class:`ParseCache` keeps finished results as JSON files named by the parse key
   (sha256 of the bytes + preset + options).
-- :class:`JobJournal` (sqlite) records each job id **before** it is polled, so that a re-run
-  after a crash or a timeout re-attaches to the job instead of uploading (and paying) again.
+- :class:`~llama_index_cloudkit.cloud.journal.JobJournal` (sqlite, in the cloud core) records each
+  job id **before** it is polled, so that a re-run re-attaches instead of paying again.
 
 Example:
     >>> key = parse_key(b"%PDF...", "agentic", {"max_pages": 2})
@@ -13,20 +13,19 @@ Example:
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import logging
 import os
-import sqlite3
 import tempfile
-import threading
-import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from llama_index_cloudkit.cloud.journal import JobJournal
+
 __all__ = ["JobJournal", "ParseCache", "parse_key"]
+
 
 logger = logging.getLogger(__name__)
 
@@ -87,64 +86,3 @@ class ParseCache:
         with os.fdopen(handle, "w", encoding="utf-8") as out:
             json.dump(result, out)
         os.replace(temp, path)
-
-
-class JobJournal:
-    """Submitted jobs by parse key, in sqlite, safe across threads and processes.
-
-    Statuses: ``PENDING`` (submitted, not known to be finished), ``SUCCESS`` (result cached),
-    ``FAILED`` (the job failed; a later run submits again).
-
-    Example:
-        >>> journal = JobJournal(Path(tempfile.mkdtemp()) / "journal.sqlite")
-        >>> journal.record("k", "job-1", "a.pdf")
-        >>> journal.pending_job("k")
-        'job-1'
-    """
-
-    def __init__(self, path: Path) -> None:
-        self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._lock = threading.Lock()
-        with self._connect() as db:
-            db.execute(
-                "CREATE TABLE IF NOT EXISTS jobs (key TEXT PRIMARY KEY, job_id TEXT NOT NULL, "
-                "file_name TEXT, status TEXT NOT NULL, created REAL, updated REAL)"
-            )
-
-    @contextlib.contextmanager
-    def _connect(self) -> Iterator[sqlite3.Connection]:
-        db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
-        try:
-            db.execute("PRAGMA journal_mode=WAL")
-            yield db
-        finally:
-            db.close()
-
-    def record(self, key: str, job_id: str, file_name: str) -> None:
-        """Write a submitted job (before polling it)."""
-        now = time.time()
-        with self._lock, self._connect() as db:
-            db.execute(
-                "INSERT OR REPLACE INTO jobs VALUES (?, ?, ?, 'PENDING', ?, ?)",
-                (key, job_id, file_name, now, now),
-            )
-
-    def pending_job(self, key: str) -> str | None:
-        """The job id to re-attach to for ``key``, if one was submitted and not failed."""
-        with self._lock, self._connect() as db:
-            row = db.execute(
-                "SELECT job_id FROM jobs WHERE key = ? AND status != 'FAILED'", (key,)
-            ).fetchone()
-        return str(row[0]) if row else None
-
-    def mark(self, key: str, status: str) -> None:
-        """Set a job's status (``SUCCESS`` or ``FAILED``)."""
-        with self._lock, self._connect() as db:
-            db.execute("UPDATE jobs SET status = ?, updated = ? WHERE key = ?", (status, time.time(), key))
-
-    def entries(self) -> list[dict[str, Any]]:
-        """Every journal row, oldest first (for inspection and tests)."""
-        with self._lock, self._connect() as db:
-            rows = db.execute("SELECT key, job_id, file_name, status FROM jobs ORDER BY created").fetchall()
-        return [{"key": k, "job_id": j, "file_name": f, "status": s} for k, j, f, s in rows]

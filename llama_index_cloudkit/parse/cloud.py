@@ -1,9 +1,9 @@
 """The only module that imports llama_cloud_services' parser (LlamaParse).
 
 The SDK is used for what it does well and nothing else: validating options and encoding the
-upload form (``LlamaParse._create_job``). Its HTTP goes through the client we give it (our
-retry policy, rate limiter and typed errors), and we poll and fetch results ourselves, so that
-a job id can be journaled before polling and no client outlives its event loop.
+upload form (``LlamaParse._create_job``). Its HTTP goes through the cloud core's client (retry
+policy, rate limiter, typed errors), and we poll and fetch results ourselves through the core, so
+a job id is journaled before polling and no client outlives its event loop.
 
 Example:
     >>> options = validate_options({"max_pages": 3})
@@ -13,7 +13,6 @@ Example:
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote
@@ -21,14 +20,15 @@ from urllib.parse import quote
 import httpx
 
 from llama_index_cloudkit._imports import require_sdk
-from llama_index_cloudkit.errors import ConfigError, JobFailedError
+from llama_index_cloudkit.cloud.errors import JobState, job_state, map_cloud_errors
+from llama_index_cloudkit.cloud.session import CloudSession
+from llama_index_cloudkit.cloud.transport import intent
+from llama_index_cloudkit.errors import ConfigError, ServiceError
 from llama_index_cloudkit.parse.model import ParsedFile, ParsedPage, ParsedTable
 from llama_index_cloudkit.presets import ParsePreset
 from llama_index_cloudkit.settings import CloudKitSettings
 
-__all__ = ["FAILED_STATUSES", "LlamaParseAdapter", "parsed_from_result", "validate_options"]
-
-FAILED_STATUSES = frozenset({"ERROR", "CANCELED", "CANCELLED", "PARTIAL_SUCCESS"})
+__all__ = ["LlamaParseAdapter", "parsed_from_result", "validate_options"]
 
 # Options that are ours to set: connection, polling and output handling.
 _RESERVED = {
@@ -90,17 +90,19 @@ def validate_options(options: Mapping[str, Any]) -> dict[str, Any]:
 
 
 class LlamaParseAdapter:
-    """Submit, poll and fetch LlamaParse jobs through one AsyncClient (one event loop).
+    """Submit, poll and fetch LlamaParse jobs through one :class:`CloudSession` (one event loop).
+
+    The SDK encodes the upload form; the request goes through the session's client, tagged as a
+    paid, rate-limited submission, so the core never repeats it when its outcome is unknown.
 
     Args:
         settings: key, endpoint, project and organization.
         preset: which of the three presets.
         options: validated extra LlamaParse options.
-        client: an AsyncClient created in the current event loop.
-        slots: bounds the requests in flight at once.
+        session: an open CloudSession of the current event loop.
 
     Example:
-        >>> adapter = LlamaParseAdapter(settings, ParsePreset.AGENTIC, {}, client)  # doctest: +SKIP
+        >>> adapter = LlamaParseAdapter(settings, ParsePreset.AGENTIC, {}, session)  # doctest: +SKIP
         >>> job_id = await adapter.submit(data, "report.pdf")  # doctest: +SKIP
     """
 
@@ -109,8 +111,7 @@ class LlamaParseAdapter:
         settings: CloudKitSettings,
         preset: ParsePreset,
         options: Mapping[str, Any],
-        client: httpx.AsyncClient,
-        slots: asyncio.Semaphore | None = None,
+        session: CloudSession,
     ) -> None:
         kwargs = {**preset.llamaparse_kwargs(), **options}
         kwargs.pop("result_type", None)  # client-side only; we always fetch JSON
@@ -118,12 +119,15 @@ class LlamaParseAdapter:
             kwargs["project_id"] = settings.project_id
         if settings.organization_id:
             kwargs["organization_id"] = settings.organization_id
-        self._client = client
-        self._slots = slots or asyncio.Semaphore(8)
+        self._session = session
+        client = session.client
+        if _tag_upload not in client.event_hooks["request"]:
+            client.event_hooks["request"].append(_tag_upload)
         self._parser = _llamaparse_class()(
             api_key=settings.require_key(),
             base_url=settings.base_url,
             custom_client=client,
+            max_timeout=max(1, int(session.policy.request_timeout)),
             verbose=False,
             show_progress=False,
             ignore_errors=False,
@@ -131,54 +135,62 @@ class LlamaParseAdapter:
         )
 
     async def submit(self, data: bytes, file_name: str) -> str:
-        """Upload a file; returns the job id."""
-        async with self._slots:
-            return str(await self._parser._create_job(data, extra_info={"file_name": file_name}))
-
-    async def status(self, job_id: str) -> tuple[int, dict[str, Any]]:
-        """One status poll: (HTTP status, body). 404 means the job is unknown."""
-        async with self._slots:
-            response = await self._client.get(f"/api/parsing/job/{job_id}")
-        body = response.json() if response.content else {}
-        return response.status_code, body
-
-    async def image(self, job_id: str, name: str) -> bytes:
-        """One image of a finished job, by the name its result lists (quoted: never a path)."""
-        async with self._slots:
-            response = await self._client.get(
-                f"/api/parsing/job/{job_id}/result/image/{quote(name, safe='')}"
+        """Upload a file once; returns the job id."""
+        with map_cloud_errors("uploading to LlamaParse", file=file_name):
+            async with self._session.slot():
+                job_id = await self._parser._create_job(data, extra_info={"file_name": file_name})
+        if not isinstance(job_id, str) or not job_id:
+            raise ServiceError(
+                f"LlamaParse accepted the upload but answered no job id ({job_id!r})", file=file_name
             )
-        response.raise_for_status()
-        return response.content
+        return job_id
 
-    async def result(self, job_id: str) -> dict[str, Any]:
-        """The JSON result of a finished job."""
-        async with self._slots:
-            response = await self._client.get(f"/api/parsing/job/{job_id}/result/json")
-        response.raise_for_status()
-        return dict(response.json())
-
-
-def raise_for_job_status(body: Mapping[str, Any], job_id: str, file_name: str) -> bool:
-    """True when the job succeeded, False while pending; raises JobFailedError on failure.
-
-    Example:
-        >>> raise_for_job_status({"status": "PENDING"}, "j", "a.pdf")
-        False
-    """
-    status = str(body.get("status", "")).upper()
-    if status == "SUCCESS":
-        return True
-    if status in FAILED_STATUSES:
-        raise JobFailedError(
-            f"LlamaParse job failed: {body.get('error_message') or 'no message'}",
-            status=status,
-            code=body.get("error_code"),
+    async def state(self, job_id: str, file_name: str) -> tuple[JobState, dict[str, Any]]:
+        """One status poll: the job's state and status body (404: JobLostError)."""
+        body = await self._session.json(
+            "GET",
+            f"/api/parsing/job/{quote(job_id, safe='')}",
+            what="polling a LlamaParse job",
             file=file_name,
             job_id=job_id,
-            hint="The job was dropped from the journal; the next run submits the file again",
+            lost_on_404=True,
         )
-    return False
+        return job_state(body.get("status")), body
+
+    async def image(self, job_id: str, name: str, file_name: str) -> bytes:
+        """One image of a finished job, by the name its result lists (quoted: never a path)."""
+        return await self._session.content(
+            f"/api/parsing/job/{quote(job_id, safe='')}/result/image/{quote(name, safe='')}",
+            what="downloading a page image",
+            file=file_name,
+            job_id=job_id,
+        )
+
+    async def result(self, job_id: str, file_name: str) -> dict[str, Any]:
+        """The JSON result of a finished job, checked to hold a list of pages."""
+        body = await self._session.json(
+            "GET",
+            f"/api/parsing/job/{quote(job_id, safe='')}/result/json",
+            what="fetching a LlamaParse result",
+            file=file_name,
+            job_id=job_id,
+            lost_on_404=True,
+        )
+        pages = body.get("pages")
+        if not isinstance(pages, list) or not all(isinstance(p, Mapping) for p in pages):
+            raise ServiceError(
+                "LlamaParse answered a result without a list of pages",
+                file=file_name,
+                job_id=job_id,
+                hint="The result is malformed; it was not cached, so the next run fetches it again",
+            )
+        return body
+
+
+async def _tag_upload(request: httpx.Request) -> None:
+    """Mark the SDK's upload as a paid, rate-limited submission (the transport reads the tag)."""
+    if request.method == "POST" and request.url.path.endswith("/parsing/upload"):
+        request.extensions = {**request.extensions, **intent(idempotent=False, rate_limited=True)}
 
 
 def parsed_from_result(result: Mapping[str, Any], file_name: str, file_type: str) -> ParsedFile:

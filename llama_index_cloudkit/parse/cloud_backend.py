@@ -1,9 +1,11 @@
-"""The cloud backend's batch engine: cache, journal, dedupe, credits, concurrency, deadlines.
+"""The cloud backend's batch engine: cache, in-flight registry, the core's job lifecycle, images.
 
-For each file: a cache hit costs nothing; a journaled job is re-attached; otherwise the file is
-uploaded once (identical files in a batch share one job), its job id is journaled **before**
-polling, and the job is polled until it succeeds, fails (JobFailedError) or passes its deadline
-(JobTimeoutError, the job kept in the journal for the next run).
+For each file: a cache hit costs nothing (no event loop, no request); a file whose content is
+already being parsed in this process waits for that job; otherwise the cloud core's
+:func:`~llama_index_cloudkit.cloud.jobs.run_job` re-attaches to a journaled job or submits once,
+journals the job id before polling, polls to a deadline that never restarts and resubmits a lost
+job at most once. Only a result with pages is cached; images are downloaded per run into the
+run's ``download_images_to`` and never stored in the cache.
 
 Example:
     >>> backend = CloudBackend(settings, ParsePreset.AGENTIC, options={})  # doctest: +SKIP
@@ -13,49 +15,34 @@ Example:
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import re
-import threading
-import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from llama_index_cloudkit._http import RateLimiter, RetryPolicy, resilient_client
 from llama_index_cloudkit._loop import run_sync
-from llama_index_cloudkit.errors import CloudKitError, CreditLimitError, JobTimeoutError
-from llama_index_cloudkit.parse.cache import JobJournal, ParseCache, parse_key
-from llama_index_cloudkit.parse.cloud import (
-    LlamaParseAdapter,
-    parsed_from_result,
-    raise_for_job_status,
-)
+from llama_index_cloudkit.cloud.budget import Budget, estimate_pages
+from llama_index_cloudkit.cloud.inflight import INFLIGHT
+from llama_index_cloudkit.cloud.jobs import raise_for_state, run_job
+from llama_index_cloudkit.cloud.journal import JobJournal
+from llama_index_cloudkit.cloud.policy import CloudPolicy
+from llama_index_cloudkit.cloud.session import CloudSession
+from llama_index_cloudkit.errors import CloudKitError, ParseError
+from llama_index_cloudkit.parse.cache import ParseCache, parse_key
+from llama_index_cloudkit.parse.cloud import LlamaParseAdapter, parsed_from_result
 from llama_index_cloudkit.parse.local import mime_type
 from llama_index_cloudkit.parse.model import ParsedFile
 from llama_index_cloudkit.presets import ParsePreset
 from llama_index_cloudkit.settings import CloudKitSettings
 
-__all__ = ["CloudBackend", "CloudOutcome", "estimate_pages", "safe_file_name", "upload_limiter"]
+__all__ = ["CloudBackend", "CloudOutcome", "safe_file_name"]
 
 logger = logging.getLogger(__name__)
 
-_LIMITERS: dict[tuple[int, float], RateLimiter] = {}
-_LIMITERS_LOCK = threading.Lock()
-
-
-def upload_limiter(limit: int, window: float) -> RateLimiter:
-    """The process-wide upload limiter for ``limit`` uploads per ``window`` seconds.
-
-    Readers with the same limit share one limiter, across threads and event loops.
-
-    Example:
-        >>> upload_limiter(50, 10.0) is upload_limiter(50, 10.0)
-        True
-    """
-    with _LIMITERS_LOCK:
-        return _LIMITERS.setdefault((limit, window), RateLimiter(limit, window))
-
+CACHE_FORMAT = 2
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
@@ -64,7 +51,7 @@ def safe_file_name(name: str, limit: int = 120) -> str:
     """A file name that cannot leave its folder: no separators, no leading dots, bounded length.
 
     Example:
-        >>> safe_file_name("../../etc/passwd"), safe_file_name("C:\\x\\img 1.png")
+        >>> safe_file_name("../../etc/passwd"), safe_file_name("C:\\\\x\\\\img 1.png")
         ('passwd', 'img_1.png')
     """
     base = name.replace("\\", "/").rsplit("/", 1)[-1]
@@ -72,26 +59,13 @@ def safe_file_name(name: str, limit: int = 120) -> str:
     return base or "image"
 
 
-def estimate_pages(data: bytes, file_name: str) -> int:
-    """Pages we expect to be billed for: a PDF's page count, else 1.
-
-    Example:
-        >>> estimate_pages(b"plain text", "a.txt")
-        1
-    """
-    if file_name.lower().endswith(".pdf"):
-        try:
-            from llama_index_cloudkit.parse.local.pdf import count_pdf_pages
-
-            return max(1, count_pdf_pages(data, file_name))
-        except (CloudKitError, ImportError):
-            return 1
-    return 1
-
-
 @dataclass
 class CloudOutcome:
-    """What happened to one input: the parsed file or the error, and bookkeeping."""
+    """What happened to one input: the parsed file or the error, and bookkeeping.
+
+    ``credits`` is the estimate of what this input's submission cost (0 for a cache hit, a
+    re-attached job, or an input that waited for an identical one).
+    """
 
     parsed: ParsedFile | None = None
     error: BaseException | None = None
@@ -99,12 +73,27 @@ class CloudOutcome:
     cache_hit: bool = False
     reattached: bool = False
     credits: float = 0.0
+    pages_estimated: int = 0
+    resubmissions: int = 0
 
 
-@dataclass
-class _Run:
-    credits_spent: float = 0.0
-    in_flight: dict[str, asyncio.Future[CloudOutcome]] = field(default_factory=dict)
+@dataclass(frozen=True)
+class _Fetched:
+    """A finished job's result, shared with every caller that waited for the same content."""
+
+    result: dict[str, Any]
+    job_id: str | None
+    reattached: bool
+    credits: float
+    pages_estimated: int
+    resubmissions: int
+
+
+def _cache_entry(entry: Mapping[str, Any]) -> tuple[dict[str, Any], str | None]:
+    """(result, job id) of a cache entry; entries of 0.1.0 hold the bare result."""
+    if entry.get("format") == CACHE_FORMAT and isinstance(entry.get("result"), dict):
+        return dict(entry["result"]), entry.get("job_id")
+    return dict(entry), None
 
 
 class CloudBackend:
@@ -114,17 +103,14 @@ class CloudBackend:
         settings: key, endpoint, project, cache directory.
         preset: the parse preset.
         options: validated extra LlamaParse options.
-        max_concurrency: HTTP requests to LlamaCloud in flight at once (uploads, polls,
-            downloads). Jobs run on LlamaCloud's side meanwhile; submissions are paced by the
-            upload limiter.
-        upload_limit: uploads allowed per ``upload_window`` seconds (LlamaCloud documents 50
-            per 10 s).
-        upload_window: the window of ``upload_limit``, in seconds.
-        job_timeout: seconds a job may stay PENDING before JobTimeoutError.
-        max_credits: stop submitting once the estimated credits would pass this.
-        use_cache: read and write the on-disk result cache.
-        poll_interval: first wait between status polls (grows by 1.5x up to 5 s).
-        retry_policy: the HTTP retry policy.
+        policy: retries, concurrency, upload limit, job deadline, polling.
+        budget: the credit budget, shared by every call of the reader that owns it.
+        use_cache: read and write the result cache, and re-attach to journaled jobs; False
+            means a fresh job for every file.
+        images_dir: download page images (and screenshots) here, for this run.
+
+    Example:
+        >>> backend = CloudBackend(settings, ParsePreset.AGENTIC, {}, policy=CloudPolicy())  # doctest: +SKIP
     """
 
     def __init__(
@@ -133,25 +119,18 @@ class CloudBackend:
         preset: ParsePreset,
         options: Mapping[str, Any],
         *,
-        max_concurrency: int = 8,
-        upload_limit: int = 50,
-        upload_window: float = 10.0,
-        job_timeout: float = 1800.0,
-        max_credits: float | None = None,
+        policy: CloudPolicy | None = None,
+        budget: Budget | None = None,
         use_cache: bool = True,
-        poll_interval: float = 1.0,
-        retry_policy: RetryPolicy | None = None,
         images_dir: Path | None = None,
     ) -> None:
         self.settings, self.preset, self.options = settings, preset, dict(options)
-        self.max_concurrency, self.job_timeout = max_concurrency, job_timeout
-        self.max_credits, self.use_cache = max_credits, use_cache
-        self.poll_interval = poll_interval
-        self.retry_policy = retry_policy or RetryPolicy()
-        self.limiter = upload_limiter(upload_limit, upload_window)
+        self.policy = policy or CloudPolicy()
+        self.budget = budget or Budget(None)
+        self.use_cache = use_cache
+        self.images_dir = images_dir
         self.cache = ParseCache(settings.cache_path("parse"))
         self._journal: JobJournal | None = None
-        self.images_dir = images_dir
 
     @property
     def journal(self) -> JobJournal:
@@ -164,15 +143,11 @@ class CloudBackend:
         """The parse key of ``data`` under this preset and these options."""
         return parse_key(data, self.preset.value, self.options)
 
-    def _from_cache(self, data: bytes, file_name: str) -> CloudOutcome | None:
+    def _cached(self, key: str) -> tuple[dict[str, Any], str | None] | None:
         if not self.use_cache:
             return None
-        result = self.cache.get(self.key(data))
-        if result is None:
-            return None
-        return CloudOutcome(
-            parsed=parsed_from_result(result, file_name, mime_type(file_name)), cache_hit=True
-        )
+        entry = self.cache.get(key)
+        return _cache_entry(entry) if entry is not None else None
 
     def parse_all(
         self,
@@ -181,12 +156,16 @@ class CloudBackend:
     ) -> list[CloudOutcome]:
         """Parse ``(bytes, file name[, label])`` inputs; one outcome each, in order. Loop-safe.
 
-        Cache hits are answered here, with no event loop, client or request.
+        Cache hits (without image downloads) are answered here, with no event loop or request.
         """
         outcomes: list[CloudOutcome | None] = []
         missing = []
         for index, item in enumerate(files):
-            hit = self._from_cache(item[0], item[1])
+            hit = None
+            if self.images_dir is None:
+                cached = self._cached(self.key(item[0]))
+                if cached is not None:
+                    hit = self._outcome(cached[0], cached[1], item[1], cache_hit=True)
             outcomes.append(hit)
             if hit is None:
                 missing.append(index)
@@ -204,23 +183,13 @@ class CloudBackend:
         on_done: Callable[[], None] | None = None,
     ) -> list[CloudOutcome]:
         """Async :meth:`parse_all`; the HTTP client lives and dies inside this call."""
-        run = _Run()
-        client = resilient_client(
-            self.settings.base_url, self.settings.require_key(), self.retry_policy, self.limiter
-        )
-        async with client:
-            adapter = LlamaParseAdapter(
-                self.settings,
-                self.preset,
-                self.options,
-                client,
-                slots=asyncio.Semaphore(self.max_concurrency),
-            )
+        async with CloudSession(self.settings, self.policy) as session:
+            adapter = LlamaParseAdapter(self.settings, self.preset, self.options, session)
 
             async def one(data: bytes, file_name: str, label: str | None = None) -> CloudOutcome:
                 try:
-                    return await self._parse_one(adapter, run, data, file_name, label or file_name)
-                except (CloudKitError, OSError, ValueError) as exc:
+                    return await self._parse_one(adapter, data, file_name, label or file_name)
+                except (CloudKitError, OSError) as exc:
                     return CloudOutcome(error=exc)
                 finally:
                     if on_done is not None:
@@ -228,113 +197,133 @@ class CloudBackend:
 
             return list(await asyncio.gather(*(one(*f) for f in files)))
 
-    async def _parse_one(
-        self, adapter: LlamaParseAdapter, run: _Run, data: bytes, file_name: str, label: str
+    def _outcome(
+        self,
+        result: dict[str, Any],
+        job_id: str | None,
+        file_name: str,
+        *,
+        cache_hit: bool = False,
+        fetched: _Fetched | None = None,
+        owner: bool = True,
+        image_paths: Mapping[int, list[str]] | None = None,
     ) -> CloudOutcome:
-        hit = self._from_cache(data, file_name)
-        if hit is not None:
-            return hit
+        parsed = parsed_from_result(result, file_name, mime_type(file_name))
+        if image_paths:
+            parsed = dataclasses.replace(
+                parsed,
+                pages=[
+                    dataclasses.replace(page, image_paths=image_paths.get(page.number, []))
+                    for page in parsed.pages
+                ],
+            )
+        outcome = CloudOutcome(parsed=parsed, job_id=job_id, cache_hit=cache_hit)
+        if fetched is not None:
+            outcome.reattached = fetched.reattached
+            outcome.resubmissions = fetched.resubmissions
+            outcome.pages_estimated = fetched.pages_estimated
+            outcome.credits = fetched.credits if owner else 0.0
+        return outcome
+
+    async def _parse_one(
+        self, adapter: LlamaParseAdapter, data: bytes, file_name: str, label: str
+    ) -> CloudOutcome:
         key = self.key(data)
-        shared = run.in_flight.get(key)
-        first = shared is None
-        if shared is None:  # the first of identical inputs does the work; the others wait
-            shared = asyncio.get_running_loop().create_future()
-            run.in_flight[key] = shared
+        cached = self._cached(key)
+        if cached is not None:
+            result, job_id = cached
+            images = await self._save_images(adapter, job_id, result, label)
+            return self._outcome(result, job_id, file_name, cache_hit=True, image_paths=images)
+        owner, future = INFLIGHT.claim(key)
+        if owner:
             try:
-                shared.set_result(await self._fetch(adapter, run, key, data, file_name, label))
-            except (CloudKitError, OSError, ValueError) as exc:
-                shared.set_exception(exc)
-        outcome = await asyncio.shield(shared)
-        parsed = outcome.parsed
-        if parsed is not None and parsed.file_name != file_name:
-            parsed = ParsedFile(file_name, parsed.pages, parsed.parser, mime_type(file_name))
-        return CloudOutcome(
-            parsed=parsed,
-            job_id=outcome.job_id,
-            reattached=outcome.reattached,
-            credits=outcome.credits if first else 0.0,
+                fetched = await self._fetch(adapter, key, data, file_name, label)
+            except BaseException as exc:
+                INFLIGHT.settle(key, future, error=exc)
+                raise
+            INFLIGHT.settle(key, future, result=fetched)
+        else:
+            logger.info("%s has the same content as a file being parsed; waiting for that job", label)
+            fetched = await asyncio.wrap_future(future)
+        images = await self._save_images(adapter, fetched.job_id, fetched.result, label)
+        return self._outcome(
+            fetched.result, fetched.job_id, file_name, fetched=fetched, owner=owner, image_paths=images
         )
 
     async def _fetch(
-        self, adapter: LlamaParseAdapter, run: _Run, key: str, data: bytes, file_name: str, label: str
-    ) -> CloudOutcome:
-        job_id = self.journal.pending_job(key)
-        reattached = job_id is not None
-        credits = 0.0
-        if job_id is None:
-            credits = estimate_pages(data, file_name) * self.preset.credits_per_page
-            if self.max_credits is not None and run.credits_spent + credits > self.max_credits:
-                raise CreditLimitError(
-                    f"Parsing would spend about {run.credits_spent + credits:g} credits, "
-                    f"over max_credits={self.max_credits:g}; not submitted",
-                    file=label,
-                )
-            run.credits_spent += credits
-            job_id = await adapter.submit(data, file_name)
-            self.journal.record(key, job_id, label)  # before the first poll
-        else:
-            logger.info("re-attaching %s to job %s", label, job_id)
+        self, adapter: LlamaParseAdapter, key: str, data: bytes, file_name: str, label: str
+    ) -> _Fetched:
+        pages = estimate_pages(data, file_name, self.options)
+        credits = pages * self.preset.credits_per_page
+
+        class _Ops:
+            async def submit(self) -> str:
+                return await adapter.submit(data, file_name)
+
+            async def state(self, job_id: str) -> Any:
+                return await adapter.state(job_id, label)
+
+        outcome = await run_job(
+            _Ops(),
+            key=key,
+            label=label,
+            policy=self.policy,
+            journal=self.journal,
+            budget=self.budget,
+            credits=credits,
+            reattach=self.use_cache,
+            what="LlamaParse job",
+        )
+        raise_for_state(outcome, what="LlamaParse job", file=label)
         try:
-            result = await self._wait(adapter, job_id, label)
-        except _UnknownJob:
-            logger.warning("journaled job for %s is unknown to LlamaCloud; submitting again", label)
-            self.journal.mark(key, "FAILED")
-            return await self._fetch(adapter, run, key, data, file_name, label)
-        except JobTimeoutError:
-            raise  # stays PENDING in the journal: the next run re-attaches
+            result = await adapter.result(outcome.job_id, label)
+            if not result.get("pages"):
+                raise ParseError(
+                    "LlamaParse returned no pages",
+                    file=label,
+                    job_id=outcome.job_id,
+                    hint="Check that the file has content; the empty result was not cached",
+                )
         except CloudKitError:
             self.journal.mark(key, "FAILED")
             raise
-        if self.images_dir is not None:
-            await self._save_images(adapter, job_id, result)
         if self.use_cache:
-            self.cache.put(key, result)
+            self.cache.put(key, {"format": CACHE_FORMAT, "job_id": outcome.job_id, "result": result})
         self.journal.mark(key, "SUCCESS")
-        return CloudOutcome(
-            parsed=parsed_from_result(result, file_name, mime_type(file_name)),
-            job_id=job_id,
-            reattached=reattached,
-            credits=credits,
+        return _Fetched(
+            result=result,
+            job_id=outcome.job_id,
+            reattached=outcome.reattached,
+            credits=credits if outcome.submitted else 0.0,
+            pages_estimated=pages,
+            resubmissions=outcome.resubmissions,
         )
 
-    async def _save_images(self, adapter: LlamaParseAdapter, job_id: str, result: dict[str, Any]) -> None:
-        """Download each page's images under sanitized names; paths go into the result."""
-        assert self.images_dir is not None
+    async def _save_images(
+        self, adapter: LlamaParseAdapter, job_id: str | None, result: Mapping[str, Any], label: str
+    ) -> dict[int, list[str]]:
+        """Download each page's images under sanitized names into this run's folder.
+
+        A file already there from an earlier run of the same job is kept, not fetched again.
+        """
+        if self.images_dir is None:
+            return {}
+        if job_id is None:
+            logger.warning("%s was cached by an older version without its job id; no images saved", label)
+            return {}
         folder = self.images_dir.resolve()
         folder.mkdir(parents=True, exist_ok=True)
-        for page in result.get("pages") or []:
-            saved = []
+        saved: dict[int, list[str]] = {}
+        for index, page in enumerate(result.get("pages") or []):
+            number = int(page.get("page") or index + 1)
             for image in page.get("images") or []:
-                name = str(image.get("name") or "")
+                name = str(image.get("name") or "") if isinstance(image, Mapping) else ""
                 if not name:
                     continue
                 target = folder / f"{job_id}-{safe_file_name(name)}"
                 if not target.resolve().is_relative_to(folder):  # belt and braces
                     raise CloudKitError(f"Refusing to write image {name!r} outside {folder}", job_id=job_id)
-                target.write_bytes(await adapter.image(job_id, name))
-                saved.append(str(target))
-            page["saved_images"] = saved
-
-    async def _wait(self, adapter: LlamaParseAdapter, job_id: str, label: str) -> dict[str, Any]:
-        deadline = time.monotonic() + self.job_timeout
-        interval = self.poll_interval
-        while True:
-            status_code, body = await adapter.status(job_id)
-            if status_code == 404:
-                raise _UnknownJob(job_id)
-            if status_code >= 400:
-                raise CloudKitError(
-                    f"Status poll answered HTTP {status_code}: {body}", file=label, job_id=job_id
-                )
-            if raise_for_job_status(body, job_id, label):
-                return await adapter.result(job_id)
-            if time.monotonic() + interval > deadline:
-                raise JobTimeoutError(
-                    f"LlamaParse job still PENDING after {self.job_timeout:g} s", file=label, job_id=job_id
-                )
-            await asyncio.sleep(interval)
-            interval = min(interval * 1.5, 5.0)
-
-
-class _UnknownJob(Exception):
-    """The journal's job id is unknown to the service (expired or another account)."""
+                if not (target.is_file() and target.stat().st_size > 0):
+                    target.write_bytes(await adapter.image(job_id, name, label))
+                saved.setdefault(number, []).append(str(target))
+        return saved

@@ -86,7 +86,7 @@ def cloud_documents(
             backend="cloud",
             file_path=item.file_path,
             extra_info=extra_info,
-            extra_metadata={"job_id": outcome.job_id, "preset": preset, "cache_hit": outcome.cache_hit},
+            extra_metadata={"job_id": outcome.job_id, "preset": preset},
             tables_as_html=tables_as_html,
             sha256=hashlib.sha256(item.data).hexdigest(),
         )

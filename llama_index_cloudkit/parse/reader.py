@@ -20,6 +20,8 @@ from llama_index.core.readers.base import BasePydanticReader
 from llama_index.core.schema import Document
 from pydantic import Field, PrivateAttr, SecretStr
 
+from llama_index_cloudkit.cloud.budget import Budget
+from llama_index_cloudkit.cloud.policy import CloudPolicy
 from llama_index_cloudkit.errors import CloudKitError
 from llama_index_cloudkit.events import ParseFileEndEvent, dispatcher
 from llama_index_cloudkit.parse.inputs import (
@@ -33,7 +35,13 @@ from llama_index_cloudkit.parse.local import SUPPORTED_SUFFIXES
 from llama_index_cloudkit.parse.local.ocr import OcrEngineName
 from llama_index_cloudkit.parse.report import BatchReport
 from llama_index_cloudkit.presets import ParsePreset
-from llama_index_cloudkit.settings import BackendName, CloudKitSettings
+from llama_index_cloudkit.settings import (
+    CONNECTION_FIELDS,
+    BackendName,
+    CloudKitSettings,
+    check_keywords,
+    settings_with,
+)
 
 __all__ = ["CloudKitReader", "FileInput", "file_extractor"]
 
@@ -101,13 +109,28 @@ class CloudKitReader(BasePydanticReader):
         "take_screenshot=True) here, under sanitized names; paths in metadata image_paths.",
     )
 
+    request_timeout: float = Field(default=60.0, gt=0, description="Seconds one HTTP request may take.")
+    policy: CloudPolicy | None = Field(
+        default=None,
+        exclude=True,
+        description="Cloud: the whole CloudPolicy at once (retries, timeouts, concurrency); "
+        "when set, it is used as is instead of the single fields above.",
+    )
+
     _last_report: BatchReport = PrivateAttr(default_factory=BatchReport)
     _prefetched: set[str] = PrivateAttr(default_factory=set)
+    _budget: Budget = PrivateAttr(default_factory=lambda: Budget(None))
 
     def __init__(self, **data: Any) -> None:
+        connection = {name: data.pop(name) for name in CONNECTION_FIELDS if name in data}
+        check_keywords(data, [*type(self).model_fields, "class_name"], "CloudKitReader")
+        data.pop("class_name", None)
+        if connection:
+            data["settings"] = settings_with(data.get("settings"), connection)
         if "preset" in data and not isinstance(data["preset"], ParsePreset):
             data["preset"] = ParsePreset.from_name(data["preset"])
         super().__init__(**data)
+        self._budget = Budget(self.max_credits)
         backend = self.resolved_backend()
         self.is_remote = backend == "cloud"
         if backend == "cloud":
@@ -250,21 +273,45 @@ class CloudKitReader(BasePydanticReader):
         logger.warning("Skipped %s: %s", label, error)
         report.add_failure(label, error)
 
+    def cloud_policy(self) -> CloudPolicy:
+        """The CloudPolicy this reader's cloud calls use (``policy``, or built from the fields).
+
+        Example:
+            >>> CloudKitReader(backend="local", job_timeout=60).cloud_policy().job_timeout
+            60.0
+        """
+        if self.policy is not None:
+            return self.policy
+        return CloudPolicy(
+            request_timeout=self.request_timeout,
+            max_concurrency=self.max_concurrency,
+            upload_limit=self.upload_limit,
+            upload_window=self.upload_window,
+            job_timeout=self.job_timeout,
+            poll_interval=self.poll_interval,
+        )
+
+    @property
+    def credits_spent(self) -> float:
+        """Credits estimated for every file this reader submitted, across all its calls.
+
+        ``max_credits`` is a budget over the same total.
+        """
+        return self._budget.spent
+
     def _cloud_backend(self) -> Any:
         from llama_index_cloudkit.parse.cloud_backend import CloudBackend
 
+        if self._budget.max_credits != self.max_credits:  # changed after construction
+            self._budget.max_credits = self.max_credits
         return CloudBackend(
             self.settings,
             self.preset,
             self.parse_options,
-            max_concurrency=self.max_concurrency,
-            upload_limit=self.upload_limit,
-            upload_window=self.upload_window,
-            images_dir=self.download_images_to,
-            job_timeout=self.job_timeout,
-            max_credits=self.max_credits,
+            policy=self.cloud_policy(),
+            budget=self._budget,
             use_cache=self.use_cache,
-            poll_interval=self.poll_interval,
+            images_dir=self.download_images_to,
         )
 
     def _iter_cloud(
@@ -304,8 +351,8 @@ class CloudKitReader(BasePydanticReader):
         )
         if bar is not None:
             bar.close()
+        report.credits_estimated += sum(details["credits"] for _, _, details in results)
         for entry, documents, details in results[:requested]:
-            report.credits_estimated += details["credits"]
             if isinstance(documents, BaseException):
                 self._fail(entry.label, documents, report)
                 continue

@@ -69,7 +69,8 @@ def test_cloud_and_local_give_documents_of_the_same_shape(
         "sha256",
     }
     for doc in cloud:
-        assert common | {"job_id", "preset", "cache_hit"} <= set(doc.metadata)
+        assert common | {"job_id", "preset"} <= set(doc.metadata)
+        assert "cache_hit" not in doc.metadata  # it would flip between runs
         assert doc.metadata["backend"] == "cloud" and doc.metadata["preset"] == "agentic"
     guide = [d for d in cloud if d.metadata["file_name"] == "llama-care-guide.pdf"]
     assert guide[1].metadata["table_count"] == 1 and "Adult llama" in guide[1].text
@@ -93,15 +94,23 @@ def test_upload_carries_the_preset_and_the_project(
     assert job.query == {"organization_id": "org-1", "project_id": "proj-1"}
 
 
-def test_second_run_is_served_from_the_cache(fake_llamacloud: FakeLlamaCloud, tmp_path: Path) -> None:
+def test_second_run_is_served_from_the_cache_with_identical_documents(
+    fake_llamacloud: FakeLlamaCloud, tmp_path: Path
+) -> None:
     files = _write_files(tmp_path / "docs", 3)
     reader = _reader(fake_llamacloud)
-    reader.load_data(files)
+    first = reader.load_data(files)
     assert fake_llamacloud.count(*UPLOAD) == 3
-    again = reader.load_data(files)
+    assert reader.last_report.cache_hits == 0
+    second = _reader(fake_llamacloud)
+    again = second.load_data(files)
     assert fake_llamacloud.count(*UPLOAD) == 3
-    assert all(d.metadata["cache_hit"] for d in again)
-    assert reader.last_report.cache_hits == 3
+    assert second.last_report.cache_hits == 3  # reported here, not in a metadata value
+    assert [(d.id_, d.text, d.metadata, d.hash) for d in again] == [
+        (d.id_, d.text, d.metadata, d.hash) for d in first
+    ]
+    assert all(d.metadata["job_id"] for d in again)
+
 
 
 def test_identical_files_in_a_batch_are_submitted_once(
@@ -160,12 +169,11 @@ def test_bursts_of_500_and_dropped_connections_recover(
 def test_rate_limit_that_never_lifts_is_a_typed_error(
     fake_llamacloud: FakeLlamaCloud, examples_dir: Path
 ) -> None:
-    from llama_index_cloudkit._http import RetryPolicy
+    from llama_index_cloudkit.cloud import CloudPolicy, RetryPolicy
 
     fake_llamacloud.add_fault(*UPLOAD, status=429, retry_after=0)
-    reader = _reader(fake_llamacloud)
-    backend = reader._cloud_backend()
-    backend.retry_policy = RetryPolicy(max_attempts=3, initial_backoff=0.01)
+    policy = CloudPolicy(retry=RetryPolicy(max_attempts=3, initial_backoff=0.01))
+    backend = _reader(fake_llamacloud, policy=policy)._cloud_backend()
     (outcome,) = backend.parse_all([(b"# x", "x.md")])
     assert isinstance(outcome.error, RateLimitError) and outcome.error.attempts == 3
 
@@ -316,5 +324,5 @@ def test_a_corrupt_cache_entry_is_dropped_and_parsed_again(
     entry = next(reader.settings.cache_path("parse").rglob("*.json"))
     entry.write_text("{torn")
     docs = reader.load_data(examples_dir / "faq.html")
-    assert docs and not docs[0].metadata["cache_hit"]
+    assert docs and reader.last_report.cache_hits == 0
     assert "dropping unreadable cache entry" in caplog.text

@@ -1,11 +1,21 @@
 """The one retry policy and rate limiter every LlamaCloud call goes through, as an httpx transport.
 
-:class:`ResilientTransport` wraps httpx's own transport: it waits for the client-side rate
-limiter, retries 429, 5xx and network errors with jittered exponential backoff that honours
-``Retry-After`` (bounded attempts and total time, via tenacity), and turns what cannot be retried
-into our typed errors (401/403 -> AuthError; exhausted 429 -> RateLimitError; other exhausted
-failures -> ServiceError). Because the SDK's own retries only look at httpx errors, they never
-stack on top of ours.
+:class:`ResilientTransport` wraps httpx's own transport. It waits for the client-side rate
+limiter when a request says so, retries what is safe to retry with jittered exponential backoff
+that honours ``Retry-After`` (bounded attempts and total time, via tenacity), and turns what cannot
+be retried into our typed errors. Because the SDK's own retries only look at httpx errors, they
+never stack on top of ours.
+
+What is retried depends on the request's intent, which the adapter that builds the request sets in
+``request.extensions["cloudkit"]`` (see :func:`intent`), never guessed from the URL:
+
+| failure | idempotent (GET, PUT, DELETE, read-only POST) | paid submission (upload, run) |
+|---|---|---|
+| connection refused / connect timeout / pool timeout (nothing sent) | retried | retried |
+| HTTP 429, 503 (refused before any work) | retried | retried |
+| HTTP 500 (the service failed the request) | retried | retried |
+| HTTP 408, 425, 502, 504, read timeout, dropped connection | retried | SubmissionUnknownError |
+| HTTP 401 / 403 | :class:`AuthError` | :class:`AuthError` |
 
 Example:
     >>> policy = RetryPolicy(max_attempts=3, max_total_seconds=10)
@@ -22,6 +32,7 @@ import threading
 import time
 from collections import deque
 from dataclasses import dataclass
+from typing import Any
 
 import httpx
 from tenacity import (
@@ -32,13 +43,50 @@ from tenacity import (
     stop_after_delay,
 )
 
-from llama_index_cloudkit.errors import AuthError, RateLimitError, ServiceError, redact
+from llama_index_cloudkit.errors import (
+    AuthError,
+    RateLimitError,
+    ServiceError,
+    SubmissionUnknownError,
+    redact,
+)
 
-__all__ = ["RateLimiter", "ResilientTransport", "RetryPolicy", "resilient_client"]
+__all__ = [
+    "RETRYABLE_STATUS",
+    "RateLimiter",
+    "ResilientTransport",
+    "RetryPolicy",
+    "intent",
+    "resilient_client",
+]
 
 logger = logging.getLogger("llama_index_cloudkit.http")
 
 RETRYABLE_STATUS = frozenset({408, 425, 429, 500, 502, 503, 504})
+# Answers that say the service did no work: safe to repeat even for a paid submission.
+_REFUSED_STATUS = frozenset({429, 500, 503})
+# Transport errors raised before the request left this machine.
+_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+
+
+def intent(*, idempotent: bool, rate_limited: bool = False) -> dict[str, Any]:
+    """Request extensions that tell the transport how to treat a request.
+
+    Args:
+        idempotent: repeating the request cannot charge or create anything twice.
+        rate_limited: wait for the client-side upload limiter before sending.
+
+    Example:
+        >>> intent(idempotent=False, rate_limited=True)
+        {'cloudkit': {'idempotent': False, 'rate_limited': True}}
+    """
+    return {"cloudkit": {"idempotent": idempotent, "rate_limited": rate_limited}}
+
+
+def _intent_of(request: httpx.Request) -> tuple[bool, bool]:
+    tag = request.extensions.get("cloudkit") or {}
+    default_idempotent = request.method in ("GET", "HEAD", "PUT", "DELETE", "OPTIONS")
+    return bool(tag.get("idempotent", default_idempotent)), bool(tag.get("rate_limited", False))
 
 
 @dataclass(frozen=True)
@@ -60,6 +108,10 @@ class RetryPolicy:
     max_total_seconds: float = 120.0
     initial_backoff: float = 0.5
     max_backoff: float = 30.0
+
+    def __post_init__(self) -> None:
+        if self.max_attempts < 1 or self.max_total_seconds <= 0 or self.initial_backoff < 0:
+            raise ValueError("RetryPolicy needs max_attempts >= 1, max_total_seconds > 0, backoff >= 0")
 
 
 class RateLimiter:
@@ -113,12 +165,11 @@ def _retry_after_seconds(response: httpx.Response) -> float | None:
     try:
         return max(0.0, float(value))
     except ValueError:
-        parsed = email.utils.parsedate_to_datetime(value)
-        return max(0.0, parsed.timestamp() - time.time()) if parsed else None
-
-
-def _is_retryable(exc: BaseException) -> bool:
-    return isinstance(exc, (_RetryableResponse, httpx.TransportError))
+        try:
+            parsed = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            return None
+        return max(0.0, parsed.timestamp() - time.time())
 
 
 class ResilientTransport(httpx.AsyncBaseTransport):
@@ -126,9 +177,9 @@ class ResilientTransport(httpx.AsyncBaseTransport):
 
     Args:
         policy: the retry policy.
-        upload_limiter: applied to requests whose method and path match ``limited``.
-        limited: (method, path suffix) pairs the limiter applies to.
-        inner: the real transport (default: a new ``httpx.AsyncHTTPTransport``).
+        upload_limiter: applied to requests tagged ``rate_limited`` (see :func:`intent`).
+        inner: the real transport (default: a new ``httpx.AsyncHTTPTransport``); a test can pass
+            ``httpx.MockTransport`` or ``httpx.ASGITransport``.
 
     Example:
         >>> transport = ResilientTransport(RetryPolicy(max_attempts=2))
@@ -139,12 +190,10 @@ class ResilientTransport(httpx.AsyncBaseTransport):
         policy: RetryPolicy | None = None,
         *,
         upload_limiter: RateLimiter | None = None,
-        limited: tuple[tuple[str, str], ...] = (("POST", "/parsing/upload"),),
         inner: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         self.policy = policy or RetryPolicy()
         self.upload_limiter = upload_limiter
-        self.limited = limited
         self.inner = inner or httpx.AsyncHTTPTransport()
 
     def _wait(self, state: RetryCallState) -> float:
@@ -164,19 +213,27 @@ class ResilientTransport(httpx.AsyncBaseTransport):
         return wait
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        if self.upload_limiter is not None and any(
-            request.method == method and request.url.path.endswith(suffix) for method, suffix in self.limited
-        ):
+        idempotent, rate_limited = _intent_of(request)
+        if rate_limited and self.upload_limiter is not None:
             await self.upload_limiter.acquire()
         body = await request.aread()  # buffered, so a retry can send it again
+
+        def retryable(exc: BaseException) -> bool:
+            if isinstance(exc, _RetryableResponse):
+                return idempotent or exc.response.status_code in _REFUSED_STATUS
+            if isinstance(exc, httpx.TransportError):
+                return idempotent or isinstance(exc, _NOT_SENT)
+            return False
+
         attempts = 0
         retrying = AsyncRetrying(
             stop=stop_after_attempt(self.policy.max_attempts)
             | stop_after_delay(self.policy.max_total_seconds),
             wait=self._wait,
-            retry=retry_if_exception(_is_retryable),
+            retry=retry_if_exception(retryable),
             reraise=True,
         )
+        where = f"{request.method} {request.url.path}"
         try:
             async for attempt in retrying:
                 with attempt:
@@ -195,11 +252,23 @@ class ResilientTransport(httpx.AsyncBaseTransport):
                         await response.aclose()
                         raise _RetryableResponse(response)
         except _RetryableResponse as exc:
+            if not idempotent and exc.response.status_code not in _REFUSED_STATUS:
+                raise SubmissionUnknownError(
+                    f"{where} answered HTTP {exc.response.status_code}; the submission may have "
+                    f"been accepted, so it was not repeated",
+                    status_code=exc.response.status_code,
+                    attempts=attempts,
+                ) from None
             raise self._exhausted(request, exc.response, attempts) from None
         except httpx.TransportError as exc:
+            if not idempotent and not isinstance(exc, _NOT_SENT):
+                raise SubmissionUnknownError(
+                    f"{where} lost its answer ({type(exc).__name__}); the submission may have been "
+                    f"accepted, so it was not repeated",
+                    attempts=attempts,
+                ) from exc
             raise ServiceError(
-                f"{request.method} {request.url.path} failed after {attempts} attempt(s): "
-                f"{type(exc).__name__}: {exc}",
+                f"{where} failed after {attempts} attempt(s): {type(exc).__name__}: {redact(str(exc))}",
                 attempts=attempts,
                 hint="Check the network and LLAMA_CLOUD_BASE_URL; the call was retried",
             ) from exc
@@ -207,7 +276,7 @@ class ResilientTransport(httpx.AsyncBaseTransport):
             await response.aread()
             raise AuthError(
                 f"LlamaCloud refused the API key (HTTP {response.status_code}) on "
-                f"{request.method} {request.url.path}: {redact(response.text[:200])}"
+                f"{where}: {redact(response.text[:200])}"
             )
         return response
 
@@ -235,8 +304,12 @@ def resilient_client(
     policy: RetryPolicy | None = None,
     upload_limiter: RateLimiter | None = None,
     timeout: float = 60.0,
+    inner: httpx.AsyncBaseTransport | None = None,
 ) -> httpx.AsyncClient:
     """A fresh AsyncClient for one event loop, with the resilient transport and the key set.
+
+    Create it inside the coroutine that uses it and close it there (``async with``): an
+    AsyncClient must never outlive its event loop.
 
     Example:
         >>> client = resilient_client("http://127.0.0.1:1", "llx-key")  # doctest: +SKIP
@@ -244,6 +317,6 @@ def resilient_client(
     return httpx.AsyncClient(
         base_url=base_url,
         headers={"Authorization": f"Bearer {api_key}"},
-        transport=ResilientTransport(policy, upload_limiter=upload_limiter),
+        transport=ResilientTransport(policy, upload_limiter=upload_limiter, inner=inner),
         timeout=timeout,
     )
