@@ -1,0 +1,247 @@
+"""LlamaIndex MetadataFilters -> a Qdrant Filter, nesting and AND / OR / NOT kept, types checked.
+
+Each group becomes a ``Filter``: AND -> ``must``, OR -> ``should``, NOT -> ``must_not``; a nested
+group is a nested ``Filter``. Leaves keep LlamaIndex's meaning (``build_metadata_filter_fn``), so
+a Qdrant index and LocalHybridIndex select the same passages:
+
+| operator | Qdrant condition |
+|---|---|
+| ``==`` / ``!=`` | match (numbers: a one-point range, so 3 matches 3.0); ``!=`` is ``must_not`` |
+| ``>`` ``>=`` ``<`` ``<=`` | range (numbers), datetime range (ISO 8601 text) |
+| ``in`` / ``nin`` | match any / ``must_not`` match any |
+| ``contains`` | on a list: one element matches; on text: substring (``MatchText``) |
+| ``any`` / ``all`` | list holds one of / every one of the values |
+| ``text_match`` | substring (``MatchText``; keep string fields free of full-text indexes) |
+| ``is_empty`` | missing, null, ``[]`` or ``""`` |
+
+A missing key fails every leaf except ``!=`` and ``nin``, as in LlamaIndex. ``key_types`` (the
+JSON kinds seen per key at insert time) turns a filter whose value can never match the stored
+type into a :class:`ConfigError` instead of an empty result.
+
+Example:
+    >>> from llama_index.core.vector_stores import MetadataFilter, MetadataFilters
+    >>> f = MetadataFilters(filters=[MetadataFilter(key="year", value=2020, operator=">=")])
+    >>> to_qdrant_filter(f, {"year": ["number"]}).must[0].range.gte
+    2020.0
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from llama_index.core.vector_stores.types import (
+    FilterCondition,
+    FilterOperator,
+    MetadataFilter,
+    MetadataFilters,
+)
+
+from llama_index_cloudkit.errors import ConfigError
+
+__all__ = ["kind_of", "merge_key_types", "to_qdrant_filter"]
+
+_RANGE = {
+    FilterOperator.GT: "gt",
+    FilterOperator.GTE: "gte",
+    FilterOperator.LT: "lt",
+    FilterOperator.LTE: "lte",
+}
+
+
+def kind_of(value: Any) -> str:
+    """The JSON kind of a metadata value: bool, number, string, list, object or null.
+
+    Example:
+        >>> kind_of(3), kind_of(2.5), kind_of(True), kind_of(["a"])
+        ('number', 'number', 'bool', 'list')
+    """
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, (int, float)):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, (list, tuple)):
+        return "list"
+    return "object"
+
+
+def merge_key_types(
+    known: Mapping[str, Iterable[str]], metadatas: Iterable[Mapping[str, Any]]
+) -> dict[str, list[str]]:
+    """``known`` with the kinds of every key in ``metadatas`` added (sorted, for stable storage).
+
+    Example:
+        >>> merge_key_types({"year": ["number"]}, [{"year": "2020", "kind": "pdf"}])
+        {'year': ['number', 'string'], 'kind': ['string']}
+    """
+    merged = {key: set(kinds) for key, kinds in known.items()}
+    for metadata in metadatas:
+        for key, value in metadata.items():
+            merged.setdefault(key, set()).add(kind_of(value))
+    return {key: sorted(kinds) for key, kinds in merged.items()}
+
+
+def _models() -> Any:
+    from qdrant_client import models
+
+    return models
+
+
+def _values(leaf: MetadataFilter) -> list[Any]:
+    value = leaf.value
+    return list(value) if isinstance(value, (list, tuple)) else [value]
+
+
+def _mismatch(leaf: MetadataFilter, stored: set[str], given: str) -> ConfigError:
+    return ConfigError(
+        f"The filter on {leaf.key!r} ({leaf.operator.value}) compares a {given} with stored "
+        f"{' / '.join(sorted(stored))} values, so it can never match",
+        hint=f"Give {leaf.key!r} a value of the stored type, or another operator",
+    )
+
+
+def _check(leaf: MetadataFilter, key_types: Mapping[str, Iterable[str]]) -> None:
+    stored = set(key_types.get(leaf.key, ())) - {"null"}
+    op = leaf.operator
+    if not stored or op == FilterOperator.IS_EMPTY:
+        return  # an unknown key matches nothing; no type to compare with
+    if op in (FilterOperator.ANY, FilterOperator.ALL):
+        if "list" not in stored:
+            raise _mismatch(leaf, stored, "list")
+        return
+    if op == FilterOperator.CONTAINS:
+        if "list" in stored or ("string" in stored and isinstance(leaf.value, str)):
+            return
+        raise _mismatch(leaf, stored, kind_of(leaf.value))
+    if op in (FilterOperator.TEXT_MATCH, FilterOperator.TEXT_MATCH_INSENSITIVE):
+        if "string" not in stored or not isinstance(leaf.value, str):
+            raise _mismatch(leaf, stored, kind_of(leaf.value))
+        return
+    for value in _values(leaf):
+        given = kind_of(value)
+        if given not in stored:
+            if stored == {"list"}:
+                raise ConfigError(
+                    f"{leaf.key!r} holds lists, and {op.value!r} compares whole values",
+                    hint="Use the 'contains', 'any' or 'all' operator on list fields",
+                )
+            raise _mismatch(leaf, stored, given)
+
+
+def _point(key: str, value: Any) -> Any:
+    models = _models()
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return models.FieldCondition(key=key, range=models.Range(gte=value, lte=value))
+    return models.FieldCondition(key=key, match=models.MatchValue(value=value))
+
+
+def _any_of(key: str, values: list[Any]) -> Any:
+    models = _models()
+    if all(isinstance(v, str) for v in values) or all(isinstance(v, int) for v in values):
+        return models.FieldCondition(key=key, match=models.MatchAny(any=values))
+    return models.Filter(should=[_point(key, v) for v in values])
+
+
+def _range(leaf: MetadataFilter) -> Any:
+    models = _models()
+    bound = {_RANGE[leaf.operator]: leaf.value}
+    if isinstance(leaf.value, (int, float)):
+        return models.FieldCondition(key=leaf.key, range=models.Range(**bound))
+    if isinstance(leaf.value, str):
+        try:
+            datetime.datetime.fromisoformat(leaf.value)
+        except ValueError:
+            pass
+        else:
+            return models.FieldCondition(key=leaf.key, range=models.DatetimeRange(**bound))
+    raise ConfigError(
+        f"Qdrant compares {leaf.operator.value!r} on numbers and ISO 8601 dates only, "
+        f"not on {leaf.value!r} (key {leaf.key!r})",
+        hint="Store the field as a number or an ISO 8601 date, or filter with '==' / 'in'",
+    )
+
+
+def _leaf(leaf: MetadataFilter, stored: set[str]) -> Any:
+    models = _models()
+    op, key = leaf.operator, leaf.key
+    if op == FilterOperator.EQ:
+        return _point(key, leaf.value)
+    if op == FilterOperator.NE:
+        return models.Filter(must_not=[_point(key, leaf.value)])
+    if op in _RANGE:
+        return _range(leaf)
+    if op == FilterOperator.IN:
+        return _any_of(key, _values(leaf))
+    if op == FilterOperator.NIN:
+        return models.Filter(must_not=[_any_of(key, _values(leaf))])
+    if op == FilterOperator.ANY:
+        return _any_of(key, _values(leaf))
+    if op == FilterOperator.ALL:
+        return models.Filter(must=[_point(key, v) for v in _values(leaf)])
+    if op == FilterOperator.CONTAINS:
+        # On a list, "one element equals"; on a string, "substring".
+        element = _point(key, leaf.value)
+        if not isinstance(leaf.value, str) or (stored and "string" not in stored):
+            return element
+        text = models.FieldCondition(key=key, match=models.MatchText(text=leaf.value))
+        return text if stored == {"string"} else models.Filter(should=[element, text])
+    if op == FilterOperator.TEXT_MATCH:
+        return models.FieldCondition(key=key, match=models.MatchText(text=leaf.value))
+    if op == FilterOperator.IS_EMPTY:
+        return models.Filter(
+            should=[
+                models.IsEmptyCondition(is_empty=models.PayloadField(key=key)),
+                models.FieldCondition(key=key, match=models.MatchValue(value="")),
+            ]
+        )
+    raise ConfigError(
+        f"The filter operator {op.value!r} has no Qdrant equivalent (key {key!r})",
+        hint="Use 'text_match' (case-sensitive) or store a lower-cased copy of the field",
+    )
+
+
+def to_qdrant_filter(
+    filters: MetadataFilters | None, key_types: Mapping[str, Iterable[str]] | None = None
+) -> Any:
+    """A ``qdrant_client.models.Filter`` with the meaning of ``filters`` (None for no filter).
+
+    Args:
+        filters: LlamaIndex metadata filters, nested at any depth.
+        key_types: the stored kinds per metadata key; a leaf whose value cannot match them
+            raises ConfigError.
+
+    Raises:
+        ConfigError: a type mismatch, or an operator Qdrant cannot express.
+
+    Example:
+        >>> from llama_index.core.vector_stores import MetadataFilter, MetadataFilters
+        >>> f = MetadataFilters(filters=[MetadataFilter(key="kind", value="pdf"),
+        ...                              MetadataFilter(key="kind", value="docx")], condition="or")
+        >>> len(to_qdrant_filter(f).should)
+        2
+    """
+    if filters is None or not filters.filters:
+        return None
+    return _group(filters, key_types or {})
+
+
+def _group(filters: MetadataFilters, key_types: Mapping[str, Iterable[str]]) -> Any:
+    models = _models()
+    conditions: list[Any] = []
+    for child in filters.filters:
+        if isinstance(child, MetadataFilters):
+            conditions.append(_group(child, key_types) if child.filters else models.Filter())
+        else:
+            _check(child, key_types)
+            conditions.append(_leaf(child, set(key_types.get(child.key, ())) - {"null"}))
+    condition = filters.condition or FilterCondition.AND
+    if condition == FilterCondition.OR:
+        return models.Filter(should=conditions)
+    if condition == FilterCondition.NOT:
+        return models.Filter(must_not=conditions)
+    return models.Filter(must=conditions)
