@@ -1,0 +1,91 @@
+"""``cloudkit index``: parse a folder and build an index (local files, LlamaCloud or Qdrant).
+
+Example:
+    $ cloudkit index examples/data --name handbook
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from llama_index_cloudkit.cli._errors import EXIT_PARTIAL
+from llama_index_cloudkit.cli._group import fail_usage
+from llama_index_cloudkit.cli._inputs import gather_files, read_files, report_problems
+from llama_index_cloudkit.cli._options import backend_option, command_settings, connection_options
+from llama_index_cloudkit.cli._stores import STORE_HELP, build_qdrant, parse_store
+
+__all__ = ["index"]
+
+
+@click.command()
+@click.argument("folder", type=click.Path(exists=True, file_okay=False))
+@click.option("--name", required=True, help="Index name (LlamaCloud) or label (local).")
+@backend_option("local", "Where to parse (and, by default, where to index).")
+@click.option("--store", default=None, metavar="local|llamacloud|qdrant:PATH_OR_URL", help=STORE_HELP)
+@click.option(
+    "--persist-dir",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Local index folder (default: ./<name>-index).",
+)
+@click.option(
+    "--collection", default="cloudkit", show_default=True, help="Collection name, for --store qdrant:..."
+)
+@connection_options
+def index(
+    folder: str,
+    name: str,
+    backend: str,
+    store: str | None,
+    persist_dir: str | None,
+    collection: str,
+    connection: dict[str, Any],
+) -> None:
+    """Parse FOLDER and build an index: a local hybrid index on disk, a LlamaCloud index, or a
+    Qdrant collection.
+
+    \b
+    Examples:
+      cloudkit index examples/data --name handbook
+      cloudkit ask handbook-index "What is the refund window?"
+      cloudkit index reports/ --name reports --backend cloud
+      cloudkit index examples/data --name handbook --store qdrant:./qdrant-data
+      cloudkit ask qdrant:./qdrant-data "What is the refund window?"
+    """
+    settings = command_settings(backend, connection)
+    if store is None:
+        kind, spec = ("llamacloud" if settings.resolved_backend() == "cloud" else "local"), None
+    else:
+        kind, spec = parse_store(store)
+    if persist_dir is not None and kind != "local":
+        fail_usage(f"--persist-dir is for a local index, and the index goes to {store or kind}")
+    if kind == "llamacloud":
+        settings.require_key()  # fail before parsing, not after
+    documents, report = read_files(gather_files([folder]), settings, progress=True)
+    if not documents:
+        report_problems(report)
+        click.echo(f"No text could be read from {folder}", err=True)
+        sys.exit(EXIT_PARTIAL)
+    if kind == "llamacloud":
+        from llama_index_cloudkit.retrieve.cloud import llamacloud_index_from_documents
+
+        cloud_index = llamacloud_index_from_documents(documents, name, settings)
+        click.echo(f"LlamaCloud index {name!r} ({cloud_index.id}): {len(documents)} pages")
+    elif kind == "qdrant" and spec is not None:
+        build_qdrant(documents, spec, collection=collection)
+        click.echo(
+            f"Qdrant index {name!r} in {spec} (collection {collection!r}): {len(documents)} pages; "
+            f'ask it with: cloudkit ask {spec} "..."'
+        )
+    else:
+        from llama_index_cloudkit.retrieve.local import LocalHybridIndex
+
+        target = Path(persist_dir or f"{name}-index")
+        local_index = LocalHybridIndex.from_documents(documents)
+        local_index.persist(target)
+        click.echo(f"Local index {name!r} in {target}: {len(documents)} pages, {len(local_index)} passages")
+    sys.exit(report_problems(report))

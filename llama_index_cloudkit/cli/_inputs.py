@@ -1,0 +1,115 @@
+"""Which files a command reads, and reading them into one Document per page.
+
+Example:
+    >>> files = gather_files(["examples/data"])  # doctest: +SKIP
+    >>> documents, report = read_files(files, CloudKitSettings(backend="local"))  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import click
+
+from llama_index_cloudkit.cli._errors import EXIT_OK, EXIT_PARTIAL
+from llama_index_cloudkit.cli._group import fail_usage
+from llama_index_cloudkit.settings import CloudKitSettings
+
+__all__ = ["gather_files", "read_files", "report_problems"]
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    return path == folder or folder in path.parents
+
+
+def gather_files(paths: Iterable[str], *, exclude: Path | None = None) -> list[Path]:
+    """The readable files under ``paths`` (folders are walked), each once, in a stable order.
+
+    Args:
+        paths: files and folders as the user typed them.
+        exclude: a folder whose files are never read (the output folder of ``parse --out``).
+
+    Raises:
+        click.UsageError: a path that does not exist, or no readable file at all (exit 2).
+
+    Example:
+        >>> [f.name for f in gather_files(["examples/data"])]  # doctest: +SKIP
+        ['faq.html', 'llama-care-guide.pdf', 'release-notes.md', 'shipping-policy.docx']
+    """
+    from llama_index.core import SimpleDirectoryReader
+
+    from llama_index_cloudkit.parse.local import SUPPORTED_SUFFIXES
+
+    skipped = Path(os.path.abspath(exclude)) if exclude is not None else None
+    files: list[Path] = []
+    seen: set[Path] = set()
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            found = sorted(
+                Path(f)
+                for f in SimpleDirectoryReader(
+                    str(path), recursive=True, required_exts=list(SUPPORTED_SUFFIXES)
+                ).input_files
+            )
+        elif path.is_file():
+            found = [path]
+        else:
+            fail_usage(f"{raw} is neither a file nor a folder")
+        for file in found:
+            absolute = Path(os.path.abspath(file))
+            if absolute in seen or (skipped is not None and _inside(absolute, skipped)):
+                continue
+            seen.add(absolute)
+            files.append(file)
+    if not files:
+        fail_usage("no readable files found (supported: " + ", ".join(SUPPORTED_SUFFIXES) + ")")
+    return files
+
+
+def read_files(
+    files: Sequence[Path],
+    settings: CloudKitSettings,
+    *,
+    preset: str = "agentic",
+    progress: bool = False,
+) -> tuple[list[Any], Any]:
+    """Parse ``files`` into Documents, one per page; failures go to the report, not an exception.
+
+    Returns:
+        The Documents and the reader's ``last_report``.
+
+    Raises:
+        ConfigError: settings that cannot work (for example ``--backend cloud`` without a key).
+
+    Example:
+        >>> settings = CloudKitSettings(backend="local")
+        >>> documents, report = read_files([Path("a.md")], settings)  # doctest: +SKIP
+    """
+    from llama_index_cloudkit.parse.reader import CloudKitReader
+
+    reader = CloudKitReader(settings=settings, preset=preset, on_error="report")
+    reader.show_progress = progress
+    documents = reader.load_data([str(f) for f in files])
+    return list(documents), reader.last_report
+
+
+def _flat(text: object) -> str:
+    return " ".join(str(text).split())
+
+
+def report_problems(report: Any) -> int:
+    """Print each failed file (and each warning) as one line on stderr; the exit code they give.
+
+    Example:
+        >>> report_problems(BatchReport())  # doctest: +SKIP
+        0
+    """
+    for warning in getattr(report, "warnings", None) or []:
+        click.echo(f"warning: {_flat(warning)}", err=True)
+    for failure in report.failures:
+        click.echo(f"failed: {failure.file}: {_flat(failure.error)}", err=True)
+    return EXIT_PARTIAL if report.failures else EXIT_OK

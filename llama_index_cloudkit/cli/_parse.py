@@ -1,0 +1,90 @@
+"""``cloudkit parse``: files or folders into one document per page.
+
+Example:
+    $ cloudkit parse examples/data --out parsed/
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from llama_index_cloudkit.cli._group import fail_usage
+from llama_index_cloudkit.cli._inputs import gather_files, read_files, report_problems
+from llama_index_cloudkit.cli._options import backend_option, command_settings, connection_options
+from llama_index_cloudkit.cli._outputs import OutputExistsError, OutputPlan
+
+__all__ = ["parse"]
+
+
+@click.command()
+@click.argument("paths", nargs=-1, required=True)
+@backend_option("local", "Where to parse.")
+@click.option(
+    "--preset",
+    type=click.Choice(["cost_effective", "agentic", "agentic_plus"]),
+    default="agentic",
+    show_default=True,
+    help="LlamaParse preset (cloud backend).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the Documents as JSON lines.")
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Write one markdown file per page into this folder (a.pdf -> a.pdf.p1.md, sub/a.pdf -> "
+    "sub/a.pdf.p1.md).",
+)
+@click.option("--overwrite", is_flag=True, help="With --out: replace page files left by an earlier run.")
+@connection_options
+def parse(
+    paths: tuple[str, ...],
+    backend: str,
+    preset: str,
+    as_json: bool,
+    out_dir: Path | None,
+    overwrite: bool,
+    connection: dict[str, Any],
+) -> None:
+    """Parse files or folders into one document per page.
+
+    \b
+    Examples:
+      cloudkit parse examples/data
+      cloudkit parse report.pdf --json
+      cloudkit parse scans/ --backend cloud --preset agentic_plus
+      cloudkit parse examples/data --out parsed/
+    """
+    if as_json and out_dir is not None:
+        fail_usage("--json prints to the terminal and --out writes files: choose one")
+    if overwrite and out_dir is None:
+        fail_usage("--overwrite only applies with --out")
+    settings = command_settings(backend, connection)
+    files = gather_files(paths, exclude=out_dir)
+    plan = OutputPlan(out_dir, files) if out_dir is not None else None
+    if plan is not None and not overwrite:
+        existing = plan.existing_outputs()
+        if existing:  # refuse before parsing, so a refused run costs no credits
+            raise OutputExistsError(existing[0])
+    documents, report = read_files(files, settings, preset=preset, progress=not as_json)
+    from llama_index_cloudkit.retrieve.factory import format_citation
+
+    written = 0
+    for doc in documents:
+        if as_json:
+            click.echo(json.dumps({"text": doc.text, "metadata": doc.metadata}, default=str))
+        elif plan is not None:
+            plan.write(plan.page_path(doc.metadata), doc.text, overwrite=overwrite)
+            written += 1
+        else:
+            click.echo(f"--- {format_citation(doc.metadata)} ---")
+            click.echo(doc.text)
+    click.echo(report.summary(), err=True)
+    if plan is not None:
+        click.echo(f"wrote {written} page file(s) to {plan.out_dir}", err=True)
+    sys.exit(report_problems(report))
