@@ -1,179 +1,802 @@
-"""The only module that imports llama_cloud_services' extractor (LlamaExtract).
+"""LlamaExtract over the cloud core: plain HTTP for the v1 extraction routes, loop-safe.
 
-LlamaExtract's sync methods run in a worker thread with a fresh HTTP client each call, so they
-are safe from any event loop; async callers here use ``asyncio.to_thread``. SDK errors are
-translated to ours in one place (:func:`_translate`).
+Every request goes through :class:`~llama_index_cloudkit.cloud.CloudSession` (one AsyncClient
+per event loop, retries, typed errors) and every job through
+:func:`~llama_index_cloudkit.cloud.run_job` (submit once, journal before polling, a deadline
+that never restarts, one resubmission of a lost job). Routes, as numbered in the reference:
+
+| call | requests |
+|---|---|
+| stateless extraction | E1 (once per schema) -> E2 (file as base64 + mime type, or text) -> E3... -> E4 |
+| agent by name / id / list | E6 / E7 / E8 |
+| agent extraction | F1 (``upload_file``) -> E11 -> E3... -> E4 |
+| queue | F1 -> E11 per file (journaled); results: E3 (+ E4 when done) |
+
+Paid submissions (E2, E11) are never repeated when their outcome is unknown
+(:class:`SubmissionUnknownError`); for E11 the agent's runs are listed (E12) first, and a run
+made from our upload is re-attached instead. Jobs are journaled under a content key (sha256 of
+schema, config, agent and input), so a re-run re-attaches instead of paying again.
+
+The SDK is used for one thing only: checking an ExtractConfig's values before anything is sent.
 
 Example:
     >>> client = ExtractClient(CloudKitSettings(api_key="llx-..."))  # doctest: +SKIP
-    >>> result = client.extract(schema, {"extraction_mode": "FAST"}, text="Invoice 42 ...")  # doctest: +SKIP
+    >>> client.extract(schema, {"extraction_mode": "FAST"}, text="Invoice 42 ...").data  # doctest: +SKIP
+    {'number': '42'}
 """
 
 from __future__ import annotations
 
-import warnings
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+import asyncio
+import base64
+import hashlib
+import json
+import logging
+import os
+import re
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from pathlib import Path
+from typing import Any, TypeVar
 
-from llama_index_cloudkit._imports import require, require_sdk
+from llama_index_cloudkit._imports import require
+from llama_index_cloudkit.cloud.errors import JobState, job_state
+from llama_index_cloudkit.cloud.jobs import JobOutcome, raise_for_state, run_job
+from llama_index_cloudkit.cloud.journal import JobJournal
+from llama_index_cloudkit.cloud.policy import CloudPolicy
+from llama_index_cloudkit.cloud.session import CloudSession, run_in_session
 from llama_index_cloudkit.errors import (
-    AuthError,
     CloudKitError,
     ConfigError,
     ExtractionError,
     JobFailedError,
-    RateLimitError,
+    JobLostError,
+    SchemaError,
     ServiceError,
+    SubmissionUnknownError,
+    UnsupportedFileError,
 )
-from llama_index_cloudkit.settings import CloudKitSettings
+from llama_index_cloudkit.settings import CloudKitSettings, check_keywords
 
-__all__ = ["ExtractClient", "ExtractResult"]
+__all__ = [
+    "MIME_TYPES",
+    "AgentInfo",
+    "ExtractClient",
+    "ExtractResult",
+    "agent_info",
+    "check_config",
+    "content_key",
+]
 
+logger = logging.getLogger(__name__)
 
-def _sdk() -> Any:
-    return require_sdk()
+T = TypeVar("T")
+
+# What stateless LlamaExtract accepts inline (the SDK's own map).
+MIME_TYPES = {
+    ".txt": "text/plain",
+    ".csv": "text/csv",
+    ".json": "application/json",
+    ".html": "text/html",
+    ".htm": "text/html",
+    ".md": "text/markdown",
+    ".pdf": "application/pdf",
+    ".docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    ".png": "image/png",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+}
+_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.I)
+_WHAT = "LlamaExtract job"
+_RUNS = "/api/v1/extraction/runs"
 
 
 @dataclass
 class ExtractResult:
-    """What an extraction produced: the data and LlamaExtract's metadata about it."""
+    """What an extraction produced: the data and what LlamaExtract said about it.
+
+    Example:
+        >>> ExtractResult({"a": 1}, job_id="j").data
+        {'a': 1}
+    """
 
     data: Any
     metadata: dict[str, Any] = field(default_factory=dict)
     job_id: str | None = None
     run_id: str | None = None
+    reattached: bool = False
+    usage: dict[str, Any] | None = None
 
 
-@contextmanager
-def _translate(what: str, file: str | None = None) -> Iterator[None]:
-    """Map SDK and HTTP errors to ours, with the cause kept."""
-    api_error = require("llama_cloud.core.api_error", "core", package="llama-cloud").ApiError
-    try:
-        yield
-    except CloudKitError:
-        raise
-    except api_error as exc:
-        status = getattr(exc, "status_code", None)
-        body = str(getattr(exc, "body", ""))[:300]
-        if status in (401, 403):
-            raise AuthError(f"LlamaExtract refused the API key ({status}) during {what}", file=file) from exc
-        if status == 429:
-            raise RateLimitError(
-                f"LlamaExtract rate limited {what}: {body}", status_code=429, file=file
-            ) from exc
-        if status == 404:
-            raise ConfigError(f"LlamaExtract could not find what {what} needs: {body}", file=file) from exc
-        raise ServiceError(
-            f"LlamaExtract answered HTTP {status} during {what}: {body}", status_code=status, file=file
-        ) from exc
-    except (TimeoutError, ConnectionError) as exc:
-        raise ServiceError(f"LlamaExtract did not answer during {what}: {exc}", file=file) from exc
+@dataclass(frozen=True)
+class AgentInfo:
+    """A saved extraction agent: what this package needs of it.
+
+    Example:
+        >>> AgentInfo("agent-1", "terms", {"type": "object"}, {}).name
+        'terms'
+    """
+
+    id: str
+    name: str
+    data_schema: dict[str, Any]
+    config: dict[str, Any]
 
 
-def _result(run: Any, file: str | None) -> ExtractResult:
-    status = str(getattr(run, "status", "") or "")
-    status = getattr(status, "value", status)
-    if str(status).upper().endswith("ERROR") or str(status).upper() == "CANCELLED":
-        raise JobFailedError(
-            f"LlamaExtract run failed: {getattr(run, 'error', None)}",
-            status=str(status),
-            file=file,
-            job_id=getattr(run, "job_id", None),
+def _plain(value: Any) -> Any:
+    """An SDK model, enum or mapping as plain JSON-ready data."""
+    for method in ("model_dump", "dict"):
+        dump = getattr(value, method, None)
+        if callable(dump) and not isinstance(value, dict):
+            try:
+                return _plain(dump(exclude_unset=True))
+            except TypeError:
+                return _plain(dump())
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return getattr(value, "value", value)
+
+
+def agent_info(agent: Any) -> AgentInfo:
+    """An :class:`AgentInfo` from an SDK ExtractionAgent, an ExtractAgent body or a dict.
+
+    Raises:
+        ConfigError: the object has no agent id.
+
+    Example:
+        >>> agent_info({"id": "agent-1", "name": "terms", "data_schema": {}, "config": {}}).id
+        'agent-1'
+    """
+    if isinstance(agent, AgentInfo):
+        return agent
+
+    def read(name: str) -> Any:
+        return agent.get(name) if isinstance(agent, Mapping) else getattr(agent, name, None)
+
+    agent_id = read("id")
+    if not agent_id:
+        raise ConfigError(
+            f"{type(agent).__name__} is not an extraction agent (it has no id)",
+            hint="Pass an ExtractionAgent, an agent's name, or schema=...",
         )
-    if getattr(run, "data", None) is None:
-        raise ExtractionError("LlamaExtract returned no data", file=file, job_id=getattr(run, "job_id", None))
-    return ExtractResult(
-        data=run.data,
-        metadata=dict(run.extraction_metadata or {}),
-        job_id=getattr(run, "job_id", None),
-        run_id=getattr(run, "id", None),
-    )
+    schema = _plain(read("data_schema") or {})
+    config = _plain(read("config") or {})
+    return AgentInfo(str(agent_id), str(read("name") or agent_id), dict(schema), dict(config))
+
+
+def check_config(config: Mapping[str, Any]) -> dict[str, Any]:
+    """An ExtractConfig as a dict, its keys and values checked before anything is sent.
+
+    Raises:
+        ConfigError: an unknown key ("did you mean ...?") or a value LlamaExtract refuses.
+
+    Example:
+        >>> check_config({"extraction_mode": "FAST"})
+        {'extraction_mode': 'FAST'}
+    """
+    model = require("llama_cloud.types", "core", package="llama-cloud").ExtractConfig
+    check_keywords(config, model.__fields__, "ExtractConfig")
+    try:
+        model(**config)
+    except ValueError as exc:  # pydantic.v1's ValidationError
+        text = " ".join(str(exc).split())
+        raise ConfigError(
+            f"ExtractConfig refused: {text[:400]}", hint="Fix config=...; nothing was sent"
+        ) from None
+    return {str(k): getattr(v, "value", v) for k, v in config.items()}
+
+
+def content_key(kind: str, schema: Mapping[str, Any], config: Mapping[str, Any], payload: bytes) -> str:
+    """The journal key of one extraction: sha256 of what decides its result.
+
+    Example:
+        >>> content_key("text", {}, {}, b"x") == content_key("text", {}, {}, b"x")
+        True
+    """
+    head = json.dumps({"kind": kind, "schema": schema, "config": config}, sort_keys=True, default=str)
+    digest = hashlib.sha256(head.encode() + b"\0" + payload).hexdigest()
+    return f"extract:{digest}"
+
+
+@dataclass(frozen=True)
+class _Input:
+    """One extraction input: a file (path and bytes) or a text."""
+
+    label: str
+    data: bytes
+    file_name: str
+    is_text: bool
+
+    @classmethod
+    def of(cls, file_path: str | os.PathLike[str] | None, text: str | None) -> _Input:
+        if (file_path is None) == (text is None):
+            raise ConfigError("Pass exactly one of file_path and text")
+        if text is not None:
+            digest = hashlib.sha256(text.encode()).hexdigest()[:8]
+            return cls("text input", text.encode(), f"text_input_{digest}.txt", True)
+        path = Path(file_path)  # type: ignore[arg-type]
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise ConfigError(f"Cannot read the file: {exc.strerror or exc}", file=path) from None
+        return cls(os.fspath(path), data, path.name, False)
+
+    def mime_type(self) -> str:
+        suffix = Path(self.file_name).suffix.lower()
+        if suffix not in MIME_TYPES:
+            raise UnsupportedFileError(
+                f"LlamaExtract does not read {suffix or 'files without a suffix'} inline",
+                file=self.label,
+                hint="Supported: " + ", ".join(sorted(s[1:] for s in MIME_TYPES)),
+            )
+        return MIME_TYPES[suffix]
+
+
+class _Ops:
+    """The job lifecycle's view of one extraction: submit once, read the job's state."""
+
+    def __init__(self, session: CloudSession, submit: Callable[[], Awaitable[str]], label: str) -> None:
+        self._session = session
+        self._submit = submit
+        self._label = label
+
+    async def submit(self) -> str:
+        return await self._submit()
+
+    async def state(self, job_id: str) -> tuple[JobState, Mapping[str, Any]]:
+        body = await self._session.json(
+            "GET",
+            f"/api/v1/extraction/jobs/{job_id}",
+            what="Reading the extraction job's status",
+            file=self._label,
+            job_id=job_id,
+            lost_on_404=True,
+        )
+        return job_state(body.get("status")), body
+
+
+def _job_id(body: Mapping[str, Any], what: str, label: str) -> str:
+    job_id = body.get("id")
+    if not isinstance(job_id, str) or not job_id:
+        raise ServiceError(f"{what} got an answer without a job id", file=label)
+    return job_id
+
+
+def _usage(run: Mapping[str, Any]) -> dict[str, Any] | None:
+    """Usage or credits the service reported for a run, wherever it put them."""
+    metadata = run.get("extraction_metadata") or {}
+    found: dict[str, Any] = {}
+    for source in (run, metadata if isinstance(metadata, Mapping) else {}):
+        for key in ("usage", "credits", "credits_used", "num_pages_extracted"):
+            if key in source and source[key] is not None:
+                found[key] = source[key]
+    return found or None
 
 
 class ExtractClient:
-    """LlamaExtract calls with our settings and our errors.
+    """LlamaExtract calls with our settings, our transport, our journal and our errors.
+
+    Each public coroutine opens its own :class:`CloudSession` in the running loop; each sync
+    method runs the coroutine on a fresh loop (safe inside a running one). No client outlives
+    its loop, so calls from any number of event loops and threads work.
 
     Args:
         settings: key, endpoint, project and organization.
-        check_interval: seconds between job polls (the SDK takes whole seconds; 0 polls at once).
-        max_timeout: seconds before a job is given up.
+        policy: retries, timeouts, job deadline and polling (default: :class:`CloudPolicy`).
+        journal: where job ids are written before polling (default: ``journal.sqlite`` in the
+            cache directory; None disables re-attaching).
+
+    Example:
+        >>> client = ExtractClient(CloudKitSettings(api_key="llx-..."))  # doctest: +SKIP
+        >>> client.list_agents()  # doctest: +SKIP
+        [{'name': 'terms', 'id': 'agent-...', 'fields': ['days']}]
     """
 
-    def __init__(self, settings: CloudKitSettings, check_interval: int = 1, max_timeout: int = 600) -> None:
+    def __init__(
+        self,
+        settings: CloudKitSettings,
+        policy: CloudPolicy | None = None,
+        *,
+        journal: JobJournal | str | None = "default",
+    ) -> None:
+        settings.require_key()
         self.settings = settings
-        kwargs: dict[str, Any] = {
-            "api_key": settings.require_key(),
-            "base_url": settings.base_url,
-            "check_interval": check_interval,
-            "max_timeout": max_timeout,
-            "show_progress": False,
-            "verbose": False,
-        }
-        if settings.project_id:
-            kwargs["project_id"] = settings.project_id
-        if settings.organization_id:
-            kwargs["organization_id"] = settings.organization_id
-        self._sdk = _sdk()
-        self._extract = self._sdk.LlamaExtract(**kwargs)
+        self.policy = policy or CloudPolicy()
+        self._journal_choice = journal
+        self._journal: JobJournal | None = None
+        self._validated: dict[str, dict[str, Any]] = {}
+        self._project_id: str | None = settings.project_id
 
-    def _source(self, file_path: str | None, text: str | None) -> Any:
-        return str(file_path) if file_path is not None else self._sdk.SourceText(text_content=text)
+    # --- plumbing ------------------------------------------------------------------------------
+
+    @property
+    def journal(self) -> JobJournal | None:
+        """The job journal (created on first use)."""
+        if self._journal_choice == "default":
+            if self._journal is None:
+                self._journal = JobJournal(self.settings.cache_path("journal.sqlite"))
+            return self._journal
+        return self._journal_choice if isinstance(self._journal_choice, JobJournal) else None
+
+    def _sync(self, work: Callable[[CloudSession], Awaitable[T]]) -> T:
+        return run_in_session(self.settings, self.policy, work)
+
+    async def _async(self, work: Callable[[CloudSession], Awaitable[T]]) -> T:
+        async with CloudSession(self.settings, self.policy) as session:
+            return await work(session)
+
+    async def _params(self, session: CloudSession) -> dict[str, str]:
+        """``project_id`` / ``organization_id``; a project given by name is looked up once."""
+        if self._project_id is None and self.settings.project_name not in ("", "Default"):
+            query = {"project_name": self.settings.project_name}
+            if self.settings.organization_id:
+                query = {"organization_id": self.settings.organization_id, **query}
+            projects = await session.json_list(
+                "GET", "/api/v1/projects", what="Looking up the LlamaCloud project", params=query
+            )
+            if len(projects) != 1 or not isinstance(projects[0], dict):
+                raise ConfigError(
+                    f"{len(projects)} LlamaCloud projects are named {self.settings.project_name!r}",
+                    hint="Pass project_id=... (or LLAMA_CLOUD_PROJECT_ID) instead of project_name",
+                )
+            self._project_id = str(projects[0]["id"])
+        params = {}
+        if self._project_id:
+            params["project_id"] = self._project_id
+        if self.settings.organization_id:
+            params["organization_id"] = self.settings.organization_id
+        return params
+
+    async def _validated_schema(self, session: CloudSession, schema: dict[str, Any]) -> dict[str, Any]:
+        """E1, once per schema and client: LlamaExtract's own check; its answer is what E2 sends."""
+        memo = json.dumps(schema, sort_keys=True)
+        if memo not in self._validated:
+            try:
+                body = await session.json(
+                    "POST",
+                    "/api/v1/extraction/extraction-agents/schema/validation",
+                    what="Validating the extraction schema",
+                    idempotent=True,  # read-only: nothing is created or billed
+                    json={"data_schema": schema},
+                )
+            except ConfigError as exc:
+                raise SchemaError(
+                    [exc.message], hint="LlamaExtract rejected the schema; nothing was extracted"
+                ) from exc
+            answer = body.get("data_schema")
+            self._validated[memo] = answer if isinstance(answer, dict) and answer else schema
+        return self._validated[memo]
+
+    def _reattach(self, config: Mapping[str, Any]) -> bool:
+        return not bool(config.get("invalidate_cache"))
+
+    async def _finish(
+        self, session: CloudSession, outcome: JobOutcome, key: str, label: str
+    ) -> ExtractResult:
+        """E4 for a finished job; a failed job or a run without data is a typed error."""
+        raise_for_state(outcome, what=_WHAT, file=label)
+        run = await session.json(
+            "GET",
+            f"{_RUNS}/by-job/{outcome.job_id}",
+            what="Reading the extraction result",
+            file=label,
+            job_id=outcome.job_id,
+            lost_on_404=True,
+            params=await self._params(session),
+        )
+        status = str(run.get("status") or "").upper()
+        if status == "ERROR":
+            self._mark(key, "FAILED")
+            raise JobFailedError(
+                f"The {_WHAT} did not succeed: {run.get('error') or 'no message'}",
+                status=status,
+                file=label,
+                job_id=outcome.job_id,
+            )
+        if run.get("data") is None:
+            self._mark(key, "FAILED")
+            raise ExtractionError(
+                "LlamaExtract returned no data",
+                file=label,
+                job_id=outcome.job_id,
+                hint="Check the schema's descriptions and the document; run again to retry",
+            )
+        self._mark(key, "SUCCESS")
+        metadata = run.get("extraction_metadata")
+        return ExtractResult(
+            data=run["data"],
+            metadata=dict(metadata) if isinstance(metadata, Mapping) else {},
+            job_id=outcome.job_id,
+            run_id=run.get("id"),
+            reattached=outcome.reattached,
+            usage=_usage(run),
+        )
+
+    def _mark(self, key: str, status: str) -> None:
+        if self.journal is not None:
+            self.journal.mark(key, status)
+
+    # --- stateless extraction ------------------------------------------------------------------
+
+    async def _extract(
+        self,
+        session: CloudSession,
+        schema: dict[str, Any],
+        config: Mapping[str, Any],
+        source: _Input,
+    ) -> ExtractResult:
+        body: dict[str, Any] = {"config": dict(config)}
+        if source.is_text:
+            body["text"] = source.data.decode()
+        else:
+            body["file"] = {"data": base64.b64encode(source.data).decode(), "mime_type": source.mime_type()}
+        key = content_key("stateless", schema, config, source.data)
+        file = source.label
+
+        async def submit() -> str:
+            body["data_schema"] = await self._validated_schema(session, schema)
+            answer = await session.json(
+                "POST",
+                "/api/v1/extraction/run",
+                what="Submitting the extraction",
+                file=file,
+                idempotent=False,  # paid: never repeated blindly
+                rate_limited=True,
+                json=body,
+                params=await self._params(session),
+            )
+            return _job_id(answer, "Submitting the extraction", source.label)
+
+        outcome = await run_job(
+            _Ops(session, submit, source.label),
+            key=key,
+            label=source.label,
+            policy=self.policy,
+            journal=self.journal,
+            reattach=self._reattach(config),
+            what=_WHAT,
+        )
+        return await self._finish(session, outcome, key, source.label)
 
     def extract(
         self,
         schema: dict[str, Any],
         config: Mapping[str, Any],
         *,
-        file_path: str | None = None,
+        file_path: str | os.PathLike[str] | None = None,
         text: str | None = None,
     ) -> ExtractResult:
-        """Stateless extraction with a schema and an ExtractConfig (as a dict)."""
-        extract_config = self._sdk.extract.ExtractConfig(**config)
-        with _translate("extraction", file_path), warnings.catch_warnings():
-            warnings.simplefilter("ignore", UserWarning)  # the SDK warns on failed jobs
-            run = self._extract.extract(schema, extract_config, self._source(file_path, text))
-        return _result(run, file_path)
+        """Stateless extraction of a file or a text with a JSON schema and an ExtractConfig dict.
 
-    def agent(self, name: str) -> Any:
-        """The extraction agent called ``name``."""
-        with _translate(f"looking up agent {name!r}"):
-            return self._extract.get_agent(name=name)
+        Example:
+            >>> client.extract({"type": "object", "properties": {}}, {}, text="x")  # doctest: +SKIP
+        """
+        source = _Input.of(file_path, text)
+        return self._sync(lambda s: self._extract(s, schema, config, source))
 
-    def extract_with_agent(
-        self, agent: Any, *, file_path: str | None = None, text: str | None = None
+    async def aextract(
+        self,
+        schema: dict[str, Any],
+        config: Mapping[str, Any],
+        *,
+        file_path: str | os.PathLike[str] | None = None,
+        text: str | None = None,
     ) -> ExtractResult:
-        """Extraction with a saved agent (its schema and config)."""
-        with _translate(f"extraction with agent {agent.name!r}", file_path), warnings.catch_warnings():
-            warnings.simplefilter("ignore", UserWarning)
-            run = agent.extract(self._source(file_path, text))
-        return _result(run, file_path)
+        """:meth:`extract` in the running event loop."""
+        source = _Input.of(file_path, text)
+        return await self._async(lambda s: self._extract(s, schema, config, source))
+
+    # --- agents --------------------------------------------------------------------------------
+
+    async def _agent(self, session: CloudSession, name_or_id: str) -> AgentInfo:
+        by_id = bool(_ID.search(name_or_id))
+        path = "/api/v1/extraction/extraction-agents/" + (name_or_id if by_id else f"by-name/{name_or_id}")
+        params = {} if by_id else await self._params(session)
+        try:
+            body = await session.json(
+                "GET", path, what=f"Looking up extraction agent {name_or_id!r}", params=params
+            )
+        except CloudKitError as exc:
+            if getattr(exc, "status_code", None) != 404:
+                raise
+            known = [a.name for a in await self._agents(session)]
+            raise ConfigError(
+                f"No extraction agent named {name_or_id!r}",
+                hint=("Known agents: " + ", ".join(known))
+                if known
+                else "The project has no extraction agents",
+            ) from None
+        return agent_info(body)
+
+    async def _agents(self, session: CloudSession) -> list[AgentInfo]:
+        bodies = await session.json_list(
+            "GET",
+            "/api/v1/extraction/extraction-agents",
+            what="Listing extraction agents",
+            params=await self._params(session),
+        )
+        return [agent_info(b) for b in bodies if isinstance(b, Mapping)]
+
+    def agent(self, name_or_id: str) -> AgentInfo:
+        """The extraction agent with this name (or id).
+
+        Raises:
+            ConfigError: no such agent (the message lists the known ones).
+
+        Example:
+            >>> client.agent("terms").id  # doctest: +SKIP
+            'agent-...'
+        """
+        return self._sync(lambda s: self._agent(s, name_or_id))
+
+    async def aagent(self, name_or_id: str) -> AgentInfo:
+        """:meth:`agent` in the running event loop."""
+        return await self._async(lambda s: self._agent(s, name_or_id))
 
     def list_agents(self) -> list[dict[str, Any]]:
         """Every agent of the project: name, id and field names."""
-        with _translate("listing agents"):
-            agents = self._extract.list_agents()
-        return [
-            {"name": a.name, "id": a.id, "fields": sorted((a.data_schema or {}).get("properties", {}))}
-            for a in agents
-        ]
+        return [_summary(a) for a in self._sync(self._agents)]
 
-    def queue(self, agent: Any, file_paths: list[str]) -> list[str]:
-        """Queue extractions of files with an agent; returns the job ids."""
-        from llama_index_cloudkit._loop import run_sync
+    async def alist_agents(self) -> list[dict[str, Any]]:
+        """:meth:`list_agents` in the running event loop."""
+        return [_summary(a) for a in await self._async(self._agents)]
 
-        with _translate(f"queueing extractions with agent {agent.name!r}"):
-            jobs = run_sync(lambda: agent.queue_extraction(list(file_paths)))
-        jobs = jobs if isinstance(jobs, list) else [jobs]
-        return [job.id for job in jobs]
+    async def _upload(self, session: CloudSession, source: _Input) -> str:
+        """F1: one file, multipart part ``upload_file``; returns the file id.
 
-    def job_result(self, agent: Any, job_id: str) -> dict[str, Any]:
-        """The status of a queued job and, when it succeeded, its data."""
-        with _translate(f"reading job {job_id}"):
-            job = agent.get_extraction_job(job_id)
-            status = str(getattr(job.status, "value", job.status))
-            if status != "SUCCESS":
-                return {"job_id": job_id, "status": status, "error": job.error}
-            run = agent.get_extraction_run_for_job(job_id)
-        return {"job_id": job_id, "status": status, "data": run.data}
+        An upload is free and creates nothing billable, so it is retried like a read.
+        """
+        params = await self._params(session)
+        params["external_file_id"] = source.file_name if source.is_text else source.label
+        body = await session.json(
+            "POST",
+            "/api/v1/files",
+            what="Uploading the file for extraction",
+            file=source.label,
+            idempotent=True,
+            files={"upload_file": (source.file_name, source.data)},
+            params=params,
+        )
+        file_id = body.get("id")
+        if not isinstance(file_id, str) or not file_id:
+            raise ServiceError("The upload was answered without a file id", file=source.label)
+        return file_id
+
+    async def _agent_job(self, session: CloudSession, agent: AgentInfo, source: _Input) -> str:
+        """F1 + E11: submit one agent extraction; an unknown outcome is looked up (E12) first."""
+        file_id = await self._upload(session, source)
+        file = source.label
+        try:
+            answer = await session.json(
+                "POST",
+                "/api/v1/extraction/jobs",
+                what=f"Submitting the extraction with agent {agent.name!r}",
+                file=file,
+                idempotent=False,  # paid: never repeated blindly
+                rate_limited=True,
+                json={
+                    "extraction_agent_id": agent.id,
+                    "file_id": file_id,
+                    "config_override": agent.config,
+                    "data_schema_override": agent.data_schema,
+                },
+            )
+        except SubmissionUnknownError:
+            found = await self._job_for_file(session, agent, file_id)
+            if found is None:
+                raise
+            logger.info("the lost answer's job %s was found among the agent's runs", found)
+            return found
+        return _job_id(answer, "Submitting the extraction", source.label)
+
+    async def _job_for_file(self, session: CloudSession, agent: AgentInfo, file_id: str) -> str | None:
+        """The job an agent made from ``file_id``, if the service has one (E12)."""
+        try:
+            page = await session.json(
+                "GET",
+                _RUNS,
+                what="Looking for the submitted extraction",
+                params={"extraction_agent_id": agent.id, "skip": 0, "limit": 100},
+            )
+        except CloudKitError:
+            return None
+        for run in page.get("items") or []:
+            if isinstance(run, Mapping) and run.get("file_id") == file_id and run.get("job_id"):
+                return str(run["job_id"])
+        return None
+
+    def _agent_key(self, agent: AgentInfo, source: _Input) -> str:
+        return content_key(f"agent:{agent.id}", agent.data_schema, agent.config, source.data)
+
+    async def _extract_with_agent(
+        self, session: CloudSession, agent: AgentInfo, source: _Input
+    ) -> ExtractResult:
+        key = self._agent_key(agent, source)
+        outcome = await run_job(
+            _Ops(session, lambda: self._agent_job(session, agent, source), source.label),
+            key=key,
+            label=source.label,
+            policy=self.policy,
+            journal=self.journal,
+            reattach=self._reattach(agent.config),
+            what=_WHAT,
+        )
+        return await self._finish(session, outcome, key, source.label)
+
+    def extract_with_agent(
+        self, agent: Any, *, file_path: str | os.PathLike[str] | None = None, text: str | None = None
+    ) -> ExtractResult:
+        """Extraction with a saved agent (an AgentInfo, an SDK ExtractionAgent, or a name).
+
+        Example:
+            >>> client.extract_with_agent("terms", text="Returns within 30 days").data  # doctest: +SKIP
+            {'refund_window_days': 30}
+        """
+        source = _Input.of(file_path, text)
+        return self._sync(lambda s: self._with_agent(s, agent, source))
+
+    async def aextract_with_agent(
+        self, agent: Any, *, file_path: str | os.PathLike[str] | None = None, text: str | None = None
+    ) -> ExtractResult:
+        """:meth:`extract_with_agent` in the running event loop."""
+        source = _Input.of(file_path, text)
+        return await self._async(lambda s: self._with_agent(s, agent, source))
+
+    async def _with_agent(self, session: CloudSession, agent: Any, source: _Input) -> ExtractResult:
+        info = await self._agent(session, agent) if isinstance(agent, str) else agent_info(agent)
+        return await self._extract_with_agent(session, info, source)
+
+    # --- queue ---------------------------------------------------------------------------------
+
+    async def _queue(
+        self, session: CloudSession, agent: Any, file_paths: Sequence[str]
+    ) -> list[dict[str, Any]]:
+        info = await self._agent(session, agent) if isinstance(agent, str) else agent_info(agent)
+
+        async def one(path: str) -> dict[str, Any]:
+            source = _Input.of(path, None)
+            key = self._agent_key(info, source)
+            journal = self.journal
+            known = journal.pending_job(key) if journal is not None and self._reattach(info.config) else None
+            if known is not None:
+                return {"file": path, "job_id": known, "reattached": True}
+            job_id = await self._agent_job(session, info, source)
+            if journal is not None:
+                journal.record(key, job_id, source.label)
+            return {"file": path, "job_id": job_id}
+
+        results = await asyncio.gather(*(one(p) for p in file_paths), return_exceptions=True)
+        entries: list[dict[str, Any]] = []
+        errors: list[CloudKitError] = []
+        for path, result in zip(file_paths, results, strict=True):
+            if isinstance(result, CloudKitError):
+                errors.append(result)
+                entries.append({"file": path, "error": str(result), "error_type": type(result).__name__})
+            elif isinstance(result, BaseException):
+                raise result
+            else:
+                entries.append(result)
+        if errors and len(errors) == len(entries):
+            raise errors[0]  # nothing was queued: the error is the answer
+        return entries
+
+    def queue(self, agent: Any, file_paths: Sequence[str]) -> list[dict[str, Any]]:
+        """Queue extractions of files with an agent; one entry per file (``job_id`` or ``error``).
+
+        Every queued job is journaled: queueing the same file again returns the same job.
+
+        Raises:
+            CloudKitError: no file could be queued (the first file's error).
+
+        Example:
+            >>> client.queue("terms", ["a.pdf", "b.pdf"])  # doctest: +SKIP
+            [{'file': 'a.pdf', 'job_id': '...'}, {'file': 'b.pdf', 'job_id': '...'}]
+        """
+        return self._sync(lambda s: self._queue(s, agent, list(file_paths)))
+
+    async def aqueue(self, agent: Any, file_paths: Sequence[str]) -> list[dict[str, Any]]:
+        """:meth:`queue` in the running event loop."""
+        return await self._async(lambda s: self._queue(s, agent, list(file_paths)))
+
+    def _journaled(self, job_id: str) -> dict[str, Any] | None:
+        journal = self.journal
+        if journal is None:
+            return None
+        for row in journal.entries():
+            if row["job_id"] == job_id and str(row["key"]).startswith("extract:"):
+                return row
+        return None
+
+    async def _job_result(self, session: CloudSession, agent: Any, job_id: str) -> dict[str, Any]:
+        """E3 (+ E4 when done); a job the service lost is submitted again once, from the journal."""
+        row = self._journaled(job_id)
+        label = str(row["file_name"]) if row else job_id
+        ops = _Ops(session, _no_submit, label)
+        try:
+            state, body = await ops.state(job_id)
+        except JobLostError as exc:
+            return await self._resubmit_lost(session, agent, job_id, row, exc)
+        status = str(body.get("status") or state.value).upper()
+        if state is JobState.PENDING:
+            return {"job_id": job_id, "status": status}
+        key = str(row["key"]) if row else ""
+        try:
+            result = await self._finish(session, JobOutcome(job_id, state, body), key, label)
+        except (JobFailedError, ExtractionError) as exc:
+            return {"job_id": job_id, "status": status, "error": str(exc), "error_type": type(exc).__name__}
+        entry = {"job_id": job_id, "status": status, "data": result.data}
+        if result.usage:
+            entry["usage"] = result.usage
+        return entry
+
+    async def _resubmit_lost(
+        self,
+        session: CloudSession,
+        agent: Any,
+        job_id: str,
+        row: Mapping[str, Any] | None,
+        lost: JobLostError,
+    ) -> dict[str, Any]:
+        journal = self.journal
+        budget = self.policy.max_resubmissions
+        if row is None or journal is None or int(row["resubmissions"]) >= budget:
+            again = (
+                "" if row is None else f" and it was already submitted again {row['resubmissions']} time(s)"
+            )
+            error = JobLostError(
+                "LlamaCloud does not know this extraction job" + again,
+                resubmissions=int(row["resubmissions"]) if row else 0,
+                file=row["file_name"] if row else None,
+                job_id=job_id,
+                hint="Queue the file again" if row is None else None,
+            )
+            if row is not None and journal is not None:
+                journal.mark(str(row["key"]), "LOST")
+            return {"job_id": job_id, "status": "LOST", "error": str(error), "error_type": "JobLostError"}
+        info = await self._agent(session, agent) if isinstance(agent, str) else agent_info(agent)
+        source = _Input.of(str(row["file_name"]), None)
+        new_id = await self._agent_job(session, info, source)
+        journal.record(str(row["key"]), new_id, source.label, resubmissions=int(row["resubmissions"]) + 1)
+        journal.record(f"extract-alias:{job_id}", new_id, source.label)
+        logger.warning("LlamaCloud lost job %s of %s; submitted it again as %s", job_id, source.label, new_id)
+        entry = await self._job_result(session, agent, new_id)
+        return {**entry, "job_id": job_id, "resubmitted_as": new_id}
+
+    async def _results(
+        self, session: CloudSession, agent: Any, job_ids: Sequence[str]
+    ) -> list[dict[str, Any]]:
+        async def one(job_id: str) -> dict[str, Any]:
+            alias = self.journal.pending_job(f"extract-alias:{job_id}") if self.journal else None
+            if alias is not None:
+                entry = await self._job_result(session, agent, alias)
+                return {**entry, "job_id": job_id, "resubmitted_as": alias}
+            return await self._job_result(session, agent, job_id)
+
+        return list(await asyncio.gather(*(one(j) for j in job_ids)))
+
+    def job_results(self, agent: Any, job_ids: Sequence[str]) -> list[dict[str, Any]]:
+        """Status of queued jobs (``PENDING``, ``SUCCESS`` with ``data``, or an ``error``).
+
+        A job the service lost is submitted again once from the journal (``resubmitted_as``).
+
+        Example:
+            >>> client.job_results("terms", ["job-1"])  # doctest: +SKIP
+            [{'job_id': 'job-1', 'status': 'SUCCESS', 'data': {...}}]
+        """
+        return self._sync(lambda s: self._results(s, agent, list(job_ids)))
+
+    async def ajob_results(self, agent: Any, job_ids: Sequence[str]) -> list[dict[str, Any]]:
+        """:meth:`job_results` in the running event loop."""
+        return await self._async(lambda s: self._results(s, agent, list(job_ids)))
+
+
+async def _no_submit() -> str:
+    raise RuntimeError("results never submit")  # pragma: no cover - never called
+
+
+def _summary(agent: AgentInfo) -> dict[str, Any]:
+    fields = agent.data_schema.get("properties", {}) if isinstance(agent.data_schema, dict) else {}
+    return {"name": agent.name, "id": agent.id, "fields": sorted(fields)}

@@ -64,7 +64,7 @@ def test_tool_content_parses_back_into_the_model(fake_llamacloud: FakeLlamaCloud
     assert isinstance(output.raw_output, Shipping) and output.raw_output.refund_window_days == 30
 
 
-def test_json_schema_tools_return_dicts(fake_llamacloud: FakeLlamaCloud) -> None:
+def test_json_schema_tools_return_a_model_built_from_the_schema(fake_llamacloud: FakeLlamaCloud) -> None:
     fake_llamacloud.on_extract(lambda s, c, t: {"title": "Llamas"})
     schema = {
         "type": "object",
@@ -73,7 +73,8 @@ def test_json_schema_tools_return_dicts(fake_llamacloud: FakeLlamaCloud) -> None
         "required": ["title"],
     }
     output = extraction_tool(schema=schema, backend="cloud").call(text="Llamas")
-    assert output.raw_output == {"title": "Llamas"} and output.tool_name == "extract_title"
+    assert isinstance(output.raw_output, BaseModel) and output.raw_output.title == "Llamas"
+    assert output.raw_output.model_dump() == {"title": "Llamas"} and output.tool_name == "extract_title"
 
 
 def test_metadata_goes_under_a_stable_key_when_enabled(fake_llamacloud: FakeLlamaCloud) -> None:
@@ -192,7 +193,6 @@ def test_async_call_does_not_block_the_loop(fake_llamacloud: FakeLlamaCloud) -> 
     assert output.raw_output == Shipping(**ANSWER) and ticks > 1
 
 
-@pytest.mark.fake_llamacloud(connection_close=True)
 def test_tool_spec_lists_queues_and_fetches(fake_llamacloud: FakeLlamaCloud, examples_dir: Path) -> None:
     from llama_cloud_services import LlamaExtract
 
