@@ -44,7 +44,7 @@ def _index_for(target: str, settings: CloudKitSettings, collection: str) -> tupl
     return target, None  # a LlamaCloud index name
 
 
-def _engine(target: Any, preset: str, settings: CloudKitSettings, top_k: int, name: str) -> Any:
+def _engine(target: Any, preset: str | None, settings: CloudKitSettings, top_k: int, name: str) -> Any:
     from llama_index_cloudkit.retrieve.factory import make_query_engine
 
     # top_k is the final count without reranking, rerank_top_n with it: N wins either way.
@@ -83,9 +83,8 @@ def _not_an_index(name: str, error: BaseException) -> NoReturn:
 @click.option(
     "--preset",
     type=click.Choice(["balanced", "semantic", "keyword", "fast", "deep"]),
-    default="balanced",
-    show_default=True,
-    help="Retrieval preset.",
+    default=None,
+    help="Retrieval preset (default: the index's tuned settings from cloudkit tune, else balanced).",
 )
 @click.option(
     "--collection",
@@ -99,7 +98,7 @@ def ask(
     question: str,
     top_k: int,
     backend: str,
-    preset: str,
+    preset: str | None,
     collection: str,
     connection: dict[str, Any],
 ) -> None:
@@ -122,8 +121,11 @@ def ask(
 
     settings = command_settings(backend, connection)
     index, report = _index_for(target, settings, collection)
-    engine = _engine(index, preset, settings, top_k, target)
-    response = engine.query(question)
+    try:
+        response = _engine(index, preset, settings, top_k, target).query(question)
+    finally:
+        if target.startswith(QDRANT_PREFIX):
+            index.close()  # the embedded engine locks its folder until closed
     click.echo(f"Question: {question}")
     if response.metadata and response.metadata.get("llm", "") is None:
         click.echo("No LLM is configured, so here are the most relevant passages:\n")

@@ -35,6 +35,11 @@ __all__ = ["index"]
 @click.option(
     "--collection", default="cloudkit", show_default=True, help="Collection name, for --store qdrant:..."
 )
+@click.option(
+    "--overwrite",
+    is_flag=True,
+    help="With --store qdrant:...: rebuild a collection that already has passages.",
+)
 @connection_options
 def index(
     folder: str,
@@ -43,6 +48,7 @@ def index(
     store: str | None,
     persist_dir: str | None,
     collection: str,
+    overwrite: bool,
     connection: dict[str, Any],
 ) -> None:
     """Parse FOLDER and build an index: a local hybrid index on disk, a LlamaCloud index, or a
@@ -76,10 +82,10 @@ def index(
         cloud_index = llamacloud_index_from_documents(documents, name, settings)
         click.echo(f"LlamaCloud index {name!r} ({cloud_index.id}): {len(documents)} pages")
     elif kind == "qdrant" and spec is not None:
-        build_qdrant(documents, spec, collection=collection)
+        passages = build_qdrant(documents, spec, collection=collection, overwrite=overwrite)
         click.echo(
-            f"Qdrant index {name!r} in {spec} (collection {collection!r}): {len(documents)} pages; "
-            f'ask it with: cloudkit ask {spec} "..."'
+            f"Qdrant index {name!r} in {spec} (collection {collection!r}): {len(documents)} pages, "
+            f"{passages} passages"
         )
     else:
         from llama_index_cloudkit.retrieve.local import LocalHybridIndex

@@ -78,28 +78,65 @@ def _member(module: ModuleType, name: str) -> Any:
     return member
 
 
+def _location(spec: str) -> str:
+    return spec[len(QDRANT_PREFIX) :] if spec.lower().startswith(QDRANT_PREFIX) else spec
+
+
 def open_qdrant(spec: str, *, collection: str) -> Any:
-    """Open the Qdrant store ``spec`` (``qdrant:PATH_OR_URL``) for querying.
+    """Open the Qdrant collection in ``spec`` (``qdrant:PATH_OR_URL``) for querying.
+
+    Close it (``.close()``) when done: the embedded engine locks its folder.
 
     Raises:
-        ConfigError: this installation has no Qdrant support.
+        ConfigError: no Qdrant support in this installation, or no such collection (or an
+            empty one) at that place.
         ImportError: the ``qdrant`` extra is not installed.
 
     Example:
         >>> index = open_qdrant("qdrant:./qdrant-data", collection="cloudkit")  # doctest: +SKIP
     """
-    return _member(_qdrant_module(), "open_qdrant_index")(spec, collection=collection)
+    index = _member(_qdrant_module(), "open_qdrant_index")(_location(spec), collection=collection)
+    if len(index) == 0:
+        index.close()
+        raise ConfigError(
+            f"No passages in the Qdrant collection {collection!r} at {_location(spec)}",
+            hint=f"Build it first: cloudkit index FOLDER --name NAME --store {spec} "
+            f"--collection {collection}",
+        )
+    return index
 
 
-def build_qdrant(documents: Sequence[Any], spec: str, *, collection: str) -> Any:
-    """Index ``documents`` into the Qdrant store ``spec`` (``qdrant:PATH_OR_URL``).
+def build_qdrant(documents: Sequence[Any], spec: str, *, collection: str, overwrite: bool) -> int:
+    """Index ``documents`` into the collection in ``spec`` (``qdrant:PATH_OR_URL``); its passages.
+
+    An existing collection with passages is never added to silently (that would index every
+    page twice): it is refused, or rebuilt with ``overwrite``.
 
     Raises:
-        ConfigError: this installation has no Qdrant support.
+        ConfigError: no Qdrant support, or the collection exists and ``overwrite`` is False.
         ImportError: the ``qdrant`` extra is not installed.
 
     Example:
-        >>> index = build_qdrant(docs, "qdrant:./qdrant-data", collection="cloudkit")  # doctest: +SKIP
+        >>> build_qdrant(docs, "qdrant:./data", collection="cloudkit", overwrite=False)  # doctest: +SKIP
+        12
     """
-    index_class = _member(_qdrant_module(), "QdrantHybridIndex")
-    return index_class.from_documents(list(documents), spec, collection=collection)
+    module = _qdrant_module()
+    index_class = _member(module, "QdrantHybridIndex")
+    opened = _member(module, "open_qdrant_index")(_location(spec), collection=collection)
+    try:
+        existing = len(opened)
+        if existing and not overwrite:
+            raise ConfigError(
+                f"The Qdrant collection {collection!r} at {_location(spec)} already has {existing} passages",
+                hint="Pass --overwrite to rebuild it, or choose another --collection",
+            )
+        built = index_class.from_documents(
+            list(documents),
+            client=opened.client,
+            collection_name=collection,
+            overwrite=overwrite,
+            show_progress=True,
+        )
+        return len(built)
+    finally:
+        opened.close()
