@@ -2,13 +2,25 @@
 
 Kept apart from the reader (like :mod:`llama_index_cloudkit.parse.cloud_reading`) so the reader
 stays a thin LlamaIndex contract; everything here works on plain inputs and fills the report.
+
+A batch (``load_data(list)``) uses every core: PDFs (split by pages when long), images and
+Office files go to worker processes (:mod:`llama_index_cloudkit.parse.local.workers`; PDFium
+is not thread-safe, so threads would not help), light formats are read here meanwhile. A single
+file, a batch with less than two heavy files, and ``workers=1`` stay in this process: starting
+workers costs about half a second. Documents come out in input order either way, errors are
+typed and name their file, and ``on_error`` works as for one process.
+
+Pages that needed OCR and got none (and other page warnings) are logged, listed in the report's
+``warnings`` and flagged ``needs_ocr: True`` in their metadata: never silent.
 """
 
 from __future__ import annotations
 
-import hashlib
+import collections
+import logging
+import os
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import PurePath
 from typing import Any
 
@@ -18,31 +30,115 @@ from llama_index_cloudkit.errors import CloudKitError, ParseError
 from llama_index_cloudkit.events import ParseFileEndEvent, dispatcher
 from llama_index_cloudkit.parse.inputs import FileInput, label_of, progress, read_input
 from llama_index_cloudkit.parse.local import LocalParser, mime_type
-from llama_index_cloudkit.parse.model import ParsedFile
+from llama_index_cloudkit.parse.local.workers import (
+    PageTask,
+    TaskResult,
+    WorkerPool,
+    default_workers,
+)
+from llama_index_cloudkit.parse.model import ParsedFile, ParsedPage
 from llama_index_cloudkit.parse.pages import page_documents
 from llama_index_cloudkit.parse.report import BatchReport
 
 __all__ = ["LocalReadOptions", "iter_local_documents", "local_documents"]
 
+logger = logging.getLogger(__name__)
+
 FailHandler = Callable[[str, BaseException, BatchReport], None]
+
+# Read in the caller's process even in a batch: fast, not worth a trip to a worker.
+_LIGHT_SUFFIXES = frozenset({".md", ".markdown", ".txt", ".csv", ".json", ".html", ".htm"})
+# A long PDF is split into tasks of this many pages, so one big file spreads over the cores.
+PAGES_PER_TASK = 4
 
 
 @dataclass(frozen=True)
 class LocalReadOptions:
-    """The reader's settings that the local parser needs (picklable, no secrets in repr)."""
+    """The reader's settings that the local parser needs (picklable, no secrets in repr).
+
+    Args:
+        ocr: the OCR engine (``auto``, ``tesseract``, ``rapidocr``, ``off``).
+        password: for encrypted PDFs.
+        tables_as_html: tables as HTML instead of markdown.
+        workers: processes for a batch; None: one per core; 1: everything in this process.
+
+    Example:
+        >>> LocalReadOptions(workers=1, password="s3cret")
+        LocalReadOptions(ocr='auto', tables_as_html=False, workers=1)
+    """
 
     ocr: str = "auto"
     password: str | None = None
     tables_as_html: bool = False
+    workers: int | None = None
 
     def __repr__(self) -> str:
-        return f"LocalReadOptions(ocr={self.ocr!r}, tables_as_html={self.tables_as_html!r})"
+        return (
+            f"LocalReadOptions(ocr={self.ocr!r}, tables_as_html={self.tables_as_html!r}, "
+            f"workers={self.workers!r})"
+        )
+
+
+def _parse(
+    item: FileInput, extra_info: Mapping[str, Any] | None, fs: Any | None, options: LocalReadOptions
+) -> tuple[ParsedFile, str, str]:
+    data, file_name, file_path = read_input(item, extra_info, fs)
+    return _parse_data(data, file_name, file_path, options)
+
+
+def _parse_data(
+    data: bytes, file_name: str, file_path: str, options: LocalReadOptions
+) -> tuple[ParsedFile, str, str]:
+    parser = LocalParser(ocr=options.ocr, password=options.password)  # type: ignore[arg-type]
+    if not parser.supports(file_name):
+        parser.parser_name(file_name)  # raises UnsupportedFileError naming the suffixes
+    try:
+        pages = list(parser.iter_pages(data, file_name))
+    except (ImportError, CloudKitError, OSError):
+        raise
+    except Exception as exc:  # an engine's own exception: typed, naming the file
+        raise ParseError(f"The local parser failed ({type(exc).__name__}: {exc})", file=file_path) from exc
+    return _parsed_file(file_name, pages, parser), file_path, _sha256(data)
+
+
+def _sha256(data: bytes) -> str:
+    import hashlib
+
+    return hashlib.sha256(data).hexdigest()
+
+
+def _parsed_file(file_name: str, pages: list[ParsedPage], parser: LocalParser) -> ParsedFile:
+    return ParsedFile(
+        file_name=PurePath(file_name).name,
+        pages=pages,
+        parser=parser.parser_name(file_name),
+        file_type=mime_type(file_name),
+    )
+
+
+def _documents(
+    parsed: ParsedFile,
+    file_path: str,
+    sha256: str,
+    extra_info: Mapping[str, Any] | None,
+    options: LocalReadOptions,
+) -> list[Document]:
+    if not parsed.pages:
+        raise ParseError("The file has no pages", file=file_path)
+    return page_documents(
+        parsed,
+        backend="local",
+        file_path=file_path,
+        extra_info=extra_info,
+        tables_as_html=options.tables_as_html,
+        sha256=sha256,
+    )
 
 
 def local_documents(
     item: FileInput, extra_info: Mapping[str, Any] | None, fs: Any | None, options: LocalReadOptions
 ) -> list[Document]:
-    """One input -> its Documents, one per page.
+    """One input -> its Documents, one per page (in this process).
 
     Raises:
         CloudKitError: the file cannot be parsed (typed, naming the file).
@@ -53,27 +149,25 @@ def local_documents(
         >>> docs[0].text
         'hi'
     """
-    data, file_name, file_path = read_input(item, extra_info, fs)
-    parser = LocalParser(ocr=options.ocr, password=options.password)  # type: ignore[arg-type]
-    if not parser.supports(file_name):
-        parser.parser_name(file_name)  # raises UnsupportedFileError naming the suffixes
-    pages = list(parser.iter_pages(data, file_name))
-    parsed = ParsedFile(
-        file_name=PurePath(file_name).name,
-        pages=pages,
-        parser=parser.parser_name(file_name),
-        file_type=mime_type(file_name),
+    parsed, file_path, sha256 = _parse(item, extra_info, fs, options)
+    return _documents(parsed, file_path, sha256, extra_info, options)
+
+
+def _record_warnings(label: str, pages: list[ParsedPage], report: BatchReport) -> None:
+    for page in pages:
+        for message in page.warnings:
+            logger.warning("%s, page %d: %s", label, page.number, message)
+            report.add_warning(label, message, page=page.number)
+
+
+def _succeed(label: str, documents: list[Document], pages: list[ParsedPage], report: BatchReport) -> None:
+    _record_warnings(label, pages, report)
+    report.add_success(
+        label,
+        pages=documents[0].metadata["total_pages"] if documents else 0,
+        documents=len(documents),
     )
-    if not parsed.pages:
-        raise ParseError("The file has no pages", file=file_path)
-    return page_documents(
-        parsed,
-        backend="local",
-        file_path=file_path,
-        extra_info=extra_info,
-        tables_as_html=options.tables_as_html,
-        sha256=hashlib.sha256(data).hexdigest(),
-    )
+    dispatcher.event(ParseFileEndEvent(file=label, backend="local", pages=len(documents)))
 
 
 def iter_local_documents(
@@ -95,17 +189,173 @@ def iter_local_documents(
         >>> report.summary()
         '1/1 file(s) read, 1 page(s), 1 document(s), 0 failure(s)'
     """
+    workers = options.workers if options.workers is not None else default_workers()
+    if workers > 1 and len(inputs) > 1:
+        plan = _plan(inputs, extra_info, fs, options)
+        if sum(len(entry.tasks) for entry in plan) >= 2:
+            yield from _iter_parallel(plan, extra_info, fs, report, options, workers, show_progress, fail)
+            return
     for item in progress(inputs, show_progress):
         label = label_of(item, extra_info)
         try:
-            documents = local_documents(item, extra_info, fs, options)
+            parsed, file_path, sha256 = _parse(item, extra_info, fs, options)
+            documents = _documents(parsed, file_path, sha256, extra_info, options)
         except (CloudKitError, OSError) as exc:  # ImportError (a missing extra) propagates
             fail(label, exc, report)
             continue
-        report.add_success(
-            label,
-            pages=documents[0].metadata["total_pages"] if documents else 0,
-            documents=len(documents),
-        )
-        dispatcher.event(ParseFileEndEvent(file=label, backend="local", pages=len(documents)))
+        _succeed(label, documents, parsed.pages, report)
         yield from documents
+
+
+# --- batches over worker processes ------------------------------------------------------
+
+
+@dataclass
+class _Entry:
+    """One input of a batch: read here (``light``), or by the worker tasks ``tasks``."""
+
+    label: str
+    source: str | bytes = b""
+    file_name: str = ""
+    file_path: str = ""
+    light: bool = False
+    tasks: list[PageTask] = field(default_factory=list)
+    error: BaseException | None = None
+
+
+def _pdf_page_count(source: str | bytes, password: str | None) -> int | None:
+    """Pages of a PDF, or None when it cannot be opened here (the worker then says why)."""
+    import pypdfium2
+
+    from llama_index_cloudkit.parse.local.pdf import PDFIUM_LOCK
+
+    try:
+        with PDFIUM_LOCK:
+            document = pypdfium2.PdfDocument(source, password=password)
+            try:
+                return len(document)
+            finally:
+                document.close()
+    except (pypdfium2.PdfiumError, OSError):
+        return None
+
+
+def _plan(
+    inputs: list[FileInput], extra_info: Mapping[str, Any] | None, fs: Any | None, options: LocalReadOptions
+) -> list[_Entry]:
+    """Split a batch: light files are read here, heavy ones become worker tasks."""
+    plan: list[_Entry] = []
+    key = 0
+    for item in inputs:
+        label = label_of(item, extra_info)
+        source: str | bytes
+        if isinstance(item, (str, os.PathLike)):
+            source = file_path = os.fspath(item)
+            name = PurePath(file_path).name
+        else:  # bytes or a file object: read it now, it cannot travel as it is
+            try:
+                source, name, file_path = read_input(item, extra_info, fs)
+            except (CloudKitError, OSError) as exc:
+                plan.append(_Entry(label, error=exc))
+                continue
+        entry = _Entry(label, source=source, file_name=name, file_path=file_path)
+        plan.append(entry)
+        suffix = PurePath(name).suffix.lower()
+        if suffix in _LIGHT_SUFFIXES or not LocalParser().supports(name):
+            entry.light = True
+            continue
+        ranges: list[tuple[int, int] | None] = [None]
+        if suffix == ".pdf" and fs is None and isinstance(source, str):
+            count = _pdf_page_count(source, options.password)
+            if count is not None and count > PAGES_PER_TASK:
+                ranges = [
+                    (start, min(start + PAGES_PER_TASK, count)) for start in range(0, count, PAGES_PER_TASK)
+                ]
+        for pages in ranges:
+            task = PageTask(
+                key=key,
+                source=source,
+                file_name=name,
+                label=label,
+                fs=fs if isinstance(source, str) else None,
+                pages=pages,
+                ocr=options.ocr,
+                password=options.password,
+            )
+            entry.tasks.append(task)
+            key += 1
+    return plan
+
+
+def _read_light(entry: _Entry, fs: Any | None, options: LocalReadOptions) -> tuple[ParsedFile, str, str]:
+    if isinstance(entry.source, bytes):
+        return _parse_data(entry.source, entry.file_name, entry.file_path, options)
+    return _parse(entry.source, None, fs, options)
+
+
+def _iter_parallel(
+    plan: list[_Entry],
+    extra_info: Mapping[str, Any] | None,
+    fs: Any | None,
+    report: BatchReport,
+    options: LocalReadOptions,
+    workers: int,
+    show_progress: bool,
+    fail: FailHandler,
+) -> Iterator[Document]:
+    tasks = collections.deque(task for entry in plan for task in entry.tasks)
+    size = min(workers, len(tasks))
+    window = 2 * size  # tasks handed out ahead of the one we wait for: bounds memory
+    done: dict[int, TaskResult] = {}
+    in_flight = 0
+    entries: Any = progress(plan, show_progress)  # type: ignore[arg-type]
+    with WorkerPool(size) as pool:
+
+        def top_up() -> None:
+            nonlocal in_flight
+            while tasks and in_flight < window:
+                pool.submit(tasks.popleft())
+                in_flight += 1
+
+        top_up()
+        for entry in entries:
+            if entry.error is not None:
+                fail(entry.label, entry.error, report)
+                continue
+            if entry.light:  # read here while the workers run
+                try:
+                    parsed, file_path, sha256 = _read_light(entry, fs, options)
+                    documents = _documents(parsed, file_path, sha256, extra_info, options)
+                except (CloudKitError, OSError) as exc:
+                    fail(entry.label, exc, report)
+                    continue
+                _succeed(entry.label, documents, parsed.pages, report)
+                yield from documents
+                continue
+            results = []
+            for task in entry.tasks:
+                while task.key not in done:
+                    result = pool.next_result()
+                    in_flight -= 1
+                    done[result.key] = result
+                    top_up()
+                results.append(done.pop(task.key))
+            error = next((r.error for r in results if r.error is not None), None)
+            if error is not None:
+                fail(entry.label, error, report)
+                continue
+            pages = [page for result in results for page in result.pages]
+            parser = LocalParser(ocr=options.ocr)  # type: ignore[arg-type]
+            try:
+                documents = _documents(
+                    _parsed_file(entry.file_name, pages, parser),
+                    entry.file_path,
+                    results[0].sha256 or "",
+                    extra_info,
+                    options,
+                )
+            except CloudKitError as exc:
+                fail(entry.label, exc, report)
+                continue
+            _succeed(entry.label, documents, pages, report)
+            yield from documents

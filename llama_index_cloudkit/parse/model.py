@@ -100,6 +100,9 @@ class ParsedPage:
         height: page height in points, when known.
         table_count: how many tables, when the blocks hold them as rendered text (LlamaParse).
         image_paths: where the page's images and screenshots were saved, when asked for.
+        needs_ocr: the page has no text layer, only images, and no OCR engine read it.
+        warnings: what went wrong on this page without failing the file (for example why
+            it needed OCR and got none); the reader logs them and lists them in its report.
 
     Example:
         >>> ParsedPage(number=2, blocks=["Hello"]).text()
@@ -113,6 +116,8 @@ class ParsedPage:
     height: float | None = None
     table_count: int | None = None
     image_paths: list[str] = field(default_factory=list)
+    needs_ocr: bool = False
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def n_tables(self) -> int:

@@ -7,19 +7,34 @@ Example:
     >>> doc = page_documents(parsed, backend="local", file_path="/data/a.txt")[0]
     >>> doc.metadata["page_number"], doc.metadata["total_pages"], doc.metadata["file_name"]
     (1, 1, 'a.txt')
+
+The citation keys (``file_name``, ``page_number``, ``page_label``) stay visible to the LLM on
+every path: SimpleDirectoryReader appends ``file_name`` to ``excluded_llm_metadata_keys`` after
+the reader returns, so the Documents carry a :class:`PinnedKeys` list that never takes a pinned
+key in, and :class:`CitedDocument` re-pins it whenever pydantic validates the Document again
+(construction, assignment, unpickling in SimpleDirectoryReader's worker processes).
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Iterable, Mapping
+from typing import Any, SupportsIndex
 
 from llama_index.core.schema import Document
+from pydantic import field_validator
 
 from llama_index_cloudkit.parse.model import ParsedFile
 
-__all__ = ["EMBED_EXCLUDED_KEYS", "LLM_EXCLUDED_KEYS", "PAGE_KEYS", "page_documents"]
+__all__ = [
+    "EMBED_EXCLUDED_KEYS",
+    "LLM_EXCLUDED_KEYS",
+    "LLM_PINNED_KEYS",
+    "PAGE_KEYS",
+    "CitedDocument",
+    "PinnedKeys",
+    "page_documents",
+]
 
 # Set by us on every page; extra_info cannot override them.
 PAGE_KEYS = ("page_number", "total_pages", "page_label", "backend", "parser", "table_count")
@@ -41,9 +56,82 @@ LLM_EXCLUDED_KEYS = [
     "sha256",
     "table_count",
     "image_paths",
+    "needs_ocr",
 ]
 # Kept out of embeddings: all of the above, and the page numbers too.
 EMBED_EXCLUDED_KEYS = [*LLM_EXCLUDED_KEYS, "page_number", "page_label"]
+# Always shown to the LLM, whoever tries to hide them: what a citation needs.
+LLM_PINNED_KEYS = frozenset({"file_name", "page_number", "page_label"})
+
+
+class PinnedKeys(list[str]):
+    """A list of excluded metadata keys that never takes in a pinned (citation) key.
+
+    ``append``, ``extend``, ``insert``, ``+=`` and item assignment drop the pinned keys, so
+    ``SimpleDirectoryReader``'s ``doc.excluded_llm_metadata_keys.extend(["file_name", ...])``
+    leaves ``file_name`` visible. It pickles and copies as itself.
+
+    Example:
+        >>> keys = PinnedKeys(["file_path"])
+        >>> keys.extend(["file_name", "file_size"])
+        >>> keys
+        ['file_path', 'file_size']
+    """
+
+    pinned: frozenset[str] = LLM_PINNED_KEYS
+
+    def __init__(self, keys: Iterable[str] = ()) -> None:
+        super().__init__(k for k in keys if k not in self.pinned)
+
+    def append(self, key: str) -> None:
+        """Add ``key`` unless it is pinned."""
+        if key not in self.pinned:
+            super().append(key)
+
+    def extend(self, keys: Iterable[str]) -> None:
+        """Add the keys that are not pinned."""
+        super().extend(k for k in keys if k not in self.pinned)
+
+    def insert(self, index: SupportsIndex, key: str) -> None:
+        """Insert ``key`` unless it is pinned."""
+        if key not in self.pinned:
+            super().insert(index, key)
+
+    def __iadd__(self, keys: Iterable[str]) -> PinnedKeys:  # type: ignore[override,misc]
+        self.extend(keys)
+        return self
+
+    def __setitem__(self, index: Any, value: Any) -> None:
+        if isinstance(index, slice):
+            value = [k for k in value if k not in self.pinned]
+        elif value in self.pinned:
+            raise ValueError(f"{value!r} stays visible to the LLM (it is needed for citations)")
+        super().__setitem__(index, value)
+
+    def __reduce_ex__(self, protocol: SupportsIndex) -> tuple[Any, ...]:
+        return (type(self), (list(self),))
+
+
+class CitedDocument(Document):
+    """A page Document whose citation keys stay visible to the LLM (see :class:`PinnedKeys`).
+
+    It is a plain :class:`~llama_index.core.schema.Document` everywhere else: same
+    ``class_name()``, same serialized form (a docstore reloads it as a ``Document``).
+
+    Example:
+        >>> doc = CitedDocument(text="hi", metadata={"file_name": "a.pdf", "page_number": 1})
+        >>> doc.excluded_llm_metadata_keys.append("file_name")  # what SimpleDirectoryReader does
+        >>> "file_name" in doc.excluded_llm_metadata_keys
+        False
+    """
+
+    def __init__(self, **data: Any) -> None:
+        super().__init__(**data)
+
+    @field_validator("excluded_llm_metadata_keys", mode="after")
+    @classmethod
+    def _pin_citation_keys(cls, keys: list[str]) -> list[str]:
+        return keys if isinstance(keys, PinnedKeys) else PinnedKeys(keys)
 
 
 def page_documents(
@@ -57,6 +145,10 @@ def page_documents(
     sha256: str | None = None,
 ) -> list[Document]:
     """One Document per page of ``parsed``, text as markdown, metadata for citations.
+
+    ``file_name`` and ``page_number`` (and ``page_label``) stay visible to the LLM, also after
+    SimpleDirectoryReader tries to hide ``file_name``. A page that needed OCR and got none has
+    ``needs_ocr: True``.
 
     Args:
         parsed: the neutral parse result.
@@ -75,7 +167,7 @@ def page_documents(
         'local'
     """
     path = file_path if file_path is not None else parsed.file_name
-    documents = []
+    documents: list[Document] = []
     for page in parsed.pages:
         metadata: dict[str, Any] = {
             "file_name": parsed.file_name,
@@ -96,17 +188,19 @@ def page_documents(
             metadata["page_label"] = page.label
         if page.image_paths:
             metadata["image_paths"] = list(page.image_paths)
+        if page.needs_ocr:
+            metadata["needs_ocr"] = True
         metadata.update(extra_metadata or {})
         kwargs: dict[str, Any] = {}
         if sha256 is not None:
             metadata["sha256"] = sha256
             kwargs["id_"] = _document_id(sha256, path, page.number)
         documents.append(
-            Document(
+            CitedDocument(
                 text=page.markdown(tables_as_html=tables_as_html),
                 metadata=metadata,
                 excluded_embed_metadata_keys=list(EMBED_EXCLUDED_KEYS),
-                excluded_llm_metadata_keys=list(LLM_EXCLUDED_KEYS),
+                excluded_llm_metadata_keys=PinnedKeys(LLM_EXCLUDED_KEYS),
                 **kwargs,
             )
         )

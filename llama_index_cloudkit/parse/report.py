@@ -1,11 +1,15 @@
-"""What a batch did: documents and pages per file, and each failure with its reason.
+"""What a batch did: documents and pages per file, each failure with its reason, and warnings.
+
+A failure is a file that gave no Documents; a warning is a file that was read, but not fully
+(for example a scanned page that needed OCR and got none): it still counts as read.
 
 Example:
     >>> report = BatchReport()
     >>> report.add_success("a.pdf", pages=3, documents=3)
     >>> report.add_failure("b.pdf", ValueError("corrupt"))
-    >>> report.ok, report.total_pages, [f.file for f in report.failures]
-    (False, 3, ['b.pdf'])
+    >>> report.add_warning("a.pdf", "needs OCR, and no OCR engine is installed", page=2)
+    >>> report.ok, report.total_pages, [f.file for f in report.failures], len(report.warnings)
+    (False, 3, ['b.pdf'], 1)
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ from dataclasses import dataclass, field
 
 from llama_index_cloudkit.errors import CloudKitError
 
-__all__ = ["BatchReport", "FileReport"]
+__all__ = ["BatchReport", "FileReport", "ReportWarning"]
 
 
 @dataclass(frozen=True)
@@ -40,6 +44,24 @@ class FileReport:
         return self.error is None
 
 
+@dataclass(frozen=True)
+class ReportWarning:
+    """Something a user should know about a file that was read: which file, which page, what.
+
+    Example:
+        >>> str(ReportWarning("scan.pdf", "needs OCR, and OCR is off", page=3))
+        'scan.pdf, page 3: needs OCR, and OCR is off'
+    """
+
+    file: str
+    message: str
+    page: int | None = None
+
+    def __str__(self) -> str:
+        where = self.file if self.page is None else f"{self.file}, page {self.page}"
+        return f"{where}: {self.message}"
+
+
 @dataclass
 class BatchReport:
     """Per-file outcomes of one ``load_data`` call, in input order.
@@ -51,6 +73,7 @@ class BatchReport:
 
     files: list[FileReport] = field(default_factory=list)
     credits_estimated: float = 0.0
+    warnings: list[ReportWarning] = field(default_factory=list)
 
     def add_success(
         self,
@@ -73,6 +96,17 @@ class BatchReport:
                 file, error=str(error), error_type=type(error).__name__, job_id=getattr(error, "job_id", None)
             )
         )
+
+    def add_warning(self, file: str, message: str, *, page: int | None = None) -> None:
+        """Record a warning about a file that was read (it is not a failure).
+
+        Example:
+            >>> report = BatchReport()
+            >>> report.add_warning("scan.pdf", "needs OCR", page=1)
+            >>> report.ok, str(report.warnings[0])
+            (True, 'scan.pdf, page 1: needs OCR')
+        """
+        self.warnings.append(ReportWarning(file, message, page))
 
     @property
     def cache_hits(self) -> int:
@@ -110,14 +144,17 @@ class BatchReport:
             raise CloudKitError(f"{len(self.failures)} of {len(self.files)} file(s) failed: {lines}")
 
     def summary(self) -> str:
-        """One line: files read, pages, documents, failures.
+        """One line: files read, pages, documents, failures (and warnings, when there are some).
 
         Example:
             >>> BatchReport().summary()
             '0/0 file(s) read, 0 page(s), 0 document(s), 0 failure(s)'
         """
         read = sum(1 for f in self.files if f.ok)
-        return (
+        line = (
             f"{read}/{len(self.files)} file(s) read, {self.total_pages} page(s), "
             f"{self.total_documents} document(s), {len(self.failures)} failure(s)"
         )
+        if self.warnings:
+            line += f", {len(self.warnings)} warning(s)"
+        return line

@@ -24,7 +24,7 @@ from pathlib import PurePath
 
 from llama_index_cloudkit.errors import UnsupportedFileError
 from llama_index_cloudkit.parse.local.html import iter_html_pages
-from llama_index_cloudkit.parse.local.ocr import OcrEngineName, iter_image_pages, load_ocr
+from llama_index_cloudkit.parse.local.ocr import OcrEngineName, iter_image_pages, load_ocr, no_ocr_reason
 from llama_index_cloudkit.parse.local.office import (
     iter_docx_pages,
     iter_pptx_pages,
@@ -99,8 +99,9 @@ class LocalParser:
     """Parse bytes into pages, offline.
 
     Args:
-        ocr: ``"auto"`` uses tesseract or rapidocr when installed, else images fail with
-            UnsupportedFileError and text-less PDF pages stay empty; ``"off"`` never OCRs.
+        ocr: ``"auto"`` uses tesseract when installed, else rapidocr (in the ``local`` extra);
+            with neither, or with ``"off"``, images fail with UnsupportedFileError and scanned
+            PDF pages come out empty with ``needs_ocr=True`` and a warning.
         password: for encrypted PDFs.
         find_tables: look for ruled tables in PDFs.
 
@@ -142,8 +143,13 @@ class LocalParser:
         engines = available_ocr_engines()
         return engines[0] if engines else "none"
 
-    def iter_pages(self, data: bytes, file_name: str) -> Iterator[ParsedPage]:
+    def iter_pages(self, data: bytes, file_name: str, pages: range | None = None) -> Iterator[ParsedPage]:
         """Yield the pages of ``data`` one at a time.
+
+        Args:
+            data: the file's bytes.
+            file_name: picks the engine by suffix; named in errors.
+            pages: 0-based page indexes of a PDF to read (default: all); other formats ignore it.
 
         Raises:
             UnsupportedFileError: unknown suffix, or an image with no OCR engine.
@@ -154,18 +160,25 @@ class LocalParser:
             [1, 2]
         """
         suffix = _suffix(file_name)
-        engine = self._engine(suffix)
+        engine = self._engine(suffix, pages)
         yield from engine(data, file_name)
 
-    def _engine(self, suffix: str) -> Callable[[bytes, str], Iterator[ParsedPage]]:
+    def _engine(
+        self, suffix: str, pages: range | None = None
+    ) -> Callable[[bytes, str], Iterator[ParsedPage]]:
         if suffix == ".pdf":
             ocr = load_ocr(self.ocr)
             return functools.partial(
-                iter_pdf_pages, password=self.password, ocr=ocr, find_tables=self.find_tables
+                iter_pdf_pages,
+                password=self.password,
+                ocr=ocr,
+                find_tables=self.find_tables,
+                no_ocr_reason=no_ocr_reason(self.ocr),
+                pages=pages,
             )
         if suffix in _IMAGE_SUFFIXES:
             ocr = load_ocr(self.ocr)
-            return lambda data, name: iter_image_pages(data, name, ocr)
+            return lambda data, name: iter_image_pages(data, name, ocr, ocr_mode=self.ocr)
         return {
             ".docx": iter_docx_pages,
             ".pptx": iter_pptx_pages,

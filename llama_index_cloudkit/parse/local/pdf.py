@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from llama_index_cloudkit._imports import require
-from llama_index_cloudkit.errors import ParseError
+from llama_index_cloudkit.errors import ParseError, UnsupportedFileError
 from llama_index_cloudkit.parse.model import Block, ParsedPage, ParsedTable
 
 __all__ = ["iter_pdf_pages"]
@@ -89,19 +89,22 @@ def _nonspace(text: str) -> int:
     return sum(1 for ch in text if not ch.isspace())
 
 
-def _page_with_tables(textpage: Any, plumber_page: Any, height: float) -> list[Block] | None:
-    """Blocks for a page with ruled tables that pdfplumber reads well, else None.
+def _page_with_tables(
+    textpage: Any, found: list[tuple[tuple[float, float, float, float], list[list[Any]]]], height: float
+) -> list[Block] | None:
+    """Blocks for a page with ruled tables that pdfplumber reads well, else None (under the lock).
 
-    The page's own text order is kept: characters are walked in PDFium's order, and each
-    table is emitted where its first character stands, in place of the text it covers.
+    ``found`` is pdfplumber's tables: (bbox, rows) each. The page's own text order is kept:
+    characters are walked in PDFium's order, and each table is emitted where its first
+    character stands, in place of the text it covers.
     """
     boxes: list[tuple[float, float, float, float]] = []
     tables: list[ParsedTable] = []
-    for table in plumber_page.find_tables():
-        parsed = _clean_table(table.extract())
+    for bbox, rows in found:
+        parsed = _clean_table(rows)
         if parsed is None:
             continue
-        x0, top, x1, bottom = table.bbox
+        x0, top, x1, bottom = bbox
         # pdfplumber measures y from the top of the page; PDFium from the bottom.
         box = (x0 - 1, height - bottom - 1, x1 + 1, height - top + 1)
         covered = textpage.get_text_bounded(left=box[0], bottom=box[1], right=box[2], top=box[3])
@@ -149,7 +152,8 @@ def _page_with_tables(textpage: Any, plumber_page: Any, height: float) -> list[B
 
 # PDFium is not thread-safe: every call into it, from any thread, goes through this lock.
 # (SimpleDirectoryReader's aload_data parses files in parallel threads; unguarded, PDFium
-# crashes the process.) Slow work that does not touch PDFium (OCR) runs outside it.
+# crashes the process.) Slow work that does not touch PDFium (pdfplumber's table finder, OCR)
+# runs outside it; a page's PDFium handles stay open across, used only under the lock.
 PDFIUM_LOCK = threading.RLock()
 
 
@@ -184,6 +188,10 @@ def render_page(page: Any, scale: float) -> Any:
         bitmap.close()
 
 
+def _has_images(page: Any, raw: Any) -> bool:
+    return any(True for _ in page.get_objects(filter=[raw.FPDF_PAGEOBJ_IMAGE], max_depth=2))
+
+
 @dataclass
 class _PageRead:
     blocks: list[Block]
@@ -191,35 +199,51 @@ class _PageRead:
     width: float
     height: float
     image: Any = None  # a render to OCR, when the page has no text layer
+    needs_ocr: bool = False  # no text layer, images only, and no OCR asked for
 
 
 def _read_page(document: Any, index: int, raw: Any, tables: Any, want_ocr: bool) -> _PageRead:
-    """Everything one page needs from PDFium, under the lock."""
+    """Everything one page needs from PDFium (under the lock) and pdfplumber (outside it)."""
     with PDFIUM_LOCK:
         page = document[index]
+        textpage = None
         try:
             width, height = page.get_size()
-            textpage = page.get_textpage()
-            try:
-                blocks: list[Block] | None = None
-                if tables is not None and _has_ruled_lines(page, raw):
-                    plumber_page = tables(index)
-                    try:
-                        blocks = _page_with_tables(textpage, plumber_page, height)
-                    finally:
-                        plumber_page.close()  # drops pdfplumber's per-page caches
-                image = None
-                if blocks is None:
-                    text = _normalize(textpage.get_text_range())
-                    blocks = [text] if text else []
-                    if not text and want_ocr:
-                        image = render_page(page, 300 / 72)
-            finally:
-                textpage.close()
             label = document.get_page_label(index) or None
-        finally:
+            textpage = page.get_textpage()
+            ruled = tables is not None and _has_ruled_lines(page, raw)
+        except BaseException:
+            if textpage is not None:
+                textpage.close()
             page.close()
-    return _PageRead(blocks, label, width, height, image)
+            raise
+    try:
+        blocks: list[Block] | None = None
+        if ruled:
+            plumber_page = tables(index)
+            try:
+                found = plumber_page.find_tables()  # the slow part: pdfminer, no PDFium
+                extracted = [(table.bbox, table.extract()) for table in found]
+            finally:
+                plumber_page.close()  # drops pdfplumber's per-page caches
+            with PDFIUM_LOCK:
+                blocks = _page_with_tables(textpage, extracted, height)
+        with PDFIUM_LOCK:
+            image = None
+            needs_ocr = False
+            if blocks is None:
+                text = _normalize(textpage.get_text_range())
+                blocks = [text] if text else []
+                if not text and _has_images(page, raw):
+                    if want_ocr:
+                        image = render_page(page, 300 / 72)
+                    else:
+                        needs_ocr = True
+    finally:
+        with PDFIUM_LOCK:
+            textpage.close()
+            page.close()
+    return _PageRead(blocks, label, width, height, image, needs_ocr)
 
 
 def iter_pdf_pages(
@@ -229,8 +253,13 @@ def iter_pdf_pages(
     password: str | None = None,
     ocr: OcrFn | None = None,
     find_tables: bool = True,
+    no_ocr_reason: str = "no OCR engine is installed",
+    pages: range | None = None,
 ) -> Iterator[ParsedPage]:
     """Yield the pages of a PDF one at a time (memory stays flat on long documents).
+
+    A page with no text layer but images (a scan) is read by ``ocr``; without one it comes
+    out empty, with ``needs_ocr=True`` and a warning that gives ``no_ocr_reason``.
 
     Args:
         data: the PDF's bytes.
@@ -238,6 +267,8 @@ def iter_pdf_pages(
         password: for encrypted PDFs.
         ocr: called with a PIL image of a page that has no text layer; None skips OCR.
         find_tables: look for ruled tables with pdfplumber.
+        no_ocr_reason: why ``ocr`` is None, for the warning on pages that needed it.
+        pages: 0-based page indexes to read (default: all), for splitting a long PDF.
 
     Example:
         >>> pages = list(iter_pdf_pages(open("report.pdf", "rb").read(), "report.pdf"))  # doctest: +SKIP
@@ -255,14 +286,33 @@ def iter_pdf_pages(
     try:
         with PDFIUM_LOCK:
             count = len(document)
-        for index in range(count):
+        for index in pages if pages is not None else range(count):
+            if not 0 <= index < count:
+                raise ParseError(f"The PDF has no page {index + 1} (it has {count})", file=file_name)
             read = _read_page(document, index, raw, plumber_page if find_tables else None, ocr is not None)
             blocks = read.blocks
+            warnings: list[str] = []
+            needs_ocr = read.needs_ocr
             if read.image is not None and ocr is not None:
-                text = _normalize(ocr(read.image))  # outside the lock: OCR is slow
+                try:
+                    text = _normalize(ocr(read.image))  # outside the lock: OCR is slow
+                except UnsupportedFileError as exc:  # an OCR engine that cannot start
+                    needs_ocr, text = True, ""
+                    warnings.append(f"this scanned page needs OCR, and OCR failed: {exc}")
+                else:
+                    if not text:
+                        warnings.append("OCR found no text on this scanned page")
                 blocks = [text] if text else []
+            if read.needs_ocr:
+                warnings.append(f"this scanned page needs OCR and got none: {no_ocr_reason}")
             yield ParsedPage(
-                number=index + 1, blocks=blocks, label=read.label, width=read.width, height=read.height
+                number=index + 1,
+                blocks=blocks,
+                label=read.label,
+                width=read.width,
+                height=read.height,
+                needs_ocr=needs_ocr,
+                warnings=warnings,
             )
     finally:
         if plumber:

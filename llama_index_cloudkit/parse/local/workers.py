@@ -1,0 +1,362 @@
+"""Worker processes for the local parser: a batch uses every core (PDFium is not thread-safe).
+
+Each worker is a fresh ``python`` started with :mod:`subprocess` (not :mod:`multiprocessing`):
+it never re-imports the caller's ``__main__`` (a script without an ``if __name__ ==
+"__main__"`` guard stays safe), it is safe to start from any thread (``aload_data``) and from
+daemonic processes (``SimpleDirectoryReader(num_workers=...)``), and it imports only the
+parsing engines, not the package's ``__init__`` (which pulls in llama-index-core): a worker is
+ready in about half a second. Tasks and results travel as length-prefixed pickles over the
+worker's stdin and stdout; the worker's own prints go to stderr, and its warning log records
+are re-emitted in the caller's process, under their own logger names.
+
+A task is a file, or a range of pages of a long PDF, so one big file spreads over the cores.
+A worker that dies fails only the task it held (typed, naming the file), and is replaced.
+
+Example:
+    >>> task = PageTask(key=0, source=b"hello", file_name="a.txt", label="a.txt")
+    >>> run_task(task).pages[0].text()
+    'hello'
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import logging
+import os
+import pickle
+import queue
+import struct
+import subprocess
+import sys
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+from llama_index_cloudkit.errors import CloudKitError, ParseError
+from llama_index_cloudkit.parse.model import ParsedPage
+
+__all__ = ["PageTask", "TaskResult", "WorkerPool", "default_workers", "run_task", "serve"]
+
+logger = logging.getLogger(__name__)
+
+_HEADER = struct.Struct("!Q")
+# The worker skips the package's __init__: it only needs the engines (see the module docstring).
+_BOOTSTRAP = (
+    "import sys, types\n"
+    "for name, path in (('llama_index_cloudkit', sys.argv[1]), "
+    "('llama_index_cloudkit.parse', sys.argv[1] + '/parse')):\n"
+    "    module = types.ModuleType(name)\n"
+    "    module.__path__ = [path]\n"
+    "    sys.modules[name] = module\n"
+    "from llama_index_cloudkit.parse.local.workers import serve\n"
+    "serve()\n"
+)
+
+
+def default_workers() -> int:
+    """The cores this process may run on (the default number of worker processes).
+
+    Example:
+        >>> default_workers() >= 1
+        True
+    """
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # macOS, Windows
+        return max(1, os.cpu_count() or 1)
+
+
+@dataclass(frozen=True)
+class PageTask:
+    """One unit of work: a whole file, or the pages ``start:stop`` (0-based) of a PDF.
+
+    Args:
+        key: the task's id in its batch.
+        source: a local path or an fsspec path (read by the worker), or the file's bytes.
+        file_name: picks the engine by suffix.
+        label: the file as the caller named it, for errors.
+        fs: the fsspec filesystem to read ``source`` from (None: the local disk).
+        pages: ``(start, stop)`` for part of a PDF; None for the whole file.
+        ocr: the OCR engine setting.
+        password: for encrypted PDFs (never in repr).
+        find_tables: look for ruled tables in PDFs.
+
+    Example:
+        >>> PageTask(key=1, source="a.pdf", file_name="a.pdf", label="a.pdf", pages=(0, 4)).pages
+        (0, 4)
+    """
+
+    key: int
+    source: str | bytes = field(repr=False)
+    file_name: str
+    label: str
+    fs: Any | None = field(default=None, repr=False)
+    pages: tuple[int, int] | None = None
+    ocr: str = "auto"
+    password: str | None = field(default=None, repr=False)
+    find_tables: bool = True
+
+
+@dataclass
+class TaskResult:
+    """What a task gave: its pages and the file's sha256, or the error that stopped it.
+
+    Example:
+        >>> TaskResult(key=0, pages=[]).ok
+        True
+    """
+
+    key: int
+    pages: list[ParsedPage] = field(default_factory=list)
+    sha256: str | None = None
+    error: BaseException | None = None
+    records: list[logging.LogRecord] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        """Whether the task succeeded."""
+        return self.error is None
+
+
+def _read(task: PageTask) -> bytes:
+    if isinstance(task.source, bytes):
+        return task.source
+    if task.fs is not None:
+        with task.fs.open(task.source, "rb") as handle:
+            return bytes(handle.read())
+    return Path(task.source).read_bytes()
+
+
+def run_task(task: PageTask) -> TaskResult:
+    """Parse one task in this process. Errors come back as values, except ImportError.
+
+    An unexpected exception from an engine becomes a ParseError naming the file.
+
+    Example:
+        >>> run_task(PageTask(key=0, source=b"", file_name="a.pdf", label="a.pdf")).error
+        ParseError('The file is empty (file: a.pdf)')
+    """
+    from llama_index_cloudkit.parse.local import LocalParser
+
+    try:
+        data = _read(task)
+        parser = LocalParser(ocr=task.ocr, password=task.password, find_tables=task.find_tables)  # type: ignore[arg-type]
+        pages = None if task.pages is None else range(*task.pages)
+        parsed = list(parser.iter_pages(data, task.file_name, pages=pages))
+        return TaskResult(task.key, parsed, hashlib.sha256(data).hexdigest())
+    except ImportError:
+        raise
+    except (CloudKitError, OSError) as exc:
+        return TaskResult(task.key, error=exc)
+    except Exception as exc:  # an engine's own exception: typed, naming the file
+        error = ParseError(f"The local parser failed ({type(exc).__name__}: {exc})", file=task.label)
+        error.__cause__ = exc
+        return TaskResult(task.key, error=error)
+
+
+# --- the worker side --------------------------------------------------------------------
+
+
+class _Capture(logging.Handler):
+    """Keeps the worker's warning records, to re-emit them in the caller's process."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        record.msg, record.args = record.getMessage(), None
+        record.exc_info = record.exc_text = None
+        self.records.append(record)
+
+
+def _write_frame(stream: IO[bytes], obj: object) -> None:
+    payload = pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
+    stream.write(_HEADER.pack(len(payload)) + payload)
+    stream.flush()
+
+
+def _read_frame(stream: IO[bytes]) -> Any:
+    header = stream.read(_HEADER.size)
+    if len(header) < _HEADER.size:
+        raise EOFError
+    (size,) = _HEADER.unpack(header)
+    payload = stream.read(size)
+    if len(payload) < size:
+        raise EOFError
+    return pickle.loads(payload)
+
+
+def serve() -> None:
+    """A worker's main loop: read tasks from stdin, write results to stdout, until stdin ends.
+
+    Example:
+        >>> serve()  # doctest: +SKIP
+    """
+    from llama_index_cloudkit.parse.local.ocr import set_ocr_threads
+
+    protocol_out = os.fdopen(os.dup(1), "wb")
+    os.dup2(2, 1)  # anything an engine prints goes to stderr, not into the protocol
+    sys.stdout = sys.stderr
+    set_ocr_threads(1)  # one worker per core already
+    capture = _Capture()
+    logging.getLogger().addHandler(capture)
+    stdin = sys.stdin.buffer
+    while True:
+        try:
+            task = _read_frame(stdin)
+        except EOFError:
+            return
+        try:
+            result = run_task(task)
+        except ImportError as exc:
+            result = TaskResult(task.key, error=exc)
+        result.records, capture.records = capture.records, []
+        try:
+            _write_frame(protocol_out, result)
+        except (pickle.PicklingError, TypeError, AttributeError) as exc:
+            error = ParseError(f"The result cannot be sent back ({exc})", file=task.label)
+            _write_frame(protocol_out, TaskResult(task.key, error=error))
+
+
+# --- the caller side --------------------------------------------------------------------
+
+
+class _Worker:
+    def __init__(self) -> None:
+        import llama_index_cloudkit
+
+        package = str(Path(llama_index_cloudkit.__file__).parent)
+        self.process = subprocess.Popen(
+            [sys.executable, "-c", _BOOTSTRAP, package],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+        )
+
+    def run(self, task: PageTask) -> TaskResult:
+        assert self.process.stdin is not None and self.process.stdout is not None
+        try:
+            _write_frame(self.process.stdin, task)
+            result: TaskResult = _read_frame(self.process.stdout)
+            return result
+        except (EOFError, BrokenPipeError, OSError):
+            code = self.process.wait()
+            error = ParseError(
+                f"The parser process stopped while reading this file (exit code {code})",
+                file=task.label,
+                hint="It may have run out of memory; retry the file alone, or with workers=1",
+            )
+            return TaskResult(task.key, error=error)
+
+    @property
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+    def stop(self, *, wait: bool) -> None:
+        if self.process.stdin is not None and not self.process.stdin.closed:
+            with contextlib.suppress(OSError):
+                self.process.stdin.close()
+        if not wait:
+            self.process.kill()
+        try:
+            self.process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        if self.process.stdout is not None:
+            self.process.stdout.close()
+
+
+class WorkerPool:
+    """``size`` worker processes fed from one queue: a free worker takes the next task.
+
+    Results come back in completion order (:meth:`next_result`); the caller puts them in order.
+
+    Example:
+        >>> with WorkerPool(2) as pool:  # doctest: +SKIP
+        ...     pool.submit(PageTask(key=0, source="a.pdf", file_name="a.pdf", label="a.pdf"))
+        ...     pool.next_result().key
+        0
+    """
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._tasks: queue.Queue[PageTask | None] = queue.Queue()
+        self._results: queue.Queue[TaskResult] = queue.Queue()
+        self._workers: list[_Worker] = []
+        self._lock = threading.Lock()
+        self._closed = False
+        self._threads = [
+            threading.Thread(target=self._feed, name=f"cloudkit-local-worker-{n}", daemon=True)
+            for n in range(size)
+        ]
+        for thread in self._threads:
+            thread.start()
+
+    def __enter__(self) -> WorkerPool:
+        return self
+
+    def __exit__(self, exc_type: object, *_: object) -> None:
+        self.close(abort=exc_type is not None)
+
+    def submit(self, task: PageTask) -> None:
+        """Queue ``task`` for the next free worker."""
+        self._tasks.put(task)
+
+    def next_result(self) -> TaskResult:
+        """The next finished task (blocks until one is).
+
+        Raises:
+            ImportError: a worker lacks an engine (a missing extra), as in-process parsing would.
+        """
+        result = self._results.get()
+        for record in result.records:
+            logging.getLogger(record.name).handle(record)
+        if isinstance(result.error, ImportError):
+            raise result.error
+        return result
+
+    def _feed(self) -> None:
+        worker: _Worker | None = None
+        try:
+            while True:
+                task = self._tasks.get()
+                if task is None or self._closed:
+                    return
+                if worker is None or not worker.alive:
+                    worker = self._start()
+                    if worker is None:
+                        return
+                self._results.put(worker.run(task))
+        finally:
+            if worker is not None:
+                worker.stop(wait=not self._closed)
+
+    def _start(self) -> _Worker | None:
+        with self._lock:
+            if self._closed:
+                return None
+            worker = _Worker()
+            self._workers.append(worker)
+            return worker
+
+    def close(self, *, abort: bool = False) -> None:
+        """Stop the workers: after their current task, or at once with ``abort``."""
+        if abort:
+            with self._lock:
+                self._closed = True
+                workers = list(self._workers)
+            for worker in workers:
+                worker.process.kill()
+        for _ in self._threads:
+            self._tasks.put(None)
+        for thread in self._threads:
+            thread.join(timeout=30)
+        with self._lock:
+            self._closed = True
+            workers = list(self._workers)
+        for worker in workers:
+            if worker.alive:
+                worker.stop(wait=False)
