@@ -9,6 +9,7 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any
 
+from llama_index_cloudkit.testing.fixtures import ServedFixtures
 from llama_index_cloudkit.testing.jobs import DEFAULT_PROJECT, JobScript, NotFound, ScriptedJob
 
 __all__ = ["ExtractResponder", "ExtractionState", "empty_like"]
@@ -46,6 +47,7 @@ class ExtractionState:
     _extract_queue: deque[JobScript]
     extract_responder: ExtractResponder | None
     _scripts: dict[str, ScriptedJob]
+    fixtures: ServedFixtures
 
     def create_agent(
         self, name: str, schema: dict[str, Any], config: dict[str, Any], project_id: str | None
@@ -102,7 +104,12 @@ class ExtractionState:
             self._scripts[job_id] = ScriptedJob(id=job_id, script=script, created=time.monotonic())
             data: Any
             metadata: dict[str, Any]
-            if self.extract_responder is not None:
+            fixture = self.fixtures.next("extract")
+            if fixture is not None:
+                body = fixture.fresh()
+                data = body.get("data")
+                metadata = dict(body.get("extraction_metadata") or {})
+            elif self.extract_responder is not None:
                 data = self.extract_responder(schema, config, text)
                 metadata = {"emulated": True, "responder": True}
             else:

@@ -1,7 +1,12 @@
 """Gatekeeper: the ASGI middleware in front of the emulated API.
 
 It records every request (key redacted, JSON bodies kept), checks the bearer key, applies fault
-rules and the rate limiter, can drop connections, and can answer ``Connection: close``.
+rules and the rate limiter, can drop connections, and can answer ``Connection: close``. Each
+recorded request says where its answer came from (``source``), so a test can tell an injected
+fault from an emulator bug or a route the emulator does not have.
+
+Paths under ``/_storage`` stand for the object store behind presigned URLs: like S3 they need no
+bearer key (the URL carries its own token) and no API rate limit, but fault rules apply.
 """
 
 from __future__ import annotations
@@ -9,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import json
+import logging
 import threading
 import time
 from dataclasses import dataclass, field
@@ -17,13 +23,29 @@ from urllib.parse import parse_qsl
 
 from llama_index_cloudkit.testing.app import CONTROL_PREFIX
 from llama_index_cloudkit.testing.faults import FaultRule, RateLimiter
+from llama_index_cloudkit.testing.storage import STORAGE_PREFIX
 
-__all__ = ["Gatekeeper", "RecordedRequest"]
+__all__ = ["SOURCES", "Gatekeeper", "RecordedRequest"]
+
+logger = logging.getLogger(__name__)
+
+# Where an answer came from: the emulated service, an injected fault, the rate limiter, the key
+# check, a route the emulator does not have (501), or an unexpected error in the emulator (500).
+SOURCES = ("emulator", "fault", "rate_limit", "auth", "not_emulated", "error", "control")
 
 
 @dataclass(frozen=True)
 class RecordedRequest:
-    """One request the emulator received (the Authorization header is redacted)."""
+    """One request the emulator received (the Authorization header is redacted).
+
+    ``status`` is None while the answer is pending and 0 for a dropped connection; ``source``
+    is one of :data:`SOURCES`; ``note`` is what the emulator said about it (for example that
+    it did not fetch a URL).
+
+    Example:
+        >>> RecordedRequest("GET", "/api/v1/projects", {}, {}, status=200).injected
+        False
+    """
 
     method: str
     path: str
@@ -33,6 +55,13 @@ class RecordedRequest:
     time: float = field(default_factory=time.time)
     json: Any = None
     body_size: int = 0
+    source: str = "emulator"
+    note: str | None = None
+
+    @property
+    def injected(self) -> bool:
+        """Whether the test asked for this answer (a fault rule or the rate limiter)."""
+        return self.source in ("fault", "rate_limit")
 
 
 class Gatekeeper:
@@ -83,23 +112,39 @@ class Gatekeeper:
         index = self._record(RecordedRequest(method, path, query, shown, json=parsed, body_size=len(body)))
         receive = _replay(body)
 
+        started = False
+
         async def send_and_record(message: dict[str, Any]) -> None:
+            nonlocal started
             if message["type"] == "http.response.start":
-                self._set_status(index, message["status"])
+                started = True
+                marks = {
+                    k.decode("latin-1").lower(): v.decode("latin-1") for k, v in message.get("headers", [])
+                }
+                self._set_status(
+                    index,
+                    message["status"],
+                    source=_SOURCE_OF_MARK.get(marks.get("x-emulator", "")),
+                    note=marks.get("x-emulator-note"),
+                )
                 if self.connection_close:
                     message.setdefault("headers", [])
                     message["headers"] = [*message["headers"], (b"connection", b"close")]
             await send(message)
 
         if path.startswith(CONTROL_PREFIX):
+            self._set_status(index, None, source="control")
             await self.app(scope, receive, send_and_record)
             return
-        if headers.get("authorization") != f"Bearer {self.api_key}":
+        storage = path.startswith(STORAGE_PREFIX + "/")
+        if not storage and headers.get("authorization") != f"Bearer {self.api_key}":
+            self._set_status(index, None, source="auth")
             await _json(send_and_record, 401, {"detail": "Invalid or missing API key"})
             return
-        if self.rate_limiter is not None:
+        if self.rate_limiter is not None and not storage:
             wait = self.rate_limiter.check()
             if wait > 0:
+                self._set_status(index, None, source="rate_limit")
                 await _json(send_and_record, 429, {"detail": "Too many requests"}, retry_after=wait)
                 return
         rule = self._matching_fault(method, path)
@@ -108,23 +153,48 @@ class Gatekeeper:
                 await asyncio.sleep(rule.delay)
             if rule.drop:
                 _drop_connection(send)
-                self._set_status(index, 0)
+                self._set_status(index, 0, source="fault")
                 return
             if rule.status is not None:
+                self._set_status(index, None, source="fault")
                 answer = rule.body if rule.body is not None else {"detail": "injected fault"}
                 await _json(send_and_record, rule.status, answer, retry_after=rule.retry_after)
                 return
-        await self.app(scope, receive, send_and_record)
+        try:
+            await self.app(scope, receive, send_and_record)
+        except Exception as exc:  # the app answered JSON already (see wire.py); record it
+            logger.exception("LlamaCloud emulator error on %s %s", method, path)
+            if not started:
+                await _json(
+                    send_and_record,
+                    500,
+                    {"detail": f"Internal Server Error (emulator bug): {type(exc).__name__}: {exc}"},
+                )
+            self._set_status(index, None, source="error")
 
     def _record(self, request: RecordedRequest) -> int:
         with self._lock:
             self.requests.append(request)
             return len(self.requests) - 1
 
-    def _set_status(self, index: int, status: int) -> None:
+    def _set_status(
+        self, index: int, status: int | None, source: str | None = None, note: str | None = None
+    ) -> None:
         with self._lock:
+            if index >= len(self.requests):  # the log was cleared meanwhile
+                return
             old = self.requests[index]
-            self.requests[index] = dataclasses.replace(old, status=status)
+            changes: dict[str, Any] = {}
+            if status is not None:
+                changes["status"] = status
+            if source is not None and old.source == "emulator":
+                changes["source"] = source
+            if note is not None:
+                changes["note"] = note
+            self.requests[index] = dataclasses.replace(old, **changes)
+
+
+_SOURCE_OF_MARK = {"not-emulated": "not_emulated", "error": "error"}
 
 
 async def _read_body(receive: Any) -> bytes:

@@ -1,7 +1,14 @@
-"""Routes of the emulated index API: pipelines, documents, files, sync, status, retrieve."""
+"""Routes of the emulated index API: pipelines, documents, files, sync, status, retrieve.
+
+``GET /api/v1/pipelines`` filters by ``project_id``, ``project_name``, ``pipeline_name`` and
+``pipeline_type``. ``retrieve`` with ``retrieve_page_screenshot_nodes`` answers one image node
+per PDF page among the hits (the SDK then fetches each screenshot); page figure nodes are
+always empty (the emulator extracts no figures).
+"""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 from urllib.parse import unquote_plus
 
@@ -9,11 +16,13 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import ValidationError
 
-from llama_index_cloudkit.testing.jobs import DEFAULT_PROJECT
+from llama_index_cloudkit.errors import CloudKitError
+from llama_index_cloudkit.testing.jobs import DEFAULT_PROJECT, NotFound
 from llama_index_cloudkit.testing.pipelines import pipeline_json
 from llama_index_cloudkit.testing.state import EmulatorState
+from llama_index_cloudkit.testing.wire import as_422, json_body, require_field, validation_error
 
-__all__ = ["pipeline_router"]
+__all__ = ["pipeline_router", "screenshot_nodes"]
 
 
 def _doc_id(raw: str) -> str:
@@ -21,11 +30,48 @@ def _doc_id(raw: str) -> str:
     return unquote_plus(raw)
 
 
-def _as_422(exc: ValidationError) -> JSONResponse:
-    detail = [
-        {"loc": ["body", *map(str, e["loc"])], "msg": e["msg"], "type": e["type"]} for e in exc.errors()
-    ]
-    return JSONResponse({"detail": detail}, status_code=422)
+def _int_param(request: Request, name: str, default: int) -> int:
+    raw = request.query_params.get(name)
+    if raw is None:
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        return -1
+
+
+def screenshot_nodes(state: EmulatorState, result: dict[str, Any]) -> list[dict[str, Any]]:
+    """Image nodes for the PDF pages among ``result``'s hits, best first, one per page.
+
+    Example:
+        >>> screenshot_nodes(EmulatorState(), {"retrieval_nodes": []})
+        []
+    """
+    nodes: list[dict[str, Any]] = []
+    seen: set[tuple[str, int]] = set()
+    for hit in result.get("retrieval_nodes", []):
+        info = hit["node"].get("extra_info") or {}
+        file_id, page = info.get("file_id"), info.get("page_number")
+        if not isinstance(file_id, str) or not isinstance(page, int) or (file_id, page - 1) in seen:
+            continue
+        try:
+            image = state.page_screenshot(file_id, page - 1)
+        except NotFound:
+            continue  # not a PDF, or no longer stored
+        seen.add((file_id, page - 1))
+        nodes.append(
+            {
+                "node": {
+                    "file_id": file_id,
+                    "page_index": page - 1,
+                    "image_size": len(image),
+                    "metadata": {"file_name": info.get("file_name"), "page_number": page},
+                },
+                "score": hit.get("score") or 0.0,
+                "class_name": "PageScreenshotNodeWithScore",
+            }
+        )
+    return nodes
 
 
 def pipeline_router(state: EmulatorState) -> APIRouter:
@@ -41,22 +87,25 @@ def pipeline_router(state: EmulatorState) -> APIRouter:
 
     @router.put("")
     async def upsert_pipeline(request: Request) -> Response:
-        body = await request.json()
+        body = await json_body(request)
         project_id = request.query_params.get("project_id") or DEFAULT_PROJECT["id"]
-        if not body.get("name"):
-            return JSONResponse(
-                {
-                    "detail": [
-                        {"loc": ["body", "name"], "msg": "field required", "type": "value_error.missing"}
-                    ]
-                },
-                status_code=422,
-            )
-        return JSONResponse(pipeline_json(store.upsert_pipeline(body["name"], project_id)))
+        name = require_field(body, "name", str)
+        return JSONResponse(pipeline_json(store.upsert_pipeline(name, project_id)))
 
     @router.get("")
     async def search_pipelines(request: Request) -> Response:
-        found = store.find(request.query_params.get("project_id"), request.query_params.get("pipeline_name"))
+        params = request.query_params
+        project_ids = None
+        if params.get("project_name") is not None:
+            project_ids = [p["id"] for p in state.projects if p["name"] == params["project_name"]]
+        kind = params.get("pipeline_type")
+        if kind is not None and kind not in ("MANAGED", "PLAYGROUND"):
+            return validation_error(
+                ["query", "pipeline_type"], "Input should be 'MANAGED' or 'PLAYGROUND'", "enum"
+            )
+        found = store.find(params.get("project_id"), params.get("pipeline_name"), project_ids)
+        if kind == "PLAYGROUND":  # every emulated pipeline is MANAGED
+            found = []
         return JSONResponse([pipeline_json(p) for p in found])
 
     @router.get("/{pipeline_id}")
@@ -71,8 +120,8 @@ def pipeline_router(state: EmulatorState) -> APIRouter:
     @router.put("/{pipeline_id}/documents")
     @router.post("/{pipeline_id}/documents")
     async def upsert_documents(pipeline_id: str, request: Request) -> Response:
-        body: Any = await request.json()
-        if not isinstance(body, list):
+        body: Any = await json_body(request)
+        if not isinstance(body, list) or not all(isinstance(d, dict) for d in body):
             return JSONResponse(
                 {"detail": [{"loc": ["body"], "msg": "a list is required", "type": "type_error.list"}]},
                 status_code=422,
@@ -81,8 +130,11 @@ def pipeline_router(state: EmulatorState) -> APIRouter:
 
     @router.get("/{pipeline_id}/documents")
     async def list_documents(pipeline_id: str, request: Request) -> Response:
-        skip = int(request.query_params.get("skip", 0))
-        limit = int(request.query_params.get("limit", 100))
+        skip, limit = _int_param(request, "skip", 0), _int_param(request, "limit", 100)
+        if skip < 0 or limit < 0:
+            return validation_error(
+                ["query", "skip" if skip < 0 else "limit"], "Input should be a valid integer"
+            )
         return JSONResponse(store.list_documents(pipeline_id, skip, limit))
 
     @router.get("/{pipeline_id}/documents/{doc_id}/status")
@@ -109,9 +161,16 @@ def pipeline_router(state: EmulatorState) -> APIRouter:
         from llama_index_cloudkit.parse.local import LocalParser
 
         store.get(pipeline_id)
-        for item in await request.json():
-            stored = state.get_file(item["file_id"])
-            pages = LocalParser(ocr="off").parse(stored.data, stored.name).pages
+        items = await json_body(request)
+        if not isinstance(items, list):
+            return validation_error(["body"], "Input should be a valid list", "list_type")
+        for item in items:
+            stored = state.get_file(require_field(item, "file_id", str))
+            try:
+                pages = LocalParser(ocr="off").parse(stored.data, stored.name).pages
+            except CloudKitError as exc:  # ingestion fails; the file's status says so
+                store.get(pipeline_id)["files"][stored.id] = {"status": "ERROR", "error": str(exc)}
+                continue
             store.add_file_documents(
                 pipeline_id,
                 stored.id,
@@ -128,10 +187,14 @@ def pipeline_router(state: EmulatorState) -> APIRouter:
 
     @router.post("/{pipeline_id}/retrieve")
     async def retrieve(pipeline_id: str, request: Request) -> Response:
-        body = await request.json()
+        body = await json_body(request)
+        require_field(body, "query", str)
         try:
-            return JSONResponse(store.retrieve(pipeline_id, body))
+            result = await asyncio.to_thread(store.retrieve, pipeline_id, body)
         except ValidationError as exc:
-            return _as_422(exc)
+            return as_422(exc)
+        if body.get("retrieve_page_screenshot_nodes") and not result.get("image_nodes"):
+            result["image_nodes"] = await asyncio.to_thread(screenshot_nodes, state, result)
+        return JSONResponse(result)
 
     return router

@@ -5,6 +5,10 @@ Each pipeline keeps its documents and indexes their chunks with the local hybrid
 metadata filters with observable effects. The emulator's "reranker" is deterministic and lexical
 (query-term overlap), standing in for LlamaCloud's managed one.
 
+A valid retrieve request never fails: should the local engine raise on a corpus it cannot index
+(for example pages of digits only), the pipeline falls back to ranking its documents by
+query-word overlap (:class:`OverlapIndex`) and logs a warning.
+
 Example:
     >>> store = PipelineStore()
     >>> pipe = store.upsert_pipeline("handbook", "proj-0000-default")
@@ -16,22 +20,84 @@ Example:
 
 from __future__ import annotations
 
+import logging
 import re
 import threading
 import uuid
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, Protocol
 
 from llama_index.core.postprocessor.types import BaseNodePostprocessor
-from llama_index.core.schema import Document, NodeWithScore, QueryBundle
+from llama_index.core.schema import (
+    Document,
+    NodeRelationship,
+    NodeWithScore,
+    QueryBundle,
+    RelatedNodeInfo,
+    TextNode,
+)
 from llama_index.core.vector_stores.types import MetadataFilters
 
 from llama_index_cloudkit.retrieve.config import HybridConfig
+from llama_index_cloudkit.retrieve.filters import matches
 from llama_index_cloudkit.retrieve.local import LocalHybridIndex
+from llama_index_cloudkit.testing.fixtures import ServedFixtures
 from llama_index_cloudkit.testing.jobs import NotFound
 
-__all__ = ["OverlapReranker", "PipelineStore"]
+__all__ = ["OverlapIndex", "OverlapReranker", "PipelineStore", "SearchIndex"]
+
+logger = logging.getLogger(__name__)
 
 _WORD = re.compile(r"\w+")
+
+
+class SearchIndex(Protocol):
+    """What a pipeline searches: the local hybrid index, or the overlap fallback."""
+
+    def search(self, query: str, config: HybridConfig | None = None) -> list[NodeWithScore]:
+        """Ranked passages for ``query``."""
+        ...
+
+
+class OverlapIndex:
+    """The fallback: whole documents ranked by how many distinct query words they contain.
+
+    It honours metadata filters and the top-k settings, never raises on odd text, and ranks
+    documents that share no word with the query last (score 0).
+
+    Example:
+        >>> index = OverlapIndex([Document(text="123 456", id_="d1"), Document(text="7", id_="d2")])
+        >>> [hit.node.ref_doc_id for hit in index.search("456")]
+        ['d1', 'd2']
+    """
+
+    def __init__(self, documents: Sequence[Document]) -> None:
+        self._nodes = [
+            TextNode(
+                id_=f"{doc.doc_id}-overlap",
+                text=doc.text,
+                metadata=dict(doc.metadata),
+                relationships={NodeRelationship.SOURCE: RelatedNodeInfo(node_id=doc.doc_id)},
+                start_char_idx=0,
+                end_char_idx=len(doc.text),
+            )
+            for doc in documents
+        ]
+
+    def search(self, query: str, config: HybridConfig | None = None) -> list[NodeWithScore]:
+        """Documents by query-word overlap, best first, cut to the larger top-k."""
+        config = config or HybridConfig()
+        words = set(_WORD.findall(query.lower()))
+        candidates = [n for n in self._nodes if config.filters is None or matches(n.metadata, config.filters)]
+        scored = sorted(
+            ((len(words & set(_WORD.findall(n.text.lower()))), i, n) for i, n in enumerate(candidates)),
+            key=lambda item: (-item[0], item[1]),
+        )
+        top = max(config.dense_similarity_top_k, config.sparse_similarity_top_k)
+        if config.enable_reranking:
+            top = min(top, config.rerank_top_n)
+        best = max((score for score, _, _ in scored), default=0) or 1
+        return [NodeWithScore(node=n, score=score / best) for score, _, n in scored[:top]]
 
 
 class OverlapReranker(BaseNodePostprocessor):
@@ -73,12 +139,17 @@ def pipeline_json(pipeline: dict[str, Any]) -> dict[str, Any]:
 
 
 class PipelineStore:
-    """Pipelines, their documents and their local hybrid indexes; thread-safe."""
+    """Pipelines, their documents and their local hybrid indexes; thread-safe.
 
-    def __init__(self) -> None:
+    Args:
+        fixtures: where ``FakeLlamaCloud.serve_fixture(..., kind="retrieve")`` queues bodies.
+    """
+
+    def __init__(self, fixtures: ServedFixtures | None = None) -> None:
         self._lock = threading.RLock()
         self.pipelines: dict[str, dict[str, Any]] = {}
         self.status_script: list[str] = []  # statuses X10 answers before SUCCESS
+        self.fixtures = fixtures or ServedFixtures()
 
     # --- pipelines -----------------------------------------------------------------------------
 
@@ -107,12 +178,16 @@ class PipelineStore:
         except KeyError:
             raise NotFound(pipeline_id) from None
 
-    def find(self, project_id: str | None, name: str | None) -> list[dict[str, Any]]:
-        """Pipelines matching a project and a name (None matches any)."""
+    def find(
+        self, project_id: str | None, name: str | None, project_ids: Sequence[str] | None = None
+    ) -> list[dict[str, Any]]:
+        """Pipelines matching a project, a name and a set of projects (None matches any)."""
         return [
             p
             for p in self.pipelines.values()
-            if project_id in (None, p["project_id"]) and name in (None, p["name"])
+            if project_id in (None, p["project_id"])
+            and name in (None, p["name"])
+            and (project_ids is None or p["project_id"] in project_ids)
         ]
 
     def delete(self, pipeline_id: str) -> None:
@@ -194,7 +269,7 @@ class PipelineStore:
 
     # --- retrieval -----------------------------------------------------------------------------
 
-    def _index(self, pipeline: dict[str, Any]) -> LocalHybridIndex | None:
+    def _index(self, pipeline: dict[str, Any]) -> SearchIndex | None:
         if pipeline["dirty"] or pipeline["index"] is None:
             documents = [
                 Document(
@@ -207,11 +282,10 @@ class PipelineStore:
                 for d in pipeline["documents"].values()
                 if d["text"].strip()
             ]
-            pipeline["index"] = (
-                LocalHybridIndex.from_documents(documents, reranker=OverlapReranker()) if documents else None
-            )
+            pipeline["index"] = _build_index(documents) if documents else None
             pipeline["dirty"] = False
-        return pipeline["index"]
+        index: SearchIndex | None = pipeline["index"]
+        return index
 
     def retrieve(self, pipeline_id: str, body: dict[str, Any]) -> dict[str, Any]:
         """X15: hybrid retrieval over the pipeline with the request's parameters."""
@@ -234,7 +308,11 @@ class PipelineStore:
         if body.get("search_filters"):
             fields["filters"] = MetadataFilters.model_validate(body["search_filters"])
         config = HybridConfig(**fields)
-        hits = index.search(str(body.get("query", "")), config) if index is not None else []
+        query = str(body.get("query", ""))
+        hits = _search(index, query, config) if index is not None else []
+        fixture = self.fixtures.next("retrieve")
+        if fixture is not None:
+            return {**fixture.fresh(), "pipeline_id": pipeline_id}
         return {
             "pipeline_id": pipeline_id,
             "retrieval_nodes": [_node_json(hit) for hit in hits],
@@ -242,6 +320,40 @@ class PipelineStore:
             "page_figure_nodes": [],
             "metadata": {"retrieval_mode": config.retrieval_mode},
         }
+
+
+def _build_index(documents: list[Document]) -> SearchIndex:
+    try:
+        return LocalHybridIndex.from_documents(documents, reranker=OverlapReranker())
+    except Exception as exc:  # the emulator stays up; the local index is tested on its own
+        logger.warning(
+            "LlamaCloud emulator: the local index could not index this pipeline (%s: %s); "
+            "ranking by query-word overlap instead",
+            type(exc).__name__,
+            exc,
+        )
+        return OverlapIndex(documents)
+
+
+def _search(index: SearchIndex, query: str, config: HybridConfig) -> list[NodeWithScore]:
+    try:
+        return index.search(query, config)
+    except Exception as exc:  # same fallback as _build_index, for a crash at query time
+        if isinstance(index, OverlapIndex):
+            raise
+        logger.warning(
+            "LlamaCloud emulator: the local index failed on %r (%s: %s); ranking by overlap instead",
+            query,
+            type(exc).__name__,
+            exc,
+        )
+        nodes = getattr(index, "nodes", [])
+        return OverlapIndex(
+            [
+                Document(text=n.get_content(), id_=n.ref_doc_id or n.node_id, metadata=n.metadata)
+                for n in nodes
+            ]
+        ).search(query, config)
 
 
 def _node_json(hit: NodeWithScore) -> dict[str, Any]:

@@ -13,6 +13,8 @@ from __future__ import annotations
 import re
 import threading
 import time
+from collections.abc import Mapping
+from pathlib import Path
 from types import TracebackType
 from typing import Any
 
@@ -63,12 +65,18 @@ class FakeLlamaCloud:
     # --- lifecycle -----------------------------------------------------------------------------
 
     def start(self, timeout: float = 10.0) -> FakeLlamaCloud:
-        """Start serving; returns self once the server accepts connections."""
+        """Start serving; returns self once the server accepts connections.
+
+        After a :meth:`stop`, it serves again on the same port (so ``base_url`` stays valid),
+        with the state, scripts, faults and request log it had.
+        """
+        if self._server is not None:
+            return self
         uvicorn = require("uvicorn", "testing")
         config = uvicorn.Config(
             self._gate,
             host=self.host,
-            port=self._requested_port,
+            port=self.port if self.port is not None else self._requested_port,
             log_level="warning",
             lifespan="off",
             access_log=False,
@@ -92,6 +100,24 @@ class FakeLlamaCloud:
             self._thread.join(timeout=10)
         self._server = self._thread = None
 
+    def restart(self, timeout: float = 10.0) -> FakeLlamaCloud:
+        """Stop, then serve again on the same port with the same state (an outage in a test).
+
+        Open keep-alive connections are closed by the stop, as a real restart would.
+
+        Example:
+            >>> fake.restart()  # doctest: +SKIP
+            >>> fake.count("POST", "/api/parsing/upload")  # the log survives  # doctest: +SKIP
+            1
+        """
+        self.stop()
+        return self.start(timeout)
+
+    @property
+    def running(self) -> bool:
+        """Whether the server is accepting connections."""
+        return self._server is not None and bool(self._server.started)
+
     def __enter__(self) -> FakeLlamaCloud:
         return self.start()
 
@@ -108,7 +134,7 @@ class FakeLlamaCloud:
         return f"http://{self.host}:{self.port}"
 
     def reset(self) -> None:
-        """Forget all state, faults, rate limits and the request log."""
+        """Forget all state, faults, rate limits, served fixtures and the request log."""
         self.state.reset()
         self._gate.faults.clear()
         self._gate.rate_limiter = None
@@ -134,6 +160,28 @@ class FakeLlamaCloud:
             for r in self._gate.requests
             if r.method == method.upper() and (pattern.fullmatch(r.path) if pattern else r.path == path)
         )
+
+    def unexpected(
+        self, *, allow_not_emulated: bool = False, allow_errors: bool = False
+    ) -> list[RecordedRequest]:
+        """Requests a test did not ask for: 5xx answers no fault rule injected, and 501s.
+
+        The ``fake_llamacloud`` fixture fails a test whose log holds any (see its marker).
+
+        Example:
+            >>> fake.unexpected()  # doctest: +SKIP
+            []
+        """
+        found = []
+        for request in self._gate.requests:
+            if request.status is None or request.injected:
+                continue
+            if request.source == "not_emulated":
+                if not allow_not_emulated:
+                    found.append(request)
+            elif request.status >= 500 and not allow_errors:
+                found.append(request)
+        return found
 
     # --- faults and scripts --------------------------------------------------------------------
 
@@ -218,3 +266,40 @@ class FakeLlamaCloud:
             >>> fake.on_extract(lambda schema, config, text: {"title": text.split()[0]})  # doctest: +SKIP
         """
         self.state.extract_responder = responder
+
+    # --- served fixtures -----------------------------------------------------------------------
+
+    def serve_fixture(
+        self,
+        body: Mapping[str, Any] | str | Path,
+        *,
+        kind: str = "parse",
+        count: int | None = None,
+        images: Mapping[str, bytes] | None = None,
+    ) -> None:
+        """Answer the next ``count`` jobs (every later one when None) with ``body``.
+
+        Args:
+            body: the response body, or the path of a JSON file holding it.
+            kind: ``"parse"``: a ``result/json`` body (pages, items, images...); the job
+                still follows its script (``script_parse_jobs``), the local parser is not run,
+                and the markdown / text results are joined from the body's pages.
+                ``"extract"``: an ExtractRun-shaped body; the run reports its ``data`` and
+                ``extraction_metadata`` (citations, for example). ``"retrieve"``: a
+                RetrieveResults body, answered for the pipeline that was asked.
+            count: how many jobs (or retrievals) answer with it; None for all later ones.
+            images: bytes for image names the body lists (the others are served as a 1x1 PNG).
+
+        Example:
+            >>> fake.serve_fixture("tests/fixtures/llamacloud/parse_tables.json")  # doctest: +SKIP
+            >>> docs = CloudKitReader().load_data("report.pdf")  # built from the fixture  # doctest: +SKIP
+        """
+        self.state.fixtures.add(kind, body, count=count, images=images)
+
+    def serve_url(self, url: str, data: bytes) -> None:
+        """The bytes ``PUT /api/v1/files/upload_from_url`` stores for ``url`` (nothing is fetched).
+
+        Example:
+            >>> fake.serve_url("https://example.com/a.pdf", pdf_bytes)  # doctest: +SKIP
+        """
+        self.state.url_contents[url] = bytes(data)

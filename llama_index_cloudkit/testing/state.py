@@ -22,31 +22,45 @@ from typing import Any
 
 from llama_index_cloudkit.errors import CloudKitError
 from llama_index_cloudkit.testing.extraction import ExtractionState, ExtractResponder
+from llama_index_cloudkit.testing.fixtures import ServedFixture, ServedFixtures
 from llama_index_cloudkit.testing.jobs import DEFAULT_PROJECT, JobScript, NotFound, ScriptedJob
-from llama_index_cloudkit.testing.parse_results import NoDataError, build_parse_result
+from llama_index_cloudkit.testing.parse_results import TINY_PNG, NoDataError, build_parse_result
+from llama_index_cloudkit.testing.storage import PresignedUrls
 
 __all__ = ["EmulatorState", "JobScript", "NotFound", "StoredFile"]
 
 
 @dataclass
 class StoredFile:
-    """An uploaded file."""
+    """An uploaded file (``uploaded`` is False until a presigned upload has sent its bytes).
+
+    Example:
+        >>> StoredFile("file-1", "a.pdf", b"%PDF", "proj-1").to_json()["file_type"]
+        'pdf'
+    """
 
     id: str
     name: str
     data: bytes
     project_id: str
     external_file_id: str | None = None
+    uploaded: bool = True
+    source_url: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         """The File model the SDK reads."""
-        return {
+        suffix = self.name.rsplit(".", 1)[-1].lower() if "." in self.name else None
+        answer: dict[str, Any] = {
             "id": self.id,
             "name": self.name,
             "project_id": self.project_id,
             "external_file_id": self.external_file_id,
-            "file_size": len(self.data),
+            "file_size": len(self.data) if self.uploaded else None,
+            "file_type": suffix,
         }
+        if self.source_url is not None:
+            answer["resource_info"] = {"url": self.source_url}
+        return answer
 
 
 @dataclass
@@ -62,6 +76,7 @@ class ParseJob(ScriptedJob):
     error_code: str | None = None
     error_message: str | None = None
     future: concurrent.futures.Future[None] | None = None
+    fixture: ServedFixture | None = None
 
 
 class EmulatorState(ExtractionState):
@@ -92,13 +107,17 @@ class EmulatorState(ExtractionState):
             self._extract_queue: deque[JobScript] = deque()
             self.extract_responder: ExtractResponder | None = None
             self._scripts: dict[str, ScriptedJob] = {}
+            self.fixtures = ServedFixtures()
+            self.presigned = PresignedUrls()
+            self.url_contents: dict[str, bytes] = {}  # what upload_from_url stores per URL
+            self._screenshots: dict[tuple[str, int], bytes] = {}
             if not hasattr(self, "_workers"):
                 self._workers = concurrent.futures.ThreadPoolExecutor(
                     max_workers=2, thread_name_prefix="emulator-parse"
                 )
             from llama_index_cloudkit.testing.pipelines import PipelineStore
 
-            self.pipelines = PipelineStore()
+            self.pipelines = PipelineStore(self.fixtures)
 
     # --- scripting --------------------------------------------------------------------------
 
@@ -121,9 +140,16 @@ class EmulatorState(ExtractionState):
     # --- files ------------------------------------------------------------------------------
 
     def add_file(
-        self, name: str, data: bytes, project_id: str | None, external_file_id: str | None = None
+        self,
+        name: str,
+        data: bytes,
+        project_id: str | None,
+        external_file_id: str | None = None,
+        *,
+        uploaded: bool = True,
+        source_url: str | None = None,
     ) -> StoredFile:
-        """Store an upload and return it."""
+        """Store an upload (or the record of a presigned one still to come) and return it."""
         with self._lock:
             stored = StoredFile(
                 id=f"file-{uuid.uuid4()}",
@@ -131,9 +157,41 @@ class EmulatorState(ExtractionState):
                 data=data,
                 project_id=project_id or DEFAULT_PROJECT["id"],
                 external_file_id=external_file_id,
+                uploaded=uploaded,
+                source_url=source_url,
             )
             self.files[stored.id] = stored
             return stored
+
+    def store_upload(self, file_id: str, data: bytes) -> StoredFile:
+        """The bytes of a presigned upload, sent to its URL."""
+        with self._lock:
+            stored = self.get_file(file_id)
+            stored.data, stored.uploaded = data, True
+            self._screenshots = {k: v for k, v in self._screenshots.items() if k[0] != file_id}
+            return stored
+
+    def page_screenshot(self, file_id: str, page_index: int) -> bytes:
+        """F3: a JPEG of page ``page_index`` (0-based) of a stored PDF, or NotFound.
+
+        Files named only by a served retrieve fixture's image nodes get a 1x1 JPEG.
+        """
+        if file_id not in self.files and file_id in self.fixtures.file_ids:
+            from llama_index_cloudkit.testing.pdf_pictures import tiny_jpeg
+
+            return tiny_jpeg()
+        stored = self.get_file(file_id)
+        if not stored.name.lower().endswith(".pdf"):
+            raise NotFound(f"page screenshots of {stored.name} (only PDFs are rendered)")
+        key = (file_id, page_index)
+        if key not in self._screenshots:
+            from llama_index_cloudkit.testing.pdf_pictures import page_screenshot
+
+            try:
+                self._screenshots[key] = page_screenshot(stored.data, page_index).data
+            except IndexError:
+                raise NotFound(f"page {page_index} of {stored.name}") from None
+        return self._screenshots[key]
 
     def get_file(self, file_id: str) -> StoredFile:
         """A stored file, or NotFound."""
@@ -158,6 +216,7 @@ class EmulatorState(ExtractionState):
                 data=data,
                 form=form,
                 query=query,
+                fixture=self.fixtures.next("parse"),
             )
             self.parse_jobs[job.id] = job
             job.future = self._workers.submit(self._compute, job)
@@ -196,6 +255,10 @@ class EmulatorState(ExtractionState):
     def _compute(self, job: ParseJob) -> None:
         if job.result is not None or job.error_code:
             return
+        if job.fixture is not None:
+            job.result = job.fixture.fresh()
+            job.images = {name: TINY_PNG for name in _image_names(job.result)} | job.fixture.images
+            return
         try:
             job.result, job.images = build_parse_result(
                 job.data, job.file_name, job.form, self.extra_image_names
@@ -232,12 +295,23 @@ class EmulatorState(ExtractionState):
         book = openpyxl.Workbook()
         book.remove(book.active)
         for page in result["pages"]:
-            for number, item in enumerate(i for i in page["items"] if i["type"] == "table"):
-                sheet = book.create_sheet(f"p{page['page']}-t{number + 1}")
-                for row in item["rows"]:
-                    sheet.append(row)
+            tables = [i for i in page.get("items") or [] if i.get("type") == "table"]
+            for number, item in enumerate(tables):
+                sheet = book.create_sheet(f"p{page.get('page')}-t{number + 1}")
+                for row in item.get("rows") or []:
+                    sheet.append([str(cell) if cell is not None else None for cell in row])
         if not book.worksheets:
             book.create_sheet("empty")
         out = io.BytesIO()
         book.save(out)
         return out.getvalue()
+
+
+def _image_names(result: dict[str, Any]) -> list[str]:
+    """Every image name a parse result lists (pages' images and charts, layout images)."""
+    names: list[str] = []
+    for page in result.get("pages") or []:
+        for key in ("images", "charts"):
+            names += [str(i["name"]) for i in page.get(key) or [] if isinstance(i, dict) and i.get("name")]
+        names += [str(i["image"]) for i in page.get("layout") or [] if isinstance(i, dict) and i.get("image")]
+    return names

@@ -59,13 +59,15 @@ def test_missing_or_wrong_key_is_401_on_every_route(
     assert response.status_code == 401
 
 
-def test_unknown_routes_say_not_emulated(fake_llamacloud: FakeLlamaCloud) -> None:
+@pytest.mark.fake_llamacloud(allow_not_emulated=True)
+def test_unknown_routes_say_not_emulated_with_501_never_404(fake_llamacloud: FakeLlamaCloud) -> None:
     response = httpx.get(
         fake_llamacloud.base_url + "/api/v1/organizations",
         headers={"Authorization": f"Bearer {fake_llamacloud.api_key}"},
     )
-    assert response.status_code == 404
-    assert "not emulated" in response.json()["detail"]
+    assert response.status_code == 501
+    assert response.json() == {"detail": "not emulated: GET /api/v1/organizations"}
+    assert fake_llamacloud.requests[-1].source == "not_emulated"
 
 
 def test_request_log_redacts_the_key(fake_llamacloud: FakeLlamaCloud) -> None:

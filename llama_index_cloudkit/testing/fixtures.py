@@ -1,0 +1,107 @@
+"""Served fixtures: given response bodies the emulator answers with instead of computing them.
+
+``FakeLlamaCloud.serve_fixture`` queues them here. A parse fixture is a whole ``result/json``
+body (its images are served too); an extract fixture is an ExtractRun-shaped body whose ``data``
+and ``extraction_metadata`` the run reports; a retrieve fixture is a RetrieveResults body.
+
+Example:
+    >>> fixtures = ServedFixtures()
+    >>> fixtures.add("parse", {"pages": []}, count=1)
+    >>> fixtures.next("parse").body, fixtures.next("parse")
+    ({'pages': []}, None)
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import threading
+from collections import deque
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+__all__ = ["FIXTURE_KINDS", "ServedFixture", "ServedFixtures", "load_body"]
+
+FIXTURE_KINDS = ("parse", "extract", "retrieve")
+
+
+def load_body(body: Mapping[str, Any] | str | Path) -> dict[str, Any]:
+    """A fixture body: a mapping (copied), or the path of a JSON file holding one.
+
+    Example:
+        >>> load_body({"pages": []})
+        {'pages': []}
+    """
+    if isinstance(body, (str, Path)):
+        loaded = json.loads(Path(body).read_text(encoding="utf-8"))
+    else:
+        loaded = copy.deepcopy(dict(body))
+    if not isinstance(loaded, dict):
+        raise TypeError(f"a fixture body must be a JSON object, got {type(loaded).__name__}")
+    return loaded
+
+
+@dataclass(frozen=True)
+class ServedFixture:
+    """One fixture: the body, and bytes for image names the body lists (parse only).
+
+    Example:
+        >>> ServedFixture({"pages": []}).fresh() == {"pages": []}
+        True
+    """
+
+    body: dict[str, Any]
+    images: dict[str, bytes] = field(default_factory=dict)
+
+    def fresh(self) -> dict[str, Any]:
+        """A deep copy of the body, so a job never shares it with the next one."""
+        return copy.deepcopy(self.body)
+
+
+class ServedFixtures:
+    """Per kind, a queue of fixtures for the next jobs and one for all later jobs; thread-safe."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._queues: dict[str, deque[ServedFixture]] = {kind: deque() for kind in FIXTURE_KINDS}
+        self._always: dict[str, ServedFixture | None] = dict.fromkeys(FIXTURE_KINDS)
+        self.file_ids: set[str] = set()  # files named by served image nodes: screenshots served
+
+    def add(
+        self,
+        kind: str,
+        body: Mapping[str, Any] | str | Path,
+        *,
+        count: int | None = None,
+        images: Mapping[str, bytes] | None = None,
+    ) -> None:
+        """Serve ``body`` for the next ``count`` jobs of ``kind`` (every later one when None)."""
+        if kind not in FIXTURE_KINDS:
+            raise ValueError(f"kind must be one of {', '.join(FIXTURE_KINDS)}, not {kind!r}")
+        fixture = ServedFixture(load_body(body), dict(images or {}))
+        if kind == "retrieve":
+            for node in fixture.body.get("image_nodes") or []:
+                file_id = (node.get("node") or {}).get("file_id") if isinstance(node, dict) else None
+                if isinstance(file_id, str):
+                    self.file_ids.add(file_id)
+        with self._lock:
+            if count is None:
+                self._always[kind] = fixture
+            else:
+                self._queues[kind].extend([fixture] * count)
+
+    def next(self, kind: str) -> ServedFixture | None:
+        """The fixture the next job of ``kind`` answers with, or None to compute it."""
+        with self._lock:
+            queue = self._queues[kind]
+            return queue.popleft() if queue else self._always[kind]
+
+    def clear(self) -> None:
+        """Serve computed answers again."""
+        with self._lock:
+            for kind in FIXTURE_KINDS:
+                self._queues[kind].clear()
+                self._always[kind] = None
+            self.file_ids.clear()
