@@ -1,0 +1,285 @@
+"""LocalHybridIndex against QdrantHybridIndex (Qdrant's embedded engine), measured in one run.
+
+Run: python benchmarks/qdrant.py [--data ../shared/data/beir/scifact] [--latency-queries 100]
+     [--scaling-queries 20] [--sizes 5000,50000] [--all-presets] [--skip-quality] [--skip-scaling]
+
+Prints, measured in the same run:
+- quality on SciFact train (5,183 abstracts, 809 judged queries): nDCG@10 of ``balanced`` (every
+  preset with --all-presets) on both indexes, no reranker, and the difference (goal: within 0.01);
+- query latency p50 / p95 of both for ``balanced`` (query embedding included), and their ratio;
+- scaling: build time, resident memory added by the build and p50 query latency of both, at each
+  size in ``--sizes``, on synthetic chunks made from SciFact (each abstract's title followed by
+  one of its sentences, then by two consecutive ones, shuffled with a fixed seed).
+
+Every vector comes from one embedding matrix shared by both indexes (the bundled int8 MiniLM),
+computed before any build and cached in benchmarks/.cache: build times are indexing only, not
+embedding (about 25 ms a chunk on 2 busy cores: 20 minutes for 50k chunks, once). Each size and
+index is built in a fresh process, so the memory figures do not mix.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import hashlib
+import itertools
+import json
+import math
+import multiprocessing
+import random
+import re
+import statistics
+import sys
+import time
+import warnings
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from llama_index.core.schema import TextNode
+
+from llama_index_cloudkit.presets import RetrievalPreset
+from llama_index_cloudkit.retrieve.config import HybridConfig
+from llama_index_cloudkit.retrieve.embedding import MiniLMEmbedding
+from llama_index_cloudkit.retrieve.local import LocalHybridIndex
+from llama_index_cloudkit.retrieve.qdrant import QdrantHybridIndex
+
+DEFAULT_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "beir" / "scifact"
+CACHE = Path(__file__).resolve().parent / ".cache"
+
+
+# --- data ----------------------------------------------------------------------------------------
+
+
+def load(data: Path) -> tuple[list[TextNode], dict[str, str], dict[str, dict[str, int]]]:
+    """SciFact as benchmarks/retrieval.py reads it: title + abstract per node, train judgments."""
+    docs = [json.loads(line) for line in (data / "corpus.jsonl").open()]
+    nodes = [TextNode(text=f"{d['title']} {d['text']}".strip(), id_=d["_id"]) for d in docs]
+    queries = {q["_id"]: q["text"] for q in map(json.loads, (data / "queries.jsonl").open())}
+    qrels: dict[str, dict[str, int]] = {}
+    for line in list((data / "qrels" / "train.tsv").open())[1:]:
+        query_id, doc_id, score = line.rstrip("\n").split("\t")
+        qrels.setdefault(query_id, {})[doc_id] = int(score)
+    return nodes, queries, qrels
+
+
+def cached_matrix(name: str, texts: list[str], embedder: MiniLMEmbedding, digest_of: bytes) -> np.ndarray:
+    """Embed ``texts`` once; later runs read benchmarks/.cache (shared with retrieval.py for SciFact)."""
+    digest = hashlib.sha256(digest_of).hexdigest()[:16]
+    path = CACHE / f"{name}-{embedder.model_name}-{digest}.npy"
+    if path.is_file():
+        return np.load(path, allow_pickle=False)
+    started = time.perf_counter()
+    print(f"embedding {len(texts)} texts (once; cached in {path.name}) ...", flush=True)
+    matrix = embedder.embed(texts)
+    print(f"  embedded in {time.perf_counter() - started:.0f} s (not part of any build time)", flush=True)
+    CACHE.mkdir(exist_ok=True)
+    np.save(path, matrix, allow_pickle=False)
+    return matrix
+
+
+def scifact_matrix(nodes: list[TextNode], embedder: MiniLMEmbedding, data: Path) -> np.ndarray:
+    return cached_matrix(
+        "scifact", [n.get_content() for n in nodes], embedder, (data / "corpus.jsonl").read_bytes()
+    )
+
+
+def synthetic_chunks(data: Path, count: int) -> list[str]:
+    """``count`` chunks from SciFact: title + one sentence, then title + two sentences, shuffled."""
+    docs = [json.loads(line) for line in (data / "corpus.jsonl").open()]
+    singles, pairs = [], []
+    for doc in docs:
+        sentences = [s for s in re.split(r"(?<=[.!?])\s+", doc["text"]) if s.strip()]
+        singles.extend(f"{doc['title']}. {s}" for s in sentences)
+        pairs.extend(f"{doc['title']}. {a} {b}" for a, b in itertools.pairwise(sentences))
+    chunks = (singles + pairs)[:count]
+    if len(chunks) < count:
+        sys.exit(f"SciFact gives {len(chunks)} synthetic chunks, fewer than {count}")
+    random.Random(17).shuffle(chunks)
+    return chunks
+
+
+def chunk_matrix(
+    data: Path, count: int, total: int, embedder: MiniLMEmbedding
+) -> tuple[list[str], np.ndarray]:
+    """The first ``count`` of ``total`` synthetic chunks and their vectors (one cache for all sizes)."""
+    chunks = synthetic_chunks(data, total)
+    matrix = cached_matrix(f"scifact-chunks-{total}", chunks, embedder, "\n".join(chunks).encode())
+    return chunks[:count], matrix[:count]
+
+
+# --- measuring -----------------------------------------------------------------------------------
+
+
+def ndcg_at_10(ranked: list[str], relevant: dict[str, int]) -> float:
+    dcg = sum(relevant.get(d, 0) / math.log2(i + 2) for i, d in enumerate(ranked[:10]))
+    ideal = sorted(relevant.values(), reverse=True)[:10]
+    idcg = sum(r / math.log2(i + 2) for i, r in enumerate(ideal))
+    return dcg / idcg if idcg else 0.0
+
+
+def percentiles(samples: list[float]) -> tuple[float, float]:
+    ordered = sorted(samples)
+    return statistics.median(ordered), ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+
+
+def latencies(search: Any, texts: list[str], config: HybridConfig) -> list[float]:
+    search(texts[0], config)
+    samples = []
+    for text in texts:
+        started = time.perf_counter()
+        search(text, config)
+        samples.append((time.perf_counter() - started) * 1000)
+    return samples
+
+
+def rss_mb() -> float:
+    """Resident memory of this process in MB (Linux /proc; 0 elsewhere)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
+class _PrecomputedQueries(MiniLMEmbedding):
+    """MiniLM whose query vectors for the judged queries are computed once, for the quality pass."""
+
+    def prime(self, texts: list[str]) -> None:
+        self._known = dict(zip(texts, self.embed(texts), strict=True))
+
+    def _get_query_embedding(self, query: str) -> list[float]:
+        known = getattr(self, "_known", {})
+        if query in known:
+            return [float(x) for x in known[query]]
+        return super()._get_query_embedding(query)
+
+
+# --- the two parts -------------------------------------------------------------------------------
+
+
+def quality(args: argparse.Namespace) -> None:
+    nodes, queries, qrels = load(args.data)
+    embedder = _PrecomputedQueries()
+    matrix = scifact_matrix(nodes, embedder, args.data)
+    local = LocalHybridIndex(nodes, embed_model=embedder, _embeddings=matrix)
+    qdrant = QdrantHybridIndex.from_nodes(nodes, location=":memory:", embed_model=embedder, embeddings=matrix)
+    print(f"SciFact: {len(nodes)} abstracts, {len(qrels)} judged train queries; Qdrant embedded (:memory:)")
+
+    texts = [queries[q] for q in list(qrels)[: args.latency_queries]]
+    balanced = RetrievalPreset.BALANCED.config()
+    (lp50, lp95), (qp50, qp95) = (percentiles(latencies(i.search, texts, balanced)) for i in (local, qdrant))
+    print(f"\nlatency over {len(texts)} queries (balanced, query embedding included)")
+    print(f"  LocalHybridIndex (baseline)   : p50 {lp50:7.1f} ms  p95 {lp95:7.1f} ms")
+    print(f"  QdrantHybridIndex (embedded)  : p50 {qp50:7.1f} ms  p95 {qp95:7.1f} ms")
+    print(f"  Qdrant / local at p50         : {qp50 / lp50:7.1f}x")
+
+    embedder.prime([queries[q] for q in qrels])
+    print("\nnDCG@10 on SciFact train (no reranker; query vectors shared by both)")
+    print(f"  {'preset':10s} {'local':>7s} {'qdrant':>7s} {'diff':>7s}")
+    presets = list(RetrievalPreset) if args.all_presets else [RetrievalPreset.BALANCED]
+    for preset in presets:
+        config = preset.config()
+        scores = []
+        for index in (local, qdrant):
+            total = sum(
+                ndcg_at_10([h.node.node_id for h in index.search(queries[q], config)], relevant)
+                for q, relevant in qrels.items()
+            )
+            scores.append(total / len(qrels))
+        goal = "  (goal: |diff| <= 0.010)" if preset is RetrievalPreset.BALANCED else ""
+        print(
+            f"  {preset.value:10s} {scores[0]:7.3f} {scores[1]:7.3f} {scores[1] - scores[0]:+7.3f}{goal}",
+            flush=True,
+        )
+
+
+def _measure_size(kind: str, size: int, total: int, data: Path, queries: list[str], out: Any) -> None:
+    """One build and its latency, alone in a fresh process (so RSS is this build's own)."""
+    warnings.filterwarnings("ignore", message=".*Local mode is not recommended.*")
+    embedder = MiniLMEmbedding()
+    chunks, matrix = chunk_matrix(data, size, total, embedder)
+    matrix = np.ascontiguousarray(matrix)
+    nodes = [TextNode(text=text, id_=f"c{i}") for i, text in enumerate(chunks)]
+    embedder.embed(["warm the embedder up"])
+    import bm25s  # noqa: F401  (imports are not the index's memory)
+    import qdrant_client.local.qdrant_local  # noqa: F401
+    import Stemmer  # noqa: F401
+
+    gc.collect()
+    before = rss_mb()
+    started = time.perf_counter()
+    index: Any
+    if kind == "local":
+        index = LocalHybridIndex(nodes, embed_model=embedder, _embeddings=matrix)
+    else:
+        index = QdrantHybridIndex.from_nodes(
+            nodes, location=":memory:", embed_model=embedder, embeddings=matrix, batch_size=256
+        )
+    build = time.perf_counter() - started
+    gc.collect()
+    total = rss_mb()
+    p50, p95 = percentiles(latencies(index.search, queries, RetrievalPreset.BALANCED.config()))
+    out.put((build, total - before, total, p50, p95))
+
+
+def scaling(args: argparse.Namespace) -> None:
+    _, queries, qrels = load(args.data)
+    texts = [queries[q] for q in list(qrels)[: args.scaling_queries]]
+    total = max(args.sizes)
+    chunk_matrix(args.data, total, total, MiniLMEmbedding())  # embed (once, cached) before any timing
+    print(f"\nscaling on synthetic SciFact chunks ({len(texts)} queries, balanced, query embedding included)")
+    print("  embedding done beforehand, one matrix shared by both: build = indexing only")
+    print("  index MB = RSS the build added on top of the nodes and vectors given to it; RSS = process total")
+    print(
+        f"  {'chunks':>7s} {'index':22s} {'build s':>8s} {'index MB':>9s} {'RSS MB':>7s} "
+        f"{'p50 ms':>8s} {'p95 ms':>8s}"
+    )
+    context = multiprocessing.get_context("spawn")
+    for size in args.sizes:
+        rows = {}
+        for kind, label in (("local", "LocalHybridIndex"), ("qdrant", "Qdrant embedded")):
+            queue = context.Queue()
+            worker = context.Process(target=_measure_size, args=(kind, size, total, args.data, texts, queue))
+            worker.start()
+            rows[kind] = queue.get()
+            worker.join()
+            build, memory, total_rss, p50, p95 = rows[kind]
+            print(
+                f"  {size:7d} {label:22s} {build:8.1f} {memory:9.0f} {total_rss:7.0f} {p50:8.1f} {p95:8.1f}",
+                flush=True,
+            )
+        ratio = rows["qdrant"][3] / rows["local"][3]
+        print(f"  {size:7d} {'Qdrant / local p50':22s} {ratio:8.1f}x", flush=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    parser.add_argument("--latency-queries", type=int, default=100)
+    parser.add_argument("--scaling-queries", type=int, default=20)
+    parser.add_argument("--sizes", type=lambda s: [int(x) for x in s.split(",")], default=[5000, 50000])
+    parser.add_argument(
+        "--all-presets", action="store_true", help="nDCG@10 of every preset, not only balanced"
+    )
+    parser.add_argument("--skip-quality", action="store_true")
+    parser.add_argument("--skip-scaling", action="store_true")
+    parser.add_argument(
+        "--embed-only", action="store_true", help="embed the scaling chunks (cached) and stop"
+    )
+    args = parser.parse_args()
+    if not args.data.is_dir():
+        sys.exit(f"SciFact not found at {args.data}")
+    if args.embed_only:
+        chunk_matrix(args.data, max(args.sizes), max(args.sizes), MiniLMEmbedding())
+        return
+    if not args.skip_quality:
+        quality(args)
+    if not args.skip_scaling:
+        scaling(args)
+
+
+if __name__ == "__main__":
+    main()
