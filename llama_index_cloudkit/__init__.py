@@ -41,6 +41,7 @@ from llama_index_cloudkit.retrieve.factory import (
     make_retriever_tool,
 )
 from llama_index_cloudkit.retrieve.local import LocalHybridIndex
+from llama_index_cloudkit.retrieve.tuning import TuningResult, tune_retrieval
 from llama_index_cloudkit.settings import CloudKitSettings
 
 __all__ = [
@@ -67,6 +68,7 @@ __all__ = [
     "RetrievalPreset",
     "SchemaError",
     "ServiceError",
+    "TuningResult",
     "UnsupportedFileError",
     "__version__",
     "check_schema",
@@ -77,4 +79,5 @@ __all__ = [
     "make_query_engine_tool",
     "make_retriever",
     "make_retriever_tool",
+    "tune_retrieval",
 ]

@@ -41,6 +41,8 @@ EXPECTED = {
     "make_query_engine_tool",
     "make_retriever",
     "make_retriever_tool",
+    "TuningResult",
+    "tune_retrieval",
 }
 
 

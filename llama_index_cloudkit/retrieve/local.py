@@ -397,11 +397,33 @@ class LocalHybridIndex:
             "count": len(self._nodes),
         }
         (target / "params.json").write_text(json.dumps(params, indent=2), encoding="utf-8")
-        tuned = target / RETRIEVAL_FILE
-        if self.retrieval_config is not None:
-            tuned.write_text(self.retrieval_config.to_json(), encoding="utf-8")
-        elif tuned.is_file():
-            tuned.unlink()
+        self.persist_retrieval_config(target)
+
+    def persist_retrieval_config(
+        self, persist_dir: str | Path, config: HybridConfig | None = None
+    ) -> Path | None:
+        """Write (or, with no config, remove) the tuned settings of an index persisted there.
+
+        Args:
+            persist_dir: the folder the index was persisted to.
+            config: the settings to keep (default :attr:`retrieval_config`).
+
+        Example:
+            >>> index.persist_retrieval_config("./my-index", HybridConfig(alpha=0.3))  # doctest: +SKIP
+        """
+        target = Path(persist_dir)
+        if not (target / "params.json").is_file():
+            raise ConfigError(
+                f"No LocalHybridIndex at {target} (params.json is missing)",
+                hint="Persist the index there first: index.persist(...)",
+            )
+        config = config if config is not None else self.retrieval_config
+        path = target / RETRIEVAL_FILE
+        if config is None:
+            path.unlink(missing_ok=True)
+            return None
+        path.write_text(config.to_json(), encoding="utf-8")
+        return path
 
     @classmethod
     def load(
