@@ -11,7 +11,7 @@ import pytest
 from llama_index.core.schema import Document, TextNode
 from llama_index.core.vector_stores import FilterCondition, MetadataFilter, MetadataFilters
 
-from llama_index_cloudkit.errors import ConfigError
+from llama_index_cloudkit.errors import ConfigError, ServiceError
 from llama_index_cloudkit.presets import RetrievalPreset
 from llama_index_cloudkit.retrieve.config import HybridConfig
 from llama_index_cloudkit.retrieve.embedding import MiniLMEmbedding
@@ -305,3 +305,9 @@ def test_async_retrieval_gives_the_sync_results(qdrant: QdrantHybridIndex) -> No
     assert _ids(asyncio.run(retriever.aretrieve("what do llamas eat"))) == _ids(
         retriever.retrieve("what do llamas eat")
     )
+
+
+@pytest.mark.filterwarnings("ignore:Failed to obtain server version")
+def test_an_unreachable_server_is_a_service_error_saying_what_to_check() -> None:
+    with pytest.raises(ServiceError, match=r"Could not reach Qdrant.*server is running"):
+        open_qdrant_index("http://127.0.0.1:9", collection="handbook")
