@@ -307,7 +307,7 @@ def test_async_retrieval_gives_the_sync_results(qdrant: QdrantHybridIndex) -> No
     )
 
 
-@pytest.mark.filterwarnings("ignore:Failed to obtain server version")
-def test_an_unreachable_server_is_a_service_error_saying_what_to_check() -> None:
+def test_an_unreachable_server_is_a_service_error_saying_what_to_check(embedder: MiniLMEmbedding) -> None:
+    client = QdrantClient(url="http://127.0.0.1:9", check_compatibility=False)
     with pytest.raises(ServiceError, match=r"Could not reach Qdrant.*server is running"):
-        open_qdrant_index("http://127.0.0.1:9", collection="handbook")
+        QdrantHybridIndex(client, "handbook", embed_model=embedder)
