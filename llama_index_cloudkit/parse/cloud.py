@@ -13,6 +13,7 @@ Example:
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote
@@ -20,10 +21,10 @@ from urllib.parse import quote
 import httpx
 
 from llama_index_cloudkit._imports import require_sdk
-from llama_index_cloudkit.cloud.errors import JobState, job_state, map_cloud_errors
+from llama_index_cloudkit.cloud.errors import JobState, error_for_status, job_state, map_cloud_errors
 from llama_index_cloudkit.cloud.session import CloudSession
 from llama_index_cloudkit.cloud.transport import intent
-from llama_index_cloudkit.errors import ConfigError, ServiceError
+from llama_index_cloudkit.errors import CloudKitError, ConfigError, ServiceError, SubmissionUnknownError
 from llama_index_cloudkit.parse.model import ParsedFile, ParsedPage, ParsedTable
 from llama_index_cloudkit.presets import ParsePreset
 from llama_index_cloudkit.settings import CloudKitSettings
@@ -135,13 +136,33 @@ class LlamaParseAdapter:
         )
 
     async def submit(self, data: bytes, file_name: str) -> str:
-        """Upload a file once; returns the job id."""
-        with map_cloud_errors("uploading to LlamaParse", file=file_name):
-            async with self._session.slot():
-                job_id = await self._parser._create_job(data, extra_info={"file_name": file_name})
+        """Upload a file once; returns the job id.
+
+        An answer that cannot be read (not JSON, no ``id``) means LlamaParse may have accepted
+        and billed the upload: :class:`SubmissionUnknownError`, never a second upload.
+        """
+        what = "uploading to LlamaParse"
+        with map_cloud_errors(what, file=file_name):
+            try:
+                async with self._session.slot():
+                    job_id = await self._parser._create_job(data, extra_info={"file_name": file_name})
+            except CloudKitError:
+                raise
+            except (KeyError, TypeError, json.JSONDecodeError) as exc:
+                raise SubmissionUnknownError(
+                    f"LlamaParse answered the upload with something that is not a job ({exc!r})",
+                    file=file_name,
+                ) from exc
+            except Exception as exc:  # the SDK wraps an HTTP error answer in a bare Exception
+                cause = exc.__cause__
+                if isinstance(cause, httpx.HTTPStatusError):
+                    raise error_for_status(
+                        cause.response.status_code, what, cause.response.text, file=file_name
+                    ) from exc
+                raise
         if not isinstance(job_id, str) or not job_id:
-            raise ServiceError(
-                f"LlamaParse accepted the upload but answered no job id ({job_id!r})", file=file_name
+            raise SubmissionUnknownError(
+                f"LlamaParse answered the upload without a job id ({job_id!r})", file=file_name
             )
         return job_id
 

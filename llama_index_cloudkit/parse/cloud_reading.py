@@ -7,20 +7,17 @@ here works on plain inputs and returns Documents plus report entries.
 from __future__ import annotations
 
 import hashlib
-import os
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from llama_index.core.schema import Document
 
 from llama_index_cloudkit.errors import CloudKitError, ParseError
-from llama_index_cloudkit.parse.cloud_backend import CloudBackend
-from llama_index_cloudkit.parse.local import SUPPORTED_SUFFIXES
+from llama_index_cloudkit.parse.cloud_backend import CloudBackend, CloudOutcome
 from llama_index_cloudkit.parse.pages import page_documents
 
-__all__ = ["CloudInput", "cloud_documents", "sibling_files"]
+__all__ = ["CloudInput", "acloud_documents", "cloud_documents", "documents_from_outcomes"]
 
 
 @dataclass(frozen=True)
@@ -31,27 +28,6 @@ class CloudInput:
     file_name: str
     file_path: str
     label: str
-
-
-def sibling_files(path: str, already: Iterable[str]) -> list[str]:
-    """Files beside ``path`` with a suffix we read (hidden files skipped), sorted.
-
-    Example:
-        >>> sibling_files("/nonexistent/a.pdf", [])
-        []
-    """
-    folder = Path(path).parent
-    if not folder.is_dir():
-        return []
-    skip = {os.path.abspath(p) for p in already}
-    return sorted(
-        str(p)
-        for p in folder.iterdir()
-        if p.is_file()
-        and not p.name.startswith(".")
-        and p.suffix.lower() in SUPPORTED_SUFFIXES
-        and os.path.abspath(p) not in skip
-    )
 
 
 def cloud_documents(
@@ -68,6 +44,36 @@ def cloud_documents(
     The third item of each tuple has report details: ``cache_hit``, ``job_id``, ``credits``.
     """
     outcomes = backend.parse_all([(i.data, i.file_name, i.label) for i in inputs], on_done=on_done)
+    return documents_from_outcomes(
+        inputs, outcomes, extra_info=extra_info, tables_as_html=tables_as_html, preset=preset
+    )
+
+
+async def acloud_documents(
+    backend: CloudBackend,
+    inputs: list[CloudInput],
+    *,
+    extra_info: dict[str, Any] | None,
+    tables_as_html: bool,
+    preset: str,
+    on_done: Callable[[], None] | None = None,
+) -> list[tuple[CloudInput, list[Document] | BaseException, dict[str, Any]]]:
+    """Async :func:`cloud_documents`: awaits the core in the caller's event loop."""
+    outcomes = await backend.aparse_all([(i.data, i.file_name, i.label) for i in inputs], on_done=on_done)
+    return documents_from_outcomes(
+        inputs, outcomes, extra_info=extra_info, tables_as_html=tables_as_html, preset=preset
+    )
+
+
+def documents_from_outcomes(
+    inputs: list[CloudInput],
+    outcomes: list[CloudOutcome],
+    *,
+    extra_info: dict[str, Any] | None,
+    tables_as_html: bool,
+    preset: str,
+) -> list[tuple[CloudInput, list[Document] | BaseException, dict[str, Any]]]:
+    """Per input, its Documents (metadata from ``extra_info``) or its error, and report details."""
     results: list[tuple[CloudInput, list[Document] | BaseException, dict[str, Any]]] = []
     for item, outcome in zip(inputs, outcomes, strict=True):
         details = {"cache_hit": outcome.cache_hit, "job_id": outcome.job_id, "credits": outcome.credits}

@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import warnings
 from collections.abc import Iterable, Iterator, Mapping
-from pathlib import Path, PurePath
+from pathlib import Path
 from typing import Any, Literal
 
 from llama_index.core.readers.base import BasePydanticReader
@@ -97,10 +99,11 @@ class CloudKitReader(BasePydanticReader):
     job_timeout: float = Field(default=1800.0, gt=0, description="Seconds a job may stay PENDING.")
     max_credits: float | None = Field(default=None, ge=0)
     use_cache: bool = True
-    prefetch_siblings: bool = Field(
-        default=False,
-        description="On a single-file call, parse the folder's other readable files in the "
-        "same concurrent batch (set by file_extractor() for SimpleDirectoryReader).",
+    batch_directory_reads: bool = Field(
+        default=True,
+        description="Cloud, under SimpleDirectoryReader.load_data(): submit the files that the same "
+        "run is certain to hand to this reader next, so their jobs run concurrently (exactly "
+        "those files; see parse/batching.py).",
     )
     poll_interval: float = Field(default=1.0, gt=0, le=60)
     download_images_to: Path | None = Field(
@@ -118,11 +121,20 @@ class CloudKitReader(BasePydanticReader):
     )
 
     _last_report: BatchReport = PrivateAttr(default_factory=BatchReport)
-    _prefetched: set[str] = PrivateAttr(default_factory=set)
+    _planned_runs: set[int] = PrivateAttr(default_factory=set)
+    _planned: dict[str, tuple[Any, Any]] = PrivateAttr(default_factory=dict)
     _budget: Budget = PrivateAttr(default_factory=lambda: Budget(None))
 
     def __init__(self, **data: Any) -> None:
         connection = {name: data.pop(name) for name in CONNECTION_FIELDS if name in data}
+        if "prefetch_siblings" in data:  # 0.1.0's name; it read the whole folder
+            warnings.warn(
+                "prefetch_siblings is replaced by batch_directory_reads, which submits only the "
+                "files SimpleDirectoryReader will hand over",
+                DeprecationWarning,
+                stacklevel=2,
+            )
+            data["batch_directory_reads"] = data.pop("prefetch_siblings")
         check_keywords(data, [*type(self).model_fields, "class_name"], "CloudKitReader")
         data.pop("class_name", None)
         if connection:
@@ -210,11 +222,19 @@ class CloudKitReader(BasePydanticReader):
         extra_info: Mapping[str, Any] | None = None,
         fs: Any | None = None,
     ) -> list[Document]:
-        """Async ``load_data``: parsing runs in a worker thread and never blocks the loop.
+        """Async ``load_data``: never blocks the loop.
+
+        The cloud backend awaits LlamaCloud in this event loop (one HTTP client for this call),
+        so concurrent calls, such as ``SimpleDirectoryReader.aload_data(num_workers=8)``, run
+        their jobs concurrently; local parsing runs in a worker thread.
 
         Example:
             >>> docs = await CloudKitReader(backend="local").aload_data("a.pdf")  # doctest: +SKIP
         """
+        if self.resolved_backend() == "cloud":
+            return await self._aload_cloud(
+                file_path if isinstance(file_path, list) else [file_path], extra_info, fs
+            )
         return await asyncio.to_thread(self.load_data, file_path, extra_info, fs)
 
     def file_extractor(self) -> dict[str, CloudKitReader]:
@@ -314,18 +334,15 @@ class CloudKitReader(BasePydanticReader):
             images_dir=self.download_images_to,
         )
 
-    def _iter_cloud(
+    def _cloud_batch(
         self,
         inputs: list[FileInput],
         extra_info: Mapping[str, Any] | None,
         fs: Any | None,
         report: BatchReport,
-    ) -> Iterator[Document]:
-        from llama_index_cloudkit.parse.cloud_reading import (
-            CloudInput,
-            cloud_documents,
-            sibling_files,
-        )
+    ) -> tuple[list[Any], int]:
+        """Read the inputs (failures go to the report) and add the planned files, if any."""
+        from llama_index_cloudkit.parse.cloud_reading import CloudInput
 
         batch: list[CloudInput] = []
         for item in inputs:
@@ -337,21 +354,12 @@ class CloudKitReader(BasePydanticReader):
                 continue
             batch.append(CloudInput(data, file_name, file_path, label))
         requested = len(batch)
-        if self.prefetch_siblings and len(inputs) == 1 and fs is None and batch:
-            batch += self._prefetch_batch(batch[0], sibling_files, CloudInput)
-        backend = self._cloud_backend()
-        bar = progress_bar(requested, self.show_progress)
-        results = cloud_documents(
-            backend,
-            batch,
-            extra_info=dict(extra_info or {}),
-            tables_as_html=self.output_tables_as_HTML,
-            preset=self.preset.value,
-            on_done=bar.update if bar is not None else None,
-        )
-        if bar is not None:
-            bar.close()
-        report.credits_estimated += sum(details["credits"] for _, _, details in results)
+        if self.batch_directory_reads and len(inputs) == 1 and batch:
+            batch += self._planned_batch(inputs[0], CloudInput)
+        return batch, requested
+
+    def _cloud_results(self, results: list[Any], requested: int, report: BatchReport) -> Iterator[Document]:
+        report.credits_estimated += sum(details["credits"] for _, _, details in results[:requested])
         for entry, documents, details in results[:requested]:
             if isinstance(documents, BaseException):
                 self._fail(entry.label, documents, report)
@@ -375,33 +383,96 @@ class CloudKitReader(BasePydanticReader):
             yield from documents
         for entry, outcome, _ in results[requested:]:
             if isinstance(outcome, BaseException):
-                logger.info("prefetch of %s failed (it is retried when read): %s", entry.label, outcome)
+                logger.info("early submission of %s failed: %s", entry.label, outcome)
 
-    def _prefetch_batch(self, first: Any, sibling_files: Any, cloud_input: Any) -> list[Any]:
-        folder = str(PurePath(first.file_path).parent)
-        if folder in self._prefetched:
+    def _iter_cloud(
+        self,
+        inputs: list[FileInput],
+        extra_info: Mapping[str, Any] | None,
+        fs: Any | None,
+        report: BatchReport,
+    ) -> Iterator[Document]:
+        from llama_index_cloudkit.parse.cloud_reading import documents_from_outcomes
+
+        info = dict(extra_info or {})
+        html, preset = self.output_tables_as_HTML, self.preset.value
+        planned = self._planned_outcome(inputs)
+        if planned is not None:  # submitted with an earlier file of this SimpleDirectoryReader run
+            entry, outcome = planned
+            outcome.credits = 0.0  # counted in the report of the call that submitted it
+            yield from self._cloud_results(
+                documents_from_outcomes(
+                    [entry], [outcome], extra_info=info, tables_as_html=html, preset=preset
+                ),
+                1,
+                report,
+            )
+            return
+        batch, requested = self._cloud_batch(inputs, extra_info, fs, report)
+        bar = progress_bar(requested, self.show_progress)
+        outcomes = self._cloud_backend().parse_all(
+            [(i.data, i.file_name, i.label) for i in batch], on_done=bar.update if bar is not None else None
+        )
+        if bar is not None:
+            bar.close()
+        for entry, outcome in zip(batch[requested:], outcomes[requested:], strict=True):
+            self._planned[entry.label] = (entry, outcome)
+        results = documents_from_outcomes(
+            batch, outcomes, extra_info=info, tables_as_html=html, preset=preset
+        )
+        report.credits_estimated += sum(details["credits"] for _, _, details in results[requested:])
+        yield from self._cloud_results(results[:requested], requested, report)
+
+    def _planned_outcome(self, inputs: list[FileInput]) -> tuple[Any, Any] | None:
+        if len(inputs) != 1 or not isinstance(inputs[0], (str, os.PathLike)):
+            return None
+        return self._planned.pop(os.fspath(inputs[0]), None)
+
+    async def _aload_cloud(
+        self, inputs: list[FileInput], extra_info: Mapping[str, Any] | None, fs: Any | None
+    ) -> list[Document]:
+        from llama_index_cloudkit.parse.cloud_reading import acloud_documents
+
+        report = BatchReport()
+        self._last_report = report
+        batch, requested = await asyncio.to_thread(self._cloud_batch, inputs, extra_info, fs, report)
+        results = await acloud_documents(
+            self._cloud_backend(),
+            batch,
+            extra_info=dict(extra_info or {}),
+            tables_as_html=self.output_tables_as_HTML,
+            preset=self.preset.value,
+        )
+        return list(self._cloud_results(results, requested, report))
+
+    def _planned_batch(self, current: FileInput, cloud_input: Any) -> list[Any]:
+        """The files the calling SimpleDirectoryReader run will hand over next (read once)."""
+        from llama_index_cloudkit.parse.batching import planned_directory_batch
+
+        plan = planned_directory_batch(self, current)
+        if not plan.files or plan.run_id in self._planned_runs:
             return []
-        self._prefetched.add(folder)
+        self._planned_runs = {plan.run_id or 0}
+        self._planned.clear()  # what an earlier, unfinished run left
         extra = []
-        for path in sibling_files(first.file_path, [first.file_path]):
+        for path in plan.files:
             try:
-                data = Path(path).read_bytes()
-            except OSError:
-                continue  # it will fail, with a reason, when it is read on its own
-            extra.append(cloud_input(data, PurePath(path).name, path, path))
-        if extra:
-            logger.info("prefetching %d file(s) beside %s in one batch", len(extra), first.file_name)
+                data, file_name, file_path = read_input(path, None, plan.fs)
+            except (CloudKitError, OSError):
+                continue  # it fails, with its reason, when SimpleDirectoryReader hands it over
+            extra.append(cloud_input(data, file_name, file_path, path))
+        logger.info("submitting %d file(s) of this SimpleDirectoryReader run ahead of time", len(extra))
         return extra
 
 
 def file_extractor(**reader_kwargs: Any) -> dict[str, CloudKitReader]:
     """One line for ``SimpleDirectoryReader(file_extractor=file_extractor(...))``.
 
-    SimpleDirectoryReader hands files over one at a time. So that LlamaParse jobs still run
-    concurrently, the first file read from a folder (cloud backend) submits the folder's other
-    readable files in the same batch (``prefetch_siblings=True``, logged); the later calls are
-    answered from the cache. Pass ``prefetch_siblings=False`` to parse only what is asked, or
-    call ``reader.load_data(paths)`` / ``await SimpleDirectoryReader(...).aload_data()``.
+    The same as ``CloudKitReader(**reader_kwargs).file_extractor()``. Under
+    ``SimpleDirectoryReader(...).load_data()`` the cloud backend submits, with the first file,
+    exactly the files that run will hand to this reader next (see
+    :mod:`llama_index_cloudkit.parse.batching`), so the jobs run concurrently;
+    ``await SimpleDirectoryReader(...).aload_data(num_workers=8)`` runs them concurrently as it is.
 
     Args:
         **reader_kwargs: passed to :class:`CloudKitReader`.
@@ -411,5 +482,4 @@ def file_extractor(**reader_kwargs: Any) -> dict[str, CloudKitReader]:
         >>> sorted(mapping)[:3]
         ['.csv', '.docx', '.htm']
     """
-    reader_kwargs.setdefault("prefetch_siblings", True)
     return CloudKitReader(**reader_kwargs).file_extractor()

@@ -246,7 +246,7 @@ def test_load_data_inside_a_running_loop_and_after_asyncio_run(
     assert len(asyncio.run(reader.aload_data(examples_dir / "shipping-policy.docx"))) == 1
 
 
-def test_simple_directory_reader_prefetches_siblings(fake_llamacloud: FakeLlamaCloud, tmp_path: Path) -> None:
+def test_simple_directory_reader_runs_its_files_concurrently(fake_llamacloud: FakeLlamaCloud, tmp_path: Path) -> None:
     folder = tmp_path / "docs"
     _write_files(folder, 6)
     fake_llamacloud.script_parse_jobs(pending_seconds=0.5)

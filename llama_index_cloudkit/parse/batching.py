@@ -1,0 +1,94 @@
+"""Which files SimpleDirectoryReader will hand to this reader next, known for certain, or none.
+
+SimpleDirectoryReader calls a reader once per file. To still run LlamaParse jobs concurrently,
+the reader may submit, ahead of time, the files that the *same* SimpleDirectoryReader run is going
+to hand to it. That set is taken from the SimpleDirectoryReader instance itself, never from the
+folder: its ``input_files`` (already resolved after ``input_files``, ``exclude``,
+``required_exts``, ``num_files_limit``, ``recursive`` and the hidden-file rules) in the order it
+reads them, after the file being read now.
+
+It is used only where that set is certain:
+
+- the call comes from ``SimpleDirectoryReader.load_data`` in its sequential loop (not
+  ``iter_data``, where the caller may stop early; not ``num_workers`` processes; ``aload_data``
+  needs no look-ahead, its calls already run concurrently);
+- ``raise_on_error`` is False, so a failing file cannot end the loop early;
+- every one of its input files is mapped to this very reader in its ``file_extractor`` (no other
+  reader, not even SimpleDirectoryReader's defaults, can stop the run with an ImportError).
+
+Anything else (another caller, a changed SimpleDirectoryReader) gives an empty plan: nothing is
+submitted ahead of time. The cost of being unsure is speed, never an upload that was not asked for.
+
+Example:
+    >>> planned_directory_batch(object(), "a.pdf")
+    DirectoryPlan(files=(), fs=None)
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+__all__ = ["DirectoryPlan", "planned_directory_batch"]
+
+_MAX_DEPTH = 16  # our load_data, the instrumentation span, load_file, SimpleDirectoryReader.load_data
+
+
+@dataclass(frozen=True)
+class DirectoryPlan:
+    """The files SimpleDirectoryReader will hand over after the current one, and its filesystem."""
+
+    files: tuple[str, ...] = ()
+    fs: Any = None
+    run_id: int | None = None
+
+
+def _directory_reader_frame(start: FrameType | None) -> FrameType | None:
+    try:
+        from llama_index.core import SimpleDirectoryReader
+    except ImportError:  # pragma: no cover - llama-index-core is a dependency
+        return None
+    target = SimpleDirectoryReader.load_data.__code__
+    frame, depth = start, 0
+    while frame is not None and depth < _MAX_DEPTH:
+        if frame.f_code is target:
+            return frame
+        frame, depth = frame.f_back, depth + 1
+    return None
+
+
+def planned_directory_batch(reader: Any, current: Any) -> DirectoryPlan:
+    """The files after ``current`` that the calling SimpleDirectoryReader will give ``reader``.
+
+    Args:
+        reader: the reader instance being called.
+        current: the path SimpleDirectoryReader handed over now.
+
+    Returns:
+        A plan with no files unless the set is certain (see the module docstring).
+    """
+    if not isinstance(current, (str, os.PathLike)):
+        return DirectoryPlan()
+    frame = _directory_reader_frame(sys._getframe(1))
+    if frame is None:
+        return DirectoryPlan()
+    local = frame.f_locals
+    directory_reader = local.get("self")
+    num_workers = local.get("num_workers")
+    if directory_reader is None or (num_workers and num_workers > 1):
+        return DirectoryPlan()
+    if getattr(directory_reader, "raise_on_error", True):
+        return DirectoryPlan()
+    mapping = getattr(directory_reader, "file_extractor", None) or {}
+    files = [str(f) for f in getattr(directory_reader, "input_files", [])]
+    if not files or any(mapping.get(Path(f).suffix.lower()) is not reader for f in files):
+        return DirectoryPlan()
+    try:
+        position = files.index(os.fspath(current))
+    except ValueError:
+        return DirectoryPlan()
+    return DirectoryPlan(tuple(files[position + 1 :]), local.get("fs"), id(directory_reader))
