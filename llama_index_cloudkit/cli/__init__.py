@@ -19,6 +19,7 @@ from llama_index_cloudkit.cli._errors import EXIT_OK, EXIT_PARTIAL, EXIT_USAGE
 from llama_index_cloudkit.cli._extract import extract
 from llama_index_cloudkit.cli._group import CloudKitGroup
 from llama_index_cloudkit.cli._index import index
+from llama_index_cloudkit.cli._logging import show_library_logs
 from llama_index_cloudkit.cli._parse import parse
 from llama_index_cloudkit.cli._server import fake_server
 
@@ -41,12 +42,14 @@ LAZY_COMMANDS = {
 )
 @click.version_option(__version__, prog_name="cloudkit")
 @click.option("--debug", is_flag=True, help="Show the full traceback of an error.")
-def cli(debug: bool) -> None:
+@click.pass_context
+def cli(ctx: click.Context, debug: bool) -> None:
     """LlamaCloud parse, extract and retrieve as LlamaIndex components; works offline too.
 
     Exit codes: 0 success, 1 some files failed (the rest was processed), 2 usage or
     configuration error.
     """
+    show_library_logs(ctx, debug=debug)
 
 
 for _command in (parse, ask, index, extract, fake_server):

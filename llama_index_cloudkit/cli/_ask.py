@@ -69,7 +69,7 @@ def _not_an_index(name: str, error: BaseException) -> NoReturn:
     )
 
 
-@click.command()
+@click.command(short_help="Answer a question from a folder, a local or Qdrant index, or a LlamaCloud index.")
 @click.argument("target")
 @click.argument("question")
 @click.option(

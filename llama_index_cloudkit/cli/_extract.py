@@ -30,7 +30,7 @@ def _read_schema(path: str) -> Any:
         ) from exc
 
 
-@click.command()
+@click.command(short_help="Extract the JSON a schema describes from one file.")
 @click.option(
     "--schema",
     "schema_path",

@@ -45,7 +45,8 @@ class OneLineUsageError(click.UsageError):
     def show(self, file: Any = None) -> None:
         """Print ``Error: <message> (see 'cloudkit <command> --help')`` on stderr."""
         where = f" (see '{self.ctx.command_path} --help')" if self.ctx and self.point_to_help else ""
-        click.echo(f"Error: {_flatten(self.format_message())}{where}", err=True)
+        message = _flatten(self.format_message())
+        click.echo(f"Error: {message.rstrip('.') if where else message}{where}", err=True)
 
 
 def _flatten(text: str) -> str:
@@ -147,14 +148,16 @@ class CloudKitGroup(click.Group):
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         """List the commands without importing the lazy ones (their help is given up front)."""
+        names = self.list_commands(ctx)
+        limit = formatter.width - 6 - max((len(name) for name in names), default=0)
         rows = []
-        for name in self.list_commands(ctx):
+        for name in names:
             if name in self.lazy_commands and name not in self.commands:
                 rows.append((name, self.lazy_commands[name][2]))
                 continue
             command = self.get_command(ctx, name)
             if command is not None and not command.hidden:
-                rows.append((name, command.get_short_help_str(formatter.width - 6 - len(name))))
+                rows.append((name, command.get_short_help_str(limit)))
         if rows:
             with formatter.section("Commands"):
                 formatter.write_dl(rows)

@@ -21,7 +21,7 @@ from llama_index_cloudkit.cli._stores import STORE_HELP, build_qdrant, parse_sto
 __all__ = ["index"]
 
 
-@click.command()
+@click.command(short_help="Parse a folder and build an index: local files, LlamaCloud or Qdrant.")
 @click.argument("folder", type=click.Path(exists=True, file_okay=False))
 @click.option("--name", required=True, help="Index name (LlamaCloud) or label (local).")
 @backend_option("local", "Where to parse (and, by default, where to index).")

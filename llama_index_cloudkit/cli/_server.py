@@ -11,7 +11,7 @@ import click
 __all__ = ["fake_server"]
 
 
-@click.command("fake-server")
+@click.command("fake-server", short_help="Run the LlamaCloud emulator on 127.0.0.1 until interrupted.")
 @click.option(
     "--port",
     type=click.IntRange(0, 65535),

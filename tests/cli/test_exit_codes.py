@@ -4,6 +4,8 @@ configuration; every error one line on stderr, the traceback only with --debug."
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -141,3 +143,19 @@ def test_debug_shows_the_cause_of_an_unknown_index(fake_llamacloud: FakeLlamaClo
     result = _run("--debug", "ask", "no-such-index", "When can I visit?")
     assert result.exit_code == 2
     assert "Traceback (most recent call last)" in result.stderr
+
+
+def test_a_failed_file_is_reported_once_on_stderr(tmp_path: Path) -> None:
+    (tmp_path / "ok.md").write_text("# fine")
+    (tmp_path / "bad.pdf").write_bytes(b"not a pdf")
+    result = subprocess.run(
+        [sys.executable, "-m", "llama_index_cloudkit.cli", "parse", str(tmp_path), "--json"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 1
+    assert [line for line in result.stderr.splitlines() if "bad.pdf" in line] == [
+        line for line in result.stderr.splitlines() if line.startswith("failed: ") and "bad.pdf" in line
+    ]
+    assert sum("bad.pdf" in line for line in result.stderr.splitlines()) == 1
