@@ -7,9 +7,10 @@ Prints, measured in the same run:
 - quality on SciFact train (5,183 abstracts, 809 judged queries): nDCG@10 of ``balanced`` (every
   preset with --all-presets) on both indexes, no reranker, and the difference (goal: within 0.01);
 - query latency p50 / p95 of both for ``balanced`` (query embedding included), and their ratio;
-- scaling: build time, resident memory added by the build and p50 query latency of both, at each
-  size in ``--sizes``, on synthetic chunks made from SciFact (each abstract's title followed by
-  one of its sentences, then by two consecutive ones, shuffled with a fixed seed).
+- scaling: build time, resident memory added by the build, p50 query latency and the time to
+  insert 10 passages, for both, at each size in ``--sizes``, on synthetic chunks made from SciFact
+  (each abstract's title followed by one of its sentences, then by two consecutive ones, shuffled
+  with a fixed seed).
 
 Every vector comes from one embedding matrix shared by both indexes (the bundled int8 MiniLM),
 computed before any build and cached in benchmarks/.cache: build times are indexing only, not
@@ -220,9 +221,13 @@ def _measure_size(kind: str, size: int, total: int, data: Path, queries: list[st
         )
     build = time.perf_counter() - started
     gc.collect()
-    total = rss_mb()
+    rss = rss_mb()
     p50, p95 = percentiles(latencies(index.search, queries, RetrievalPreset.BALANCED.config()))
-    out.put((build, total - before, total, p50, p95))
+    extra = [TextNode(text=f"A new passage about {q}", id_=f"new-{i}") for i, q in enumerate(queries[:10])]
+    started = time.perf_counter()
+    index.insert_nodes(extra)
+    insert = time.perf_counter() - started
+    out.put((build, rss - before, rss, p50, p95, insert))
 
 
 def scaling(args: argparse.Namespace) -> None:
@@ -233,9 +238,10 @@ def scaling(args: argparse.Namespace) -> None:
     print(f"\nscaling on synthetic SciFact chunks ({len(texts)} queries, balanced, query embedding included)")
     print("  embedding done beforehand, one matrix shared by both: build = indexing only")
     print("  index MB = RSS the build added on top of the nodes and vectors given to it; RSS = process total")
+    print("  insert = adding 10 passages to the built index, embedding them included")
     print(
         f"  {'chunks':>7s} {'index':22s} {'build s':>8s} {'index MB':>9s} {'RSS MB':>7s} "
-        f"{'p50 ms':>8s} {'p95 ms':>8s}"
+        f"{'p50 ms':>8s} {'p95 ms':>8s} {'insert s':>9s}"
     )
     context = multiprocessing.get_context("spawn")
     for size in args.sizes:
@@ -246,9 +252,10 @@ def scaling(args: argparse.Namespace) -> None:
             worker.start()
             rows[kind] = queue.get()
             worker.join()
-            build, memory, total_rss, p50, p95 = rows[kind]
+            build, memory, total_rss, p50, p95, insert = rows[kind]
             print(
-                f"  {size:7d} {label:22s} {build:8.1f} {memory:9.0f} {total_rss:7.0f} {p50:8.1f} {p95:8.1f}",
+                f"  {size:7d} {label:22s} {build:8.1f} {memory:9.0f} {total_rss:7.0f} "
+                f"{p50:8.1f} {p95:8.1f} {insert:9.2f}",
                 flush=True,
             )
         ratio = rows["qdrant"][3] / rows["local"][3]
