@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 import click
+from pydantic import ValidationError
 
 from llama_index_cloudkit.cli._errors import EXIT_OK, EXIT_PARTIAL, one_line
 from llama_index_cloudkit.cli._group import fail_usage
@@ -57,6 +58,8 @@ def _engine(target: Any, preset: str | None, settings: CloudKitSettings, top_k: 
         if not isinstance(exc, ConfigError):
             raise  # AuthError, ServiceError: the service failed, exit 1
         _not_an_index(name, exc)
+    except ValidationError:
+        raise  # settings out of range: the group says which, exit 2
     except ValueError as exc:  # the SDK's "Unknown index name ..."
         _not_an_index(name, exc)
 
