@@ -13,8 +13,6 @@ from llama_index.core.vector_stores import MetadataFilter, MetadataFilters
 
 from llama_index_cloudkit.testing import FakeLlamaCloud
 
-pytestmark = pytest.mark.fake_llamacloud(connection_close=True)  # chained SDK calls
-
 DOCS = [
     Document(
         text="Adult llamas eat two to three kilograms of grass hay every day.",

@@ -12,6 +12,16 @@ from llama_cloud_services.parse.types import JobResult
 
 from llama_index_cloudkit.testing import FakeLlamaCloud
 
+# The real service keeps connections alive, and so does the emulator. The SDK's JobResult reuses
+# the parser's AsyncClient, whose keep-alive connection belongs to the event loop parse() closed
+# (spec 0.3), so these chained calls fail: an SDK bug, kept visible here until it is fixed.
+# (get_images catches the RuntimeError and returns [], so that test fails on its assertion.)
+SDK_KEEP_ALIVE_TRAP = pytest.mark.xfail(
+    strict=True,
+    reason="llama_cloud_services SDK bug: JobResult reuses a keep-alive connection bound to the "
+    "event loop parse() closed ('Event loop is closed'); see spec 0.3",
+)
+
 PRESET_KWARGS = {
     "parse_mode": "parse_page_with_agent",
     "model": "openai-gpt-4-1-mini",
@@ -75,7 +85,7 @@ def test_bytes_with_extra_info(
     assert result.file_name == "guide.pdf" and len(result.pages) == 2
 
 
-@pytest.mark.fake_llamacloud(connection_close=True)  # chained calls: see the keep-alive test
+@SDK_KEEP_ALIVE_TRAP
 def test_markdown_documents_split_by_page(
     fake_llamacloud: FakeLlamaCloud, parser_kwargs: dict[str, Any], guide: Path
 ) -> None:
@@ -135,7 +145,7 @@ def test_keep_alive_exposes_the_sdk_event_loop_trap(
         result.get_markdown()
 
 
-@pytest.mark.fake_llamacloud(connection_close=True)
+@SDK_KEEP_ALIVE_TRAP
 def test_get_images_downloads_page_screenshots(
     fake_llamacloud: FakeLlamaCloud, parser_kwargs: dict[str, Any], guide: Path, tmp_path: Path
 ) -> None:
@@ -147,7 +157,7 @@ def test_get_images_downloads_page_screenshots(
     assert all(Path(p["path"]).read_bytes()[:2] == b"\xff\xd8" for p in saved)  # JPEG
 
 
-@pytest.mark.fake_llamacloud(connection_close=True)
+@SDK_KEEP_ALIVE_TRAP
 def test_xlsx_of_the_tables(
     fake_llamacloud: FakeLlamaCloud, parser_kwargs: dict[str, Any], guide: Path, tmp_path: Path
 ) -> None:
