@@ -679,7 +679,7 @@ class QdrantHybridIndex:
                 }
         fused = relative_score_fusion(scores["dense"], scores["sparse"], config.alpha)
         rerank = config.enable_reranking and self.reranker is not None
-        final = config.rerank_top_n if config.enable_reranking else _final_top_k(config)
+        final = _final_top_k(config)
         results = self._fetch(fused if rerank else fused[:final])
         if rerank:
             assert self.reranker is not None
@@ -738,9 +738,8 @@ class QdrantHybridIndex:
 
 
 def _final_top_k(config: HybridConfig) -> int:
-    """The result count with reranking off: the config's ``top_k``, else ``rerank_top_n``."""
-    top_k = getattr(config, "top_k", None)
-    return int(top_k) if top_k is not None else config.rerank_top_n
+    """The result count: ``rerank_top_n`` with reranking on, ``top_k`` with it off."""
+    return int(config.final_top_k)
 
 
 class _NoProgress:

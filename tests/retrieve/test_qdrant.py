@@ -15,6 +15,7 @@ from llama_index_cloudkit.errors import ConfigError, ServiceError
 from llama_index_cloudkit.presets import RetrievalPreset
 from llama_index_cloudkit.retrieve.config import HybridConfig
 from llama_index_cloudkit.retrieve.embedding import MiniLMEmbedding
+from llama_index_cloudkit.retrieve.factory import make_query_engine, make_retriever
 from llama_index_cloudkit.retrieve.local import LocalHybridIndex
 
 pytest.importorskip("qdrant_client")
@@ -85,17 +86,34 @@ def local(
     return LocalHybridIndex(big_nodes, embed_model=embedder, _embeddings=matrix)
 
 
-def _expected_count(config: HybridConfig) -> int:
-    if config.enable_reranking:
-        return config.rerank_top_n
-    top_k = getattr(config, "top_k", None)
-    return config.rerank_top_n if top_k is None else int(top_k)
-
-
 @pytest.mark.parametrize("preset", [p.value for p in RetrievalPreset])
 def test_each_preset_returns_the_count_of_the_preset_table(qdrant: QdrantHybridIndex, preset: str) -> None:
     hits = qdrant.as_retriever(preset).retrieve("how should llamas be cared for")
-    assert len(hits) == _expected_count(RetrievalPreset.from_name(preset).config())
+    assert len(hits) == RetrievalPreset.from_name(preset).config().final_top_k
+
+
+@pytest.mark.parametrize(
+    ("preset", "overrides", "count"),
+    [
+        ("balanced", {}, 10),
+        ("deep", {}, 20),
+        ("fast", {"top_k": 1}, 1),
+        ("balanced", {"top_k": 4}, 4),
+        ("deep", {"rerank_top_n": 3}, 3),
+    ],
+)
+def test_the_factory_gives_the_preset_counts_with_overrides(
+    qdrant: QdrantHybridIndex, preset: str, overrides: dict[str, int], count: int
+) -> None:
+    retriever = make_retriever(qdrant, preset, **overrides)
+    assert len(retriever.retrieve("how should llamas be cared for")) == count
+
+
+def test_the_offline_query_engine_answers_with_cited_passages(qdrant: QdrantHybridIndex) -> None:
+    answer = make_query_engine(qdrant, "balanced", top_k=2).query("what do llamas eat")
+    assert [n.node.node_id for n in answer.source_nodes][:1] == ["hay"]
+    assert len(answer.source_nodes) == 2
+    assert "[1] (care.md, page 1)" in str(answer)
 
 
 @pytest.mark.parametrize("preset", ["balanced", "deep"])
