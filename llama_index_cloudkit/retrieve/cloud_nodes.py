@@ -198,8 +198,8 @@ def image_node(ref: ImageRef, image_b64: str | None) -> NodeWithScore:
     """An ImageNode for ``ref``, with the base64 image when it was fetched.
 
     Example:
-        >>> image_node(ImageRef("f", 0, None, 0.5), None).node.metadata["page_index"]
-        0
+        >>> image_node(ImageRef("f", 0, None, 0.5), None).node.node_id
+        'f-page-0'
     """
     return NodeWithScore(
         node=ImageNode(id_=ref.node_id, image=image_b64, metadata=dict(ref.metadata)),

@@ -9,7 +9,7 @@ import pytest
 from llama_cloud_services import LlamaCloudIndex
 from llama_index.core import Document
 from llama_index.core.schema import ImageNode
-from llama_index.core.vector_stores import MetadataFilter, MetadataFilters
+from llama_index.core.vector_stores import FilterOperator, MetadataFilter, MetadataFilters
 
 from llama_index_cloudkit import CloudKitSettings, ConfigError, make_query_engine, make_retriever
 from llama_index_cloudkit.errors import ServiceError
@@ -78,7 +78,7 @@ def test_zero_and_false_are_sent_when_asked(
 def test_filters_go_to_the_service_as_search_filters(
     fake_llamacloud: FakeLlamaCloud, cloud_index: LlamaCloudIndexRef, settings: CloudKitSettings
 ) -> None:
-    filters = MetadataFilters(filters=[MetadataFilter(key="year", value=2021, operator=">=")])
+    filters = MetadataFilters(filters=[MetadataFilter(key="year", value=2021, operator=FilterOperator.GTE)])
     hits = llamacloud_retriever(cloud_index, HybridConfig(filters=filters), settings).retrieve("llama")
     assert _retrieve_bodies(fake_llamacloud)[-1]["search_filters"] == filters.model_dump(mode="json")
     assert hits and all(hit.node.metadata["year"] == 2021 for hit in hits)
