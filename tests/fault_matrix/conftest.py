@@ -53,7 +53,9 @@ HTTP_FAULTS = [
     HttpFault("503 once", {"status": 503, "times": 1}),
     HttpFault("one dropped connection", {"drop": True, "times": 1}),
     HttpFault("slower than the client's timeout", {"delay": 1.5, "times": 1}),
-    HttpFault("malformed JSON body", {"status": 200, "body": ["not", "an", "object"]}, "typed", "ServiceError"),
+    HttpFault(
+        "malformed JSON body", {"status": 200, "body": ["not", "an", "object"]}, "typed", "ServiceError"
+    ),
 ]
 
 
