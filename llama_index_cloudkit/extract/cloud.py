@@ -40,7 +40,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from llama_index_cloudkit._imports import require
-from llama_index_cloudkit.cloud.errors import JobState, job_state
+from llama_index_cloudkit.cloud.errors import JobState, job_state, map_cloud_errors
 from llama_index_cloudkit.cloud.jobs import JobOutcome, raise_for_state, run_job
 from llama_index_cloudkit.cloud.journal import JobJournal
 from llama_index_cloudkit.cloud.policy import CloudPolicy
@@ -266,12 +266,22 @@ def _job_id(body: Mapping[str, Any], what: str, label: str) -> str:
 
 
 def _usage(run: Mapping[str, Any]) -> dict[str, Any] | None:
-    """Usage or credits the service reported for a run, wherever it put them."""
-    metadata = run.get("extraction_metadata") or {}
+    """Usage and credits the service reported for a run (``usage`` merged with credit fields).
+
+    Example:
+        >>> _usage({"extraction_metadata": {"usage": {"num_pages_extracted": 2}}, "credits": 3})
+        {'num_pages_extracted': 2, 'credits': 3}
+    """
+    metadata = run.get("extraction_metadata")
+    sources = [run, metadata] if isinstance(metadata, Mapping) else [run]
     found: dict[str, Any] = {}
-    for source in (run, metadata if isinstance(metadata, Mapping) else {}):
-        for key in ("usage", "credits", "credits_used", "num_pages_extracted"):
-            if key in source and source[key] is not None:
+    for source in sources:
+        usage = source.get("usage")
+        if isinstance(usage, Mapping):
+            found.update(usage)
+    for source in sources:
+        for key in ("credits", "credits_used", "num_pages_extracted"):
+            if source.get(key) is not None:
                 found[key] = source[key]
     return found or None
 
@@ -450,16 +460,17 @@ class ExtractClient:
             )
             return _job_id(answer, "Submitting the extraction", source.label)
 
-        outcome = await run_job(
-            _Ops(session, submit, source.label),
-            key=key,
-            label=source.label,
-            policy=self.policy,
-            journal=self.journal,
-            reattach=self._reattach(config),
-            what=_WHAT,
-        )
-        return await self._finish(session, outcome, key, source.label)
+        with map_cloud_errors("Extraction", file=source.label):  # every error names the input
+            outcome = await run_job(
+                _Ops(session, submit, source.label),
+                key=key,
+                label=source.label,
+                policy=self.policy,
+                journal=self.journal,
+                reattach=self._reattach(config),
+                what=_WHAT,
+            )
+            return await self._finish(session, outcome, key, source.label)
 
     def extract(
         self,
@@ -615,16 +626,17 @@ class ExtractClient:
         self, session: CloudSession, agent: AgentInfo, source: _Input
     ) -> ExtractResult:
         key = self._agent_key(agent, source)
-        outcome = await run_job(
-            _Ops(session, lambda: self._agent_job(session, agent, source), source.label),
-            key=key,
-            label=source.label,
-            policy=self.policy,
-            journal=self.journal,
-            reattach=self._reattach(agent.config),
-            what=_WHAT,
-        )
-        return await self._finish(session, outcome, key, source.label)
+        with map_cloud_errors("Extraction", file=source.label):  # every error names the input
+            outcome = await run_job(
+                _Ops(session, lambda: self._agent_job(session, agent, source), source.label),
+                key=key,
+                label=source.label,
+                policy=self.policy,
+                journal=self.journal,
+                reattach=self._reattach(agent.config),
+                what=_WHAT,
+            )
+            return await self._finish(session, outcome, key, source.label)
 
     def extract_with_agent(
         self, agent: Any, *, file_path: str | os.PathLike[str] | None = None, text: str | None = None
@@ -663,9 +675,10 @@ class ExtractClient:
             known = journal.pending_job(key) if journal is not None and self._reattach(info.config) else None
             if known is not None:
                 return {"file": path, "job_id": known, "reattached": True}
-            job_id = await self._agent_job(session, info, source)
+            with map_cloud_errors("Queueing the extraction", file=path):
+                job_id = await self._agent_job(session, info, source)
             if journal is not None:
-                journal.record(key, job_id, source.label)
+                journal.record(key, job_id, source.label)  # before anyone polls it
             return {"file": path, "job_id": job_id}
 
         results = await asyncio.gather(*(one(p) for p in file_paths), return_exceptions=True)
