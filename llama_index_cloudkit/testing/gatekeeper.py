@@ -68,6 +68,8 @@ class Gatekeeper:
     """ASGI middleware: request log, bearer auth, faults, rate limit, connection handling.
 
     Example:
+        >>> from llama_index_cloudkit.testing.app import build_app
+        >>> from llama_index_cloudkit.testing.state import EmulatorState
         >>> gate = Gatekeeper(build_app(EmulatorState()), api_key="llx-fake")
         >>> gate.requests
         []
@@ -81,6 +83,7 @@ class Gatekeeper:
         self.faults: list[FaultRule] = []
         self.rate_limiter: RateLimiter | None = None
         self._lock = threading.Lock()
+        self._cleared = 0  # requests dropped from the log so far (answers still in flight skip)
 
     def _matching_fault(self, method: str, path: str) -> FaultRule | None:
         with self._lock:
@@ -172,16 +175,23 @@ class Gatekeeper:
                 )
             self._set_status(index, None, source="error")
 
+    def clear_log(self) -> None:
+        """Forget the request log (answers still in flight are not recorded)."""
+        with self._lock:
+            self._cleared += len(self.requests)
+            self.requests.clear()
+
     def _record(self, request: RecordedRequest) -> int:
         with self._lock:
             self.requests.append(request)
-            return len(self.requests) - 1
+            return self._cleared + len(self.requests) - 1
 
     def _set_status(
         self, index: int, status: int | None, source: str | None = None, note: str | None = None
     ) -> None:
         with self._lock:
-            if index >= len(self.requests):  # the log was cleared meanwhile
+            index -= self._cleared
+            if not 0 <= index < len(self.requests):  # the log was cleared meanwhile
                 return
             old = self.requests[index]
             changes: dict[str, Any] = {}

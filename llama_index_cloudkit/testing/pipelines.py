@@ -52,7 +52,12 @@ _WORD = re.compile(r"\w+")
 
 
 class SearchIndex(Protocol):
-    """What a pipeline searches: the local hybrid index, or the overlap fallback."""
+    """What a pipeline searches: the local hybrid index, or the overlap fallback.
+
+    Example:
+        >>> isinstance(OverlapIndex([]).search("x"), list)
+        True
+    """
 
     def search(self, query: str, config: HybridConfig | None = None) -> list[NodeWithScore]:
         """Ranked passages for ``query``."""

@@ -138,7 +138,7 @@ class FakeLlamaCloud:
         self.state.reset()
         self._gate.faults.clear()
         self._gate.rate_limiter = None
-        self._gate.requests.clear()
+        self._gate.clear_log()
 
     # --- observing -----------------------------------------------------------------------------
 
@@ -214,6 +214,34 @@ class FakeLlamaCloud:
         )
         self._gate.faults.append(rule)
         return rule
+
+    def fail(
+        self,
+        method: str = "*",
+        path: str = ".*",
+        status: int = 500,
+        *,
+        times: int | None = 1,
+        body: Any = None,
+        retry_after: float | None = None,
+    ) -> FaultRule:
+        """Answer the next ``times`` matching requests (every one when None) with ``status``.
+
+        A shorthand for :meth:`add_fault`; the answers count as injected, so the fixture's
+        teardown does not fail the test for them.
+
+        Example:
+            >>> fake.fail("GET", r"/api/parsing/job/.*", 503, times=2)  # doctest: +SKIP
+        """
+        return self.add_fault(method, path, status=status, body=body, times=times, retry_after=retry_after)
+
+    def drop(self, method: str = "*", path: str = ".*", *, times: int | None = 1) -> FaultRule:
+        """Close the connection without an answer on the next ``times`` matching requests.
+
+        Example:
+            >>> fake.drop("POST", "/api/parsing/upload")  # doctest: +SKIP
+        """
+        return self.add_fault(method, path, drop=True, times=times)
 
     def clear_faults(self) -> None:
         """Remove every fault rule."""

@@ -171,3 +171,19 @@ def test_options(fake_llamacloud):
 """,
     )
     result.assert_outcomes(passed=1)
+
+
+def test_fail_and_drop_are_injected_faults(fake_llamacloud: FakeLlamaCloud) -> None:
+    fake_llamacloud.fail("GET", "/api/v1/projects", 503, times=1)
+    fake_llamacloud.drop("GET", "/api/v1/projects")
+    url = fake_llamacloud.base_url + "/api/v1/projects"
+    assert httpx.get(url, headers=_auth(fake_llamacloud)).status_code == 503
+    with pytest.raises(httpx.RemoteProtocolError):
+        httpx.get(url, headers=_auth(fake_llamacloud))
+    assert httpx.get(url, headers=_auth(fake_llamacloud)).status_code == 200
+    assert [(r.status, r.source) for r in fake_llamacloud.requests] == [
+        (503, "fault"),
+        (0, "fault"),
+        (200, "emulator"),
+    ]
+    assert fake_llamacloud.unexpected() == []
