@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -144,6 +144,24 @@ def indexed(fake: FakeLlamaCloud) -> LlamaCloudIndexRef:
     return ref
 
 
+@pytest.fixture(scope="module")
+def _served() -> Iterator[FakeLlamaCloud]:
+    """One keep-alive emulator with the index, built once for the module's retrieval faults."""
+    with FakeLlamaCloud(api_key=KEY) as server:
+        settings = _settings(server)
+        llamacloud_index_from_documents(DOCS, NAME, settings)
+        assert llamacloud_retriever(NAME, HybridConfig(), settings).retrieve("hay")  # engine warm
+        yield server
+
+
+@pytest.fixture
+def served(_served: FakeLlamaCloud) -> Iterator[FakeLlamaCloud]:
+    """The shared emulator with no fault left over from another test."""
+    _served.clear_faults()
+    yield _served
+    _served.clear_faults()
+
+
 # --- retrieval ------------------------------------------------------------------------------------
 
 
@@ -158,22 +176,17 @@ RETRIEVE_CASES = [
 @pytest.mark.parametrize(("route", "entry"), RETRIEVE_CASES, ids=lambda v: v)
 @pytest.mark.parametrize("fault", HTTP_FAULTS, ids=lambda f: f.name)
 def test_retrieval_http_fault_recovers_or_is_typed(
-    fake: FakeLlamaCloud,
-    indexed: LlamaCloudIndexRef,
-    entry: str,
-    route: str,
-    fault: HttpFault,
-    no_key_in_logs: None,
+    served: FakeLlamaCloud, entry: str, route: str, fault: HttpFault, no_key_in_logs: None
 ) -> None:
-    fake.add_fault(*RETRIEVE_ROUTES[route], **fault.fault)
-    _check_retrieval(lambda: RETRIEVE_ENTRIES[entry](_settings(fake)), fault.outcome, fault.error)
+    served.add_fault(*RETRIEVE_ROUTES[route], **fault.fault)
+    _check_retrieval(lambda: RETRIEVE_ENTRIES[entry](_settings(served)), fault.outcome, fault.error)
 
 
 @pytest.mark.parametrize("entry", RETRIEVE_ENTRIES)
 def test_retrieval_with_a_wrong_key_is_an_auth_error(
-    fake: FakeLlamaCloud, indexed: LlamaCloudIndexRef, entry: str, no_key_in_logs: None
+    served: FakeLlamaCloud, entry: str, no_key_in_logs: None
 ) -> None:
-    settings = _settings(fake, key="llx-wrong-key-0123456789")
+    settings = _settings(served, key="llx-wrong-key-0123456789")
     _check_retrieval(lambda: RETRIEVE_ENTRIES[entry](settings), "typed", "AuthError")
 
 
