@@ -181,7 +181,7 @@ def iter_image_pages(
             raise UnsupportedFileError(
                 "Reading text from an image needs OCR, and OCR is off (ocr='off')",
                 file=file_name,
-                hint="Pass ocr='auto' to read images",
+                hint="Pass ocr='auto' to read images. " + install_hint(),
             )
         raise UnsupportedFileError(
             "Reading text from an image needs an OCR engine, and none is installed",

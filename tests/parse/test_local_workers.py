@@ -1,0 +1,193 @@
+"""Local batches over worker processes: same Documents, same order, same errors as one process."""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import sys
+import textwrap
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from llama_index.core.schema import Document
+
+from llama_index_cloudkit import CloudKitReader, ParseError
+from llama_index_cloudkit.parse import local_reading
+from llama_index_cloudkit.parse.local_reading import LocalReadOptions, iter_local_documents
+from llama_index_cloudkit.parse.report import BatchReport
+
+pytestmark = pytest.mark.timeout(120)
+
+
+def _pdf_bytes(pages: list[str]) -> bytes:
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    pdf.set_font("Helvetica", size=12)
+    for text in pages:
+        pdf.add_page()
+        pdf.multi_cell(0, 8, text)
+    return bytes(pdf.output())
+
+
+@pytest.fixture()
+def batch(tmp_path: Path) -> list[Any]:
+    long = tmp_path / "long.pdf"
+    long.write_bytes(_pdf_bytes([f"long page {n}" for n in range(1, 11)]))  # split over tasks
+    short = tmp_path / "short.pdf"
+    short.write_bytes(_pdf_bytes(["short one", "short two"]))
+    notes = tmp_path / "notes.md"
+    notes.write_text("# Notes\n\nread in the caller's process", encoding="utf-8")
+    return [long, notes, short, str(short)]
+
+
+class CountingPool(local_reading.WorkerPool):
+    started = 0
+
+    def __init__(self, size: int) -> None:
+        CountingPool.started += 1
+        super().__init__(size)
+
+
+@pytest.fixture()
+def pools(monkeypatch: pytest.MonkeyPatch) -> type[CountingPool]:
+    CountingPool.started = 0
+    monkeypatch.setattr(local_reading, "WorkerPool", CountingPool)
+    return CountingPool
+
+
+def _read(inputs: list[Any], workers: int, on_error: str = "raise") -> tuple[list[Document], BatchReport]:
+    report = BatchReport()
+
+    def fail(label: str, exc: BaseException, report: BatchReport) -> None:
+        if on_error == "raise":
+            raise exc
+        report.add_failure(label, exc)
+
+    docs = list(
+        iter_local_documents(
+            inputs,
+            None,
+            None,
+            report,
+            options=LocalReadOptions(workers=workers),
+            show_progress=False,
+            fail=fail,
+        )
+    )
+    return docs, report
+
+
+def _view(docs: list[Document]) -> list[tuple[Any, ...]]:
+    return [(d.id_, d.metadata["file_path"], d.metadata["page_number"], d.text) for d in docs]
+
+
+def test_a_batch_over_workers_gives_the_same_documents_in_input_order(
+    batch: list[Any], pools: type[CountingPool]
+) -> None:
+    serial, _ = _read(batch, workers=1)
+    assert pools.started == 0
+    parallel, report = _read(batch, workers=2)
+    assert pools.started == 1
+    assert _view(parallel) == _view(serial)
+    assert [d.metadata["page_number"] for d in parallel[:10]] == list(range(1, 11))
+    assert {d.metadata["total_pages"] for d in parallel[:10]} == {10}
+    assert report.summary() == "4/4 file(s) read, 15 page(s), 15 document(s), 0 failure(s)"
+
+
+def test_one_file_stays_in_this_process(batch: list[Any], pools: type[CountingPool]) -> None:
+    docs = CloudKitReader(backend="local").load_data(batch[0])
+    assert len(docs) == 10 and pools.started == 0
+    _read([batch[0]], workers=2)
+    _read([batch[1], batch[1]], workers=2)  # light files only: nothing to hand out
+    assert pools.started == 0
+
+
+def test_a_bad_file_in_a_batch_is_a_typed_error_naming_it(tmp_path: Path, batch: list[Any]) -> None:
+    broken = tmp_path / "broken.pdf"
+    broken.write_bytes(b"%PDF-1.4 this is not a pdf")
+    missing = tmp_path / "missing.pdf"
+    docs, report = _read([batch[0], broken, missing, batch[2]], workers=2, on_error="report")
+    assert [d.metadata["file_name"] for d in docs] == ["long.pdf"] * 10 + ["short.pdf"] * 2
+    failures = {f.file: f for f in report.failures}
+    assert failures[str(broken)].error_type == "ParseError" and "corrupt" in failures[str(broken)].error
+    assert failures[str(missing)].error_type == "FileNotFoundError"
+
+
+def test_on_error_raise_stops_at_the_bad_file_after_yielding_the_ones_before(
+    tmp_path: Path, batch: list[Any]
+) -> None:
+    broken = tmp_path / "broken.pdf"
+    broken.write_bytes(b"%PDF-1.4 this is not a pdf")
+    reader = CloudKitReader(backend="local")
+    seen: list[str] = []
+    documents: Iterator[Document] = iter(reader.lazy_load_data([batch[2], broken, batch[0]]))
+    with pytest.raises(ParseError, match=r"broken\.pdf"):
+        for doc in documents:
+            seen.append(doc.metadata["file_name"])
+    assert seen == ["short.pdf", "short.pdf"]
+
+
+def test_report_mode_through_the_reader_keeps_good_files(tmp_path: Path, batch: list[Any]) -> None:
+    broken = tmp_path / "broken.pdf"
+    broken.write_bytes(b"%PDF-1.4 this is not a pdf")
+    reader = CloudKitReader(backend="local", on_error="report")
+    docs = reader.load_data([batch[0], broken, batch[2]])
+    assert len(docs) == 12
+    assert [f.file for f in reader.last_report.failures] == [str(broken)]
+
+
+def test_bytes_and_file_objects_travel_to_workers(batch: list[Any]) -> None:
+    import io
+
+    data = Path(batch[2]).read_bytes()
+    handle = io.BytesIO(data)
+    report = BatchReport()
+    docs = list(
+        iter_local_documents(
+            [data, handle, batch[0]],
+            {"file_name": "upload.pdf"},
+            None,
+            report,
+            options=LocalReadOptions(workers=2),
+            show_progress=False,
+            fail=lambda *a: None,
+        )
+    )
+    assert [d.metadata["page_number"] for d in docs] == [1, 2, 1, 2, *range(1, 11)]
+    assert docs[0].text == docs[2].text == "short one"
+    assert report.ok and len(report.files) == 3
+
+
+def test_batches_from_concurrent_threads_stay_correct(batch: list[Any]) -> None:
+    reader = CloudKitReader(backend="local")
+    expected = _view(reader.load_data(batch))
+
+    async def main() -> list[list[Document]]:
+        return list(await asyncio.gather(*(reader.aload_data(batch) for _ in range(3))))
+
+    for docs in asyncio.run(main()):
+        assert _view(docs) == expected
+
+
+def test_a_script_without_a_main_guard_reads_a_batch_once(tmp_path: Path, batch: list[Any]) -> None:
+    script = tmp_path / "script.py"
+    script.write_text(
+        textwrap.dedent(
+            f"""
+            from llama_index_cloudkit.parse.local_reading import LocalReadOptions, iter_local_documents
+            from llama_index_cloudkit.parse.report import BatchReport
+            docs = list(iter_local_documents({[str(p) for p in batch]!r}, None, None, BatchReport(),
+                options=LocalReadOptions(workers=2), show_progress=False, fail=None))
+            print("read", len(docs))
+            """
+        ),
+        encoding="utf-8",
+    )
+    out = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, timeout=100, cwd=tmp_path
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split("\n").count("read 15") == 1
