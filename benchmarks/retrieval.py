@@ -1,15 +1,18 @@
-"""Retrieval quality and latency on SciFact (train judgments), local backend.
+"""Retrieval quality and latency on SciFact (train judgments), local backend, in one run.
 
-Run: python benchmarks/retrieval.py [--data ../shared/data/beir/scifact] [--sweep]
-     [--latency-queries 200]
+Run: python benchmarks/retrieval.py [--data ../shared/data/beir/scifact] [--queries N]
+     [--plot docs/scifact-ndcg-vs-alpha.png | --no-plot]
 
-Prints, measured in the same run:
-- nDCG@10 and recall@100 for BM25 alone, dense alone, and each retrieval preset
-  (recall@100 over the preset's candidates, before the cut to rerank_top_n);
-- query latency p50 / p95 of LocalHybridIndex (balanced) and of LlamaIndex's
-  QueryFusionRetriever (VectorStoreIndex + BM25Retriever, same embedder and top-k,
-  relative_score fusion), and their ratio;
-- with --sweep, nDCG@10 over alpha x top-k (the evidence for the presets).
+Prints, all measured in the same run, with ratios against the named baseline, LlamaIndex's
+QueryFusionRetriever (VectorStoreIndex + BM25Retriever, the same embedder and vectors, the same
+per-leg top-k and alpha, relative_score fusion, the balanced preset's settings):
+- nDCG@10 and latency p50 / p95 (query embedding included) of the baseline and of
+  LocalHybridIndex (balanced), on the same queries;
+- nDCG@10 and recall@k of the candidates for BM25 alone, dense alone and each preset;
+- the sweep: nDCG@10 (recall@k of the candidates) by alpha x per-leg top-k, as the Markdown
+  table in docs/retrieval-presets.md, and its plot (the README picture);
+- tune_retrieval on the same questions: its choice, its time, and its distance to the best
+  cell of the sweep.
 
 Document embeddings are cached in benchmarks/.cache (about 6 minutes to compute on 2 cores).
 """
@@ -19,7 +22,6 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
-import math
 import statistics
 import sys
 import time
@@ -30,11 +32,20 @@ import numpy as np
 from llama_index.core.schema import TextNode
 
 from llama_index_cloudkit.presets import RetrievalPreset
-from llama_index_cloudkit.retrieve.config import HybridConfig
 from llama_index_cloudkit.retrieve.embedding import MiniLMEmbedding
 from llama_index_cloudkit.retrieve.local import LocalHybridIndex
+from llama_index_cloudkit.retrieve.tuning import (
+    DEFAULT_ALPHAS,
+    DEFAULT_LEG_TOP_KS,
+    Sweeper,
+    ndcg_at_10,
+    tune_retrieval,
+)
+from llama_index_cloudkit.retrieve.tuning_report import plot_sweep, sweep_table
 
-DEFAULT_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "beir" / "scifact"
+ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_DATA = ROOT.parent / "shared" / "data" / "beir" / "scifact"
+DEFAULT_PLOT = ROOT / "docs" / "scifact-ndcg-vs-alpha.png"
 CACHE = Path(__file__).resolve().parent / ".cache"
 
 
@@ -62,66 +73,26 @@ def embeddings(nodes: list[TextNode], embedder: MiniLMEmbedding, data: Path) -> 
     return matrix
 
 
-def ndcg_at_10(ranked: list[str], relevant: dict[str, int]) -> float:
-    dcg = sum(relevant.get(d, 0) / math.log2(i + 2) for i, d in enumerate(ranked[:10]))
-    ideal = sorted(relevant.values(), reverse=True)[:10]
-    idcg = sum(r / math.log2(i + 2) for i, r in enumerate(ideal))
-    return dcg / idcg if idcg else 0.0
-
-
-def recall_at_100(ranked: list[str], relevant: dict[str, int]) -> float:
-    return len(set(ranked[:100]) & set(relevant)) / len(relevant)
-
-
-class Evaluator:
-    """Scores configs on the judged queries, with query vectors computed once."""
-
-    def __init__(
-        self, index: LocalHybridIndex, queries: dict[str, str], qrels: dict[str, dict[str, int]]
-    ) -> None:
-        self.index, self.qrels = index, qrels
-        self.texts = {q: queries[q] for q in qrels}
-        embedder = index.embed_model
-        assert isinstance(embedder, MiniLMEmbedding)
-        vectors = embedder.embed(list(self.texts.values()))
-        self.vector_of = {text: vectors[i] for i, text in enumerate(self.texts.values())}
-        real = index.dense_scores
-        index.dense_scores = lambda text: (  # type: ignore[method-assign]
-            index._embeddings @ self.vector_of[text] if text in self.vector_of else real(text)
-        )
-
-    def run(self, config: HybridConfig) -> tuple[float, float]:
-        ndcg = recall = 0.0
-        candidates = config.with_overrides(enable_reranking=False)
-        for query_id, relevant in self.qrels.items():
-            text = self.texts[query_id]
-            final = [h.node.node_id for h in self.index.search(text, config)]
-            pool = [h.node.node_id for h in self.index.search(text, candidates)]
-            ndcg += ndcg_at_10(final, relevant)
-            recall += recall_at_100(pool, relevant)
-        return ndcg / len(self.qrels), recall / len(self.qrels)
-
-
 def percentiles(samples: list[float]) -> tuple[float, float]:
     ordered = sorted(samples)
     p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
     return statistics.median(ordered), p95
 
 
-def latency_local(index: LocalHybridIndex, texts: list[str]) -> list[float]:
-    retriever = index.as_retriever("balanced")
-    retriever.retrieve(texts[0])
-    samples = []
+def timed_runs(retrieve: Any, texts: list[str]) -> tuple[list[list[str]], list[float]]:
+    """Each query's ranked ids and its latency in ms (after one warm-up query)."""
+    retrieve(texts[0])
+    rankings, samples = [], []
     for text in texts:
         started = time.perf_counter()
-        retriever.retrieve(text)
+        hits = retrieve(text)
         samples.append((time.perf_counter() - started) * 1000)
-    return samples
+        rankings.append([h.node.node_id for h in hits])
+    return rankings, samples
 
 
-def latency_query_fusion(
-    nodes: list[TextNode], matrix: np.ndarray, embedder: MiniLMEmbedding, texts: list[str]
-) -> list[float]:
+def query_fusion_retriever(nodes: list[TextNode], matrix: np.ndarray, embedder: MiniLMEmbedding) -> Any:
+    """The baseline: LlamaIndex's own hybrid recipe with the balanced preset's settings."""
     import Stemmer
     from llama_index.core import VectorStoreIndex
     from llama_index.core.llms import MockLLM
@@ -141,29 +112,27 @@ def latency_query_fusion(
         stemmer=Stemmer.Stemmer("english"),
         language="english",
     )
-    fusion = QueryFusionRetriever(
+    return QueryFusionRetriever(
         [vector, bm25],
         llm=MockLLM(),
         mode="relative_score",
         num_queries=1,
         use_async=False,
-        similarity_top_k=config.rerank_top_n,
+        similarity_top_k=config.final_top_k,
         retriever_weights=[config.alpha, 1 - config.alpha],
     )
-    fusion.retrieve(texts[0])
-    samples = []
-    for text in texts:
-        started = time.perf_counter()
-        fusion.retrieve(text)
-        samples.append((time.perf_counter() - started) * 1000)
-    return samples
+
+
+def mean_ndcg(rankings: list[list[str]], relevant: list[list[set[str]]]) -> float:
+    return statistics.fmean(ndcg_at_10(r, items) for r, items in zip(rankings, relevant, strict=True))
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
-    parser.add_argument("--sweep", action="store_true", help="also sweep alpha x top-k")
-    parser.add_argument("--latency-queries", type=int, default=200)
+    parser.add_argument("--queries", type=int, default=0, help="use the first N judged queries (0: all)")
+    parser.add_argument("--plot", type=Path, default=DEFAULT_PLOT, help="where the sweep's PNG goes")
+    parser.add_argument("--no-plot", action="store_true")
     args = parser.parse_args()
     if not args.data.is_dir():
         sys.exit(f"SciFact not found at {args.data}")
@@ -172,56 +141,84 @@ def main() -> None:
     embedder = MiniLMEmbedding()
     matrix = embeddings(nodes, embedder, args.data)
     index = LocalHybridIndex(nodes, embed_model=embedder, _embeddings=matrix)
-    print(f"SciFact: {len(nodes)} documents, {len(qrels)} judged train queries")
+    judged = list(qrels.items())[: args.queries or None]
+    texts = [queries[query_id] for query_id, _ in judged]
+    relevant = [[{doc_id} for doc_id in docs] for _, docs in judged]
+    print(f"SciFact: {len(nodes)} documents, {len(judged)} judged train queries")
 
-    latency_texts = [queries[q] for q in list(qrels)[: args.latency_queries]]
-    local = latency_local(index, latency_texts)
-    fusion = latency_query_fusion(nodes, matrix, embedder, latency_texts)
-    (lp50, lp95), (fp50, fp95) = percentiles(local), percentiles(fusion)
-    print(f"\nlatency over {len(latency_texts)} queries (balanced settings, query embedding included)")
-    print(f"  baseline QueryFusionRetriever : p50 {fp50:7.1f} ms  p95 {fp95:7.1f} ms")
-    print(f"  LocalHybridIndex              : p50 {lp50:7.1f} ms  p95 {lp95:7.1f} ms")
-    print(f"  speed-up at p50               : {fp50 / lp50:7.1f}x  (goal >= 10x)")
+    baseline = query_fusion_retriever(nodes, matrix, embedder)
+    local = index.as_retriever("balanced")
+    base_rank, base_ms = timed_runs(baseline.retrieve, texts)
+    local_rank, local_ms = timed_runs(local.retrieve, texts)
+    base_ndcg, local_ndcg = mean_ndcg(base_rank, relevant), mean_ndcg(local_rank, relevant)
+    (bp50, bp95), (lp50, lp95) = percentiles(base_ms), percentiles(local_ms)
+    print("\nbaseline: QueryFusionRetriever (VectorStoreIndex + BM25Retriever, same embedder), balanced")
+    print(f"  {'retriever':34s} nDCG@10   p50 ms   p95 ms")
+    print(f"  {'QueryFusionRetriever (baseline)':34s} {base_ndcg:7.3f}  {bp50:7.1f}  {bp95:7.1f}")
+    print(f"  {'LocalHybridIndex balanced':34s} {local_ndcg:7.3f}  {lp50:7.1f}  {lp95:7.1f}")
+    print(
+        f"  {'ratio (local / baseline)':34s} {local_ndcg / base_ndcg:6.3f}x  "
+        f"speed-up at p50 {bp50 / lp50:.1f}x, at p95 {bp95 / lp95:.1f}x"
+    )
 
-    evaluator = Evaluator(index, queries, qrels)
-    rows: list[tuple[str, Any]] = [
-        (
-            "BM25 only (baseline)",
-            HybridConfig(
-                alpha=0.0, dense_similarity_top_k=0, sparse_similarity_top_k=100, enable_reranking=False
-            ),
+    vectors = embedder.embed(texts)
+    deepest = max(
+        100,
+        *(
+            max(p.config().dense_similarity_top_k, p.config().sparse_similarity_top_k)
+            for p in RetrievalPreset
         ),
-        (
-            "dense only",
-            HybridConfig(
-                alpha=1.0, dense_similarity_top_k=100, sparse_similarity_top_k=0, enable_reranking=False
-            ),
-        ),
-        *[(f"preset {p.value}", p.config()) for p in RetrievalPreset],
+    )
+    sweeper = Sweeper(index, texts, relevant, max_leg_top_k=deepest, vectors=vectors)
+    rows: list[tuple[str, float, int, int]] = [
+        ("BM25 only (k=100)", 0.0, 0, 100),
+        ("dense only (k=100)", 1.0, 100, 0),
+        *[
+            (
+                f"preset {p.value}",
+                p.config().alpha,
+                p.config().dense_similarity_top_k,
+                p.config().sparse_similarity_top_k,
+            )
+            for p in RetrievalPreset
+        ],
     ]
-    print("\nquality on SciFact train (local backend, no reranker)")
-    print(f"  {'retriever':24s} nDCG@10  recall@100  vs BM25")
-    base = None
-    for name, config in rows:
-        ndcg, recall = evaluator.run(config)
-        base = base or ndcg
-        print(f"  {name:24s} {ndcg:7.3f}  {recall:10.3f}  {ndcg / base:6.3f}x")
+    print("\nquality on SciFact train (local backend, no reranker; recall@k of the candidates)")
+    print(f"  {'retriever':24s} nDCG@10  recall@k  vs baseline")
+    everyone = range(len(texts))
+    for name, alpha, dense_k, sparse_k in rows:
+        ndcgs, recalls = sweeper.per_question(alpha, dense_k, sparse_k, everyone)
+        ndcg, recall = statistics.fmean(ndcgs), statistics.fmean(recalls)
+        print(f"  {name:24s} {ndcg:7.3f}  {recall:8.3f}  {ndcg / base_ndcg:6.3f}x")
 
-    if args.sweep:
-        print("\nsweep: nDCG@10 (recall@100) by alpha and per-leg top-k")
-        for alpha in (0.2, 0.3, 0.4, 0.5, 0.6, 0.8):
-            cells = []
-            for k in (10, 20, 50, 100):
-                ndcg, recall = evaluator.run(
-                    HybridConfig(
-                        alpha=alpha,
-                        dense_similarity_top_k=k,
-                        sparse_similarity_top_k=k,
-                        enable_reranking=False,
-                    )
-                )
-                cells.append(f"k={k}: {ndcg:.3f} ({recall:.3f})")
-            print(f"  alpha {alpha:.1f}  " + "  ".join(cells), flush=True)
+    sweep = sweeper.sweep(DEFAULT_ALPHAS, DEFAULT_LEG_TOP_KS)
+    best = max(sweep, key=lambda r: r.ndcg_at_10)
+    print("\nsweep: nDCG@10 (recall@k of the candidates) by alpha and per-leg top-k, all queries")
+    print(sweep_table(sweep, best=best))
+    if not args.no_plot:
+        title = f"SciFact train ({len(texts)} queries): nDCG@10 against alpha"
+        written = plot_sweep(
+            sweep, args.plot, title=title, best=best, baselines={"QueryFusionRetriever (balanced)": base_ndcg}
+        )
+        print(f"plot: {written}")
+
+    started = time.perf_counter()
+    result = tune_retrieval(
+        index,
+        [(t, [d for items in r for d in items]) for t, r in zip(texts, relevant, strict=True)],
+        apply=False,
+    )
+    seconds = time.perf_counter() - started
+    chosen = result.config
+    legs = (chosen.dense_similarity_top_k, chosen.sparse_similarity_top_k)
+    chosen_ndcg = statistics.fmean(sweeper.per_question(chosen.alpha, *legs, everyone)[0])
+    print(f"\ntune_retrieval on the same questions: {seconds:.1f} s (query embeddings included)")
+    print(f"  {result.summary()}")
+    print(
+        f"  chosen alpha {chosen.alpha:.1f}, k {legs[0]}/{legs[1]}: nDCG@10 {chosen_ndcg:.3f} (all queries); "
+        f"best cell of the sweep {best.ndcg_at_10:.3f} (alpha {best.alpha:.1f}, k {best.leg_top_k}); "
+        f"gap {best.ndcg_at_10 - chosen_ndcg:.3f}"
+    )
 
 
 if __name__ == "__main__":

@@ -96,7 +96,7 @@ class ParsePreset(str, Enum):
 class RetrievalPreset(str, Enum):
     """Named hybrid-retrieval settings, tuned on SciFact (train judgments) with the local index.
 
-    Evidence: ``python benchmarks/retrieval.py --sweep`` on SciFact's 809 train queries with the
+    Evidence: ``python benchmarks/retrieval.py`` on SciFact's 809 train queries with the
     local index (bm25s k1 1.5 / b 0.75 + int8 all-MiniLM-L6-v2, relative-score fusion); the
     nDCG@10 column is without a reranker (none ships offline). See docs/retrieval-presets.md.
 
@@ -110,7 +110,7 @@ class RetrievalPreset(str, Enum):
     | ``semantic`` | 50 | 50 | 0.8 | on | 10 | 0.690 | 0.947 |
     | ``keyword`` | 50 | 50 | 0.2 | on | 10 | 0.715 | 0.947 |
     | ``fast`` | 20 | 20 | 0.5 | off | 10 | 0.730 | 0.915 |
-    | ``deep`` | 100 | 100 | 0.4 | on | 20 | 0.729 | 0.953 |
+    | ``deep`` | 100 | 100 | 0.4 | on | 20 | 0.729 | 0.969 |
 
     Example:
         >>> RetrievalPreset.from_name("balanced").config().alpha

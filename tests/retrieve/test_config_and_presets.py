@@ -62,3 +62,40 @@ def test_overrides_win_and_are_validated() -> None:
         RetrievalPreset.BALANCED.config(alpha=9)
     with pytest.raises(ConfigError, match="balanced"):
         RetrievalPreset.from_name("best")
+
+
+def test_one_count_given_alone_sets_both() -> None:
+    assert HybridConfig(top_k=3).rerank_top_n == 3
+    assert HybridConfig(rerank_top_n=4).top_k == 4
+    both = HybridConfig(top_k=8, rerank_top_n=3)
+    assert (both.final_top_k, both.with_overrides(enable_reranking=False).final_top_k) == (3, 8)
+
+
+@pytest.mark.parametrize("preset", [p.value for p in RetrievalPreset])
+def test_a_count_override_wins_on_every_preset_and_widens_small_legs(preset: str) -> None:
+    for name in ("top_k", "rerank_top_n"):
+        config = RetrievalPreset.from_name(preset).config(**{name: 60})
+        assert config.final_top_k == 60
+        assert min(config.dense_similarity_top_k, config.sparse_similarity_top_k) >= 60
+    assert RetrievalPreset.from_name(preset).config(top_k=None) == RetrievalPreset.from_name(preset).config()
+
+
+def test_every_preset_documents_its_final_count() -> None:
+    counts = {p.value: p.config().final_top_k for p in RetrievalPreset}
+    assert counts == {"balanced": 10, "semantic": 10, "keyword": 10, "fast": 10, "deep": 20}
+    assert all(p.config().top_k == p.config().rerank_top_n for p in RetrievalPreset)
+
+
+def test_llamacloud_v1_sends_the_final_count_as_rerank_top_n() -> None:
+    fast = RetrievalPreset.FAST.config(top_k=3)
+    assert fast.to_llamacloud_kwargs()["rerank_top_n"] == 3
+    assert fast.to_llamacloud_kwargs()["enable_reranking"] is False
+
+
+def test_llamacloud_v2_mapping_expresses_the_same_count() -> None:
+    on = RetrievalPreset.BALANCED.config().to_llamacloud_v2_kwargs()
+    assert on["rerank"] == {"enabled": True, "top_n": 10} and on["top_k"] == 50
+    assert (on["vector_pipeline_weight"], on["full_text_pipeline_weight"]) == (0.4, 0.6)
+    off = RetrievalPreset.FAST.config(top_k=7).to_llamacloud_v2_kwargs()
+    assert off["rerank"] == {"enabled": False} and off["top_k"] == 7
+    assert RetrievalPreset.DEEP.config(top_k=900, rerank_top_n=900).to_llamacloud_v2_kwargs()["top_k"] == 500

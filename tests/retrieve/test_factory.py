@@ -20,7 +20,9 @@ from llama_index_cloudkit import (
     make_retriever,
     make_retriever_tool,
 )
+from llama_index_cloudkit.retrieve.config import HybridConfig
 from llama_index_cloudkit.retrieve.factory import LocalHybridRetriever
+from llama_index_cloudkit.testing import FakeLlamaCloud
 
 QUESTION = "How much hay does an adult llama eat?"
 
@@ -77,9 +79,62 @@ def test_any_vector_store_index_is_a_target() -> None:
     nodes = [TextNode(text="llamas eat hay"), TextNode(text="markets fell")]
     vector_index = VectorStoreIndex(nodes, embed_model=MockEmbedding(embed_dim=8))
     retriever = make_retriever(vector_index, preset="fast")
-    assert len(retriever.retrieve("hay")) == 2
+    assert len(retriever.retrieve("hay")) == 2  # the index holds only two
 
 
 def test_unknown_target_says_what_is_accepted() -> None:
     with pytest.raises(ConfigError, match="LocalHybridIndex"):
         make_retriever(42)
+
+
+def test_an_unknown_keyword_says_did_you_mean(index: LocalHybridIndex) -> None:
+    with pytest.raises(ConfigError, match="Did you mean alpha"):
+        make_retriever(index, alpah=0.3)
+    with pytest.raises(ConfigError, match="Did you mean citations"):
+        make_query_engine(index, citation=True)
+
+
+def test_connection_keywords_are_accepted_and_the_key_never_shows(index: LocalHybridIndex) -> None:
+    retriever = make_retriever(index, api_key="llx-secret-1", project_name="Default", top_k=2)
+    assert len(retriever.retrieve(QUESTION)) == 2
+    with pytest.raises(ConfigError) as info:
+        make_retriever(index, api_key="llx-secret-1", rerank_topn=2)
+    assert "llx-secret-1" not in str(info.value)
+
+
+def test_any_index_with_as_hybrid_retriever_is_a_target(index: LocalHybridIndex) -> None:
+    class OtherHybridIndex:
+        """A stand-in for another backend (Qdrant, ...) that builds its own retriever."""
+
+        def __init__(self) -> None:
+            self.seen: list[HybridConfig] = []
+
+        def as_hybrid_retriever(self, config: HybridConfig, **kwargs: object) -> LocalHybridRetriever:
+            self.seen.append(config)
+            return LocalHybridRetriever(index, config)
+
+    other = OtherHybridIndex()
+    hits = make_retriever(other, "deep", top_k=4).retrieve(QUESTION)
+    assert len(hits) == 4 and other.seen[0].alpha == 0.4 and other.seen[0].final_top_k == 4
+
+
+def test_a_hybrid_config_can_stand_for_the_preset(index: LocalHybridIndex) -> None:
+    config = HybridConfig(alpha=0.0, dense_similarity_top_k=0, sparse_similarity_top_k=5, top_k=2)
+    retriever = make_retriever(index, config)
+    assert isinstance(retriever, LocalHybridRetriever) and retriever.config == config
+
+
+@pytest.mark.fake_llamacloud(connection_close=True)
+def test_connection_keywords_reach_a_llamacloud_target(
+    fake_llamacloud: FakeLlamaCloud, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from llama_cloud_services import LlamaCloudIndex
+    from llama_index.core import Document
+
+    LlamaCloudIndex.from_documents([Document(text="Adult llamas eat hay.")], name="handbook", verbose=False)
+    monkeypatch.delenv("LLAMA_CLOUD_API_KEY")
+    monkeypatch.delenv("LLAMA_CLOUD_BASE_URL")
+    retriever = make_retriever(
+        "handbook", "fast", api_key=fake_llamacloud.api_key, base_url=fake_llamacloud.base_url
+    )
+    assert "hay" in retriever.retrieve("what do llamas eat")[0].node.get_content()

@@ -188,3 +188,51 @@ def test_cloudkit_tune_needs_questions_or_generate(examples_index: LocalHybridIn
     assert result.exit_code == 2 and "--questions" in result.output
     result = _invoke([str(tmp_path / "idx"), "--generate", "5"])
     assert result.exit_code == 2 and "OPENAI_API_KEY" in result.output
+
+
+SCIFACT = Path(__file__).resolve().parents[3] / "shared" / "data" / "beir" / "scifact"
+BENCH_CACHE = Path(__file__).resolve().parents[2] / "benchmarks" / ".cache"
+
+
+@pytest.mark.slow
+def test_on_scifact_train_the_choice_is_within_0_005_of_the_best_of_the_sweep() -> None:
+    import hashlib
+    import json
+
+    import numpy as np
+
+    if not SCIFACT.is_dir():
+        pytest.skip(f"SciFact is not here ({SCIFACT}); it ships beside the checkout in the project's CI")
+    embedder = MiniLMEmbedding()
+    corpus = SCIFACT / "corpus.jsonl"
+    digest = hashlib.sha256(corpus.read_bytes()).hexdigest()[:16]
+    cached = BENCH_CACHE / f"scifact-{embedder.model_name}-{digest}.npy"
+    if not cached.is_file():
+        pytest.skip("no SciFact embeddings yet: run python benchmarks/retrieval.py once (about 6 minutes)")
+    docs = [json.loads(line) for line in corpus.open()]
+    nodes = [TextNode(text=f"{d['title']} {d['text']}".strip(), id_=d["_id"]) for d in docs]
+    index = LocalHybridIndex(nodes, embed_model=embedder, _embeddings=np.load(cached, allow_pickle=False))
+    texts = {q["_id"]: q["text"] for q in map(json.loads, (SCIFACT / "queries.jsonl").open())}
+    qrels: dict[str, list[str]] = {}
+    for line in list((SCIFACT / "qrels" / "train.tsv").open())[1:]:
+        query_id, doc_id, _ = line.rstrip("\n").split("\t")
+        qrels.setdefault(query_id, []).append(doc_id)
+    questions = [(texts[q], docs_) for q, docs_ in qrels.items()]
+    vectors = embedder.embed([q for q, _ in questions])
+
+    result = tune_retrieval(index, questions, apply=False, _vectors=vectors)
+
+    judged = parse_questions(questions)
+    sweeper = Sweeper(
+        index, [q.question for q in judged], resolve(judged, index.nodes), max_leg_top_k=100, vectors=vectors
+    )
+    best = max(
+        sweeper.sweep((0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0), (10, 20, 50, 100)),
+        key=lambda r: r.ndcg_at_10,
+    )
+    chosen = result.config
+    everyone = range(len(judged))
+    scores, _ = sweeper.per_question(
+        chosen.alpha, chosen.dense_similarity_top_k, chosen.sparse_similarity_top_k, everyone
+    )
+    assert sum(scores) / len(scores) >= best.ndcg_at_10 - 0.005
