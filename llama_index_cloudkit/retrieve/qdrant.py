@@ -207,17 +207,21 @@ class QdrantHybridIndex:
         self.reranker = reranker
         self._key_types: dict[str, list[str]] = {}
         self._dimension: int | None = None
-        requested = {"k1": k1, "b": b, "language": language}
+        self._requested = {"k1": k1, "b": b, "language": language}
+        self.encoder = BM25SparseEncoder(
+            k1=1.5 if k1 is None else k1, b=0.75 if b is None else b, language=language or "english"
+        )
+        self._open()
+
+    def _open(self) -> bool:
+        """Adopt the collection's stored settings if it exists (it may appear after we opened)."""
         stored = self._read_settings()
         if stored is None:
-            self.encoder = BM25SparseEncoder(
-                k1=1.5 if k1 is None else k1, b=0.75 if b is None else b, language=language or "english"
-            )
-            return
-        for name, value in requested.items():
+            return False
+        for name, value in self._requested.items():
             if value is not None and value != stored[name]:
                 raise ConfigError(
-                    f"The collection {collection_name!r} was built with {name}={stored[name]!r}, "
+                    f"The collection {self.collection_name!r} was built with {name}={stored[name]!r}, "
                     f"not {value!r}",
                     hint=f"Leave {name} out to use the stored value, or build a new collection",
                 )
@@ -225,6 +229,7 @@ class QdrantHybridIndex:
             k1=stored["k1"], b=stored["b"], language=stored["language"], avgdl=stored["avgdl"]
         )
         self._dimension = int(stored["dimension"])
+        return True
 
     @classmethod
     def class_name(cls) -> str:
@@ -440,6 +445,8 @@ class QdrantHybridIndex:
             raise ConfigError(
                 f"{len(embeddings)} embeddings for {len(nodes)} nodes", hint="Give one row per node"
             )
+        if self._dimension is None:
+            self._open()  # another client may have created it meanwhile
         self._refuse_duplicates(nodes)
         tokens = self.encoder.tokenize([n.get_content() for n in nodes])
         progress = _progress(len(nodes), show_progress)
@@ -545,6 +552,7 @@ class QdrantHybridIndex:
             self.client.upsert(self.collection_name, points=points, wait=True)
 
     def _record_key_types(self, nodes: list[BaseNode]) -> None:
+        self._read_settings()  # what other clients recorded since we opened
         merged = merge_key_types(
             self._key_types, ({k: v for k, v in n.metadata.items() if k not in _RESERVED} for n in nodes)
         )
@@ -562,7 +570,7 @@ class QdrantHybridIndex:
             >>> index.delete("policy")  # doctest: +SKIP
             3
         """
-        if self._dimension is None:
+        if self._dimension is None and not self._open():
             return 0
         models = self._models
         selector = models.Filter(
@@ -590,7 +598,7 @@ class QdrantHybridIndex:
             >>> index.delete_nodes(["hay", "water"])  # doctest: +SKIP
             2
         """
-        if self._dimension is None or not node_ids:
+        if not node_ids or (self._dimension is None and not self._open()):
             return 0
         ids = [point_id(n) for n in node_ids]
         with _qdrant_errors("delete points", self._where()):
@@ -654,7 +662,7 @@ class QdrantHybridIndex:
             >>> hits = index.search("hay", HybridConfig(alpha=0.0, rerank_top_n=3))  # doctest: +SKIP
         """
         config = config or HybridConfig()
-        if self._dimension is None:
+        if self._dimension is None and not self._open():
             return []
         models = self._models
         query_filter = to_qdrant_filter(config.filters, self._key_types)

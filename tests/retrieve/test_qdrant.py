@@ -329,3 +329,23 @@ def test_an_unreachable_server_is_a_service_error_saying_what_to_check(embedder:
     client = QdrantClient(url="http://127.0.0.1:9", check_compatibility=False)
     with pytest.raises(ServiceError, match=r"Could not reach Qdrant.*server is running"):
         QdrantHybridIndex(client, "handbook", embed_model=embedder)
+
+
+def test_an_index_opened_before_its_collection_existed_sees_what_another_client_built(
+    embedder: MiniLMEmbedding,
+) -> None:
+    client = QdrantClient(location=":memory:")
+    early = QdrantHybridIndex(client, "shared", embed_model=embedder)
+    assert early.search("llamas") == []
+    QdrantHybridIndex.from_documents(
+        [Document(text="Llamas eat hay.", metadata={"year": 2021})],
+        client=client,
+        collection_name="shared",
+        embed_model=embedder,
+    )
+    assert [h.node.text for h in early.search("llamas", HybridConfig(rerank_top_n=1))] == ["Llamas eat hay."]
+    early.insert(Document(text="Alpacas eat hay too.", metadata={"kind": "faq"}))
+    later = QdrantHybridIndex(client, "shared", embed_model=embedder)
+    assert len(later) == 2
+    with pytest.raises(ConfigError, match="'year'"):  # the first client's key types were kept
+        later.search("hay", HybridConfig(filters=_filters(MetadataFilter(key="year", value="2021"))))
