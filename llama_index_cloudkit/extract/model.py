@@ -29,6 +29,7 @@ Example:
 
 from __future__ import annotations
 
+import json
 import keyword
 import re
 from typing import Any, Literal, Optional, Union
@@ -55,6 +56,7 @@ class _Builder:
     def __init__(self, root: dict[str, Any]) -> None:
         self.defs: dict[str, Any] = {**root.get("definitions", {}), **root.get("$defs", {})}
         self.names: set[str] = set()
+        self.built: dict[str, Any] = {}
 
     def model_name(self, hint: str) -> str:
         words = re.findall(r"[A-Za-z0-9]+", hint) or ["Extracted"]
@@ -80,6 +82,15 @@ class _Builder:
     def annotation(self, node: Any, hint: str, seen: tuple[str, ...]) -> Any:
         if not isinstance(node, dict):
             return Any
+        ref = node.get("$ref")
+        if isinstance(ref, str) and set(node) <= {"$ref", "description", "title"}:
+            name = ref.rsplit("/", 1)[-1]  # one model per definition, however often it is used
+            if name not in self.built:
+                target, inner = self.resolve({"$ref": ref}, seen)
+                if name in seen or not target:
+                    return Any
+                self.built[name] = self.annotation(target, str(target.get("title") or name), inner)
+            return self.built[name]
         node, seen = self.resolve(node, seen)
         if "enum" in node and isinstance(node["enum"], list) and node["enum"]:
             values = tuple(v for v in node["enum"] if isinstance(v, (str, int, bool)) or v is None)
@@ -95,7 +106,10 @@ class _Builder:
         if kind == "object" or (kind is None and "properties" in node):
             if not node.get("properties"):
                 return dict[str, Any]
-            return self.model(node, str(node.get("title") or hint), seen)
+            shape = json.dumps(node, sort_keys=True, default=str)  # inlined copies share a model
+            if shape not in self.built:
+                self.built[shape] = self.model(node, str(node.get("title") or hint), seen)
+            return self.built[shape]
         if kind == "array":
             item = self.annotation(node.get("items", {}), f"{hint} item", seen)
             return list[item]  # type: ignore[valid-type]

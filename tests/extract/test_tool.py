@@ -225,3 +225,16 @@ def test_bad_schema_fails_before_anything_else() -> None:
             },
             backend="cloud",
         )
+
+
+def test_local_backend_with_a_json_schema_returns_a_typed_object(scripted_llm: Any) -> None:
+    schema = {
+        "title": "Terms",
+        "type": "object",
+        "properties": {"days": {"anyOf": [{"type": "integer"}, {"type": "null"}]}},
+        "required": ["days"],
+    }
+    tool = extraction_tool(schema=schema, llm=scripted_llm(responses=['{"days": 30}']))
+    output = tool.call(text="Returns within 30 days")
+    assert isinstance(output.raw_output, BaseModel) and output.raw_output.days == 30
+    assert json.loads(output.content) == {"days": 30}
