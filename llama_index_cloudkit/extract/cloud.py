@@ -347,12 +347,15 @@ class ExtractClient:
             projects = await session.json_list(
                 "GET", "/api/v1/projects", what="Looking up the LlamaCloud project", params=query
             )
-            if len(projects) != 1 or not isinstance(projects[0], dict):
+            if len(projects) != 1:
                 raise ConfigError(
                     f"{len(projects)} LlamaCloud projects are named {self.settings.project_name!r}",
                     hint="Pass project_id=... (or LLAMA_CLOUD_PROJECT_ID) instead of project_name",
                 )
-            self._project_id = str(projects[0]["id"])
+            found = projects[0].get("id") if isinstance(projects[0], dict) else None
+            if not found:
+                raise ServiceError("Looking up the LlamaCloud project got an answer without an id")
+            self._project_id = str(found)
         params = {}
         if self._project_id:
             params["project_id"] = self._project_id
@@ -388,15 +391,19 @@ class ExtractClient:
     ) -> ExtractResult:
         """E4 for a finished job; a failed job or a run without data is a typed error."""
         raise_for_state(outcome, what=_WHAT, file=label)
-        run = await session.json(
-            "GET",
-            f"{_RUNS}/by-job/{outcome.job_id}",
-            what="Reading the extraction result",
-            file=label,
-            job_id=outcome.job_id,
-            lost_on_404=True,
-            params=await self._params(session),
-        )
+        try:
+            run = await session.json(
+                "GET",
+                f"{_RUNS}/by-job/{outcome.job_id}",
+                what="Reading the extraction result",
+                file=label,
+                job_id=outcome.job_id,
+                lost_on_404=True,
+                params=await self._params(session),
+            )
+        except JobLostError:
+            self._mark(key, "LOST")  # a re-run submits again instead of re-attaching to nothing
+            raise
         status = str(run.get("status") or "").upper()
         if status == "ERROR":
             self._mark(key, "FAILED")

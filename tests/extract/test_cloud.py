@@ -206,6 +206,15 @@ def test_a_job_timeout_is_reattached_by_the_next_call(fake_llamacloud: FakeLlama
     assert fake_llamacloud.count("POST", RUN) == 1
 
 
+def test_a_lost_result_is_typed_and_the_next_call_submits_again(fake_llamacloud: FakeLlamaCloud) -> None:
+    fake_llamacloud.on_extract(lambda s, c, t: dict(ANSWER))
+    fake_llamacloud.add_fault("GET", r"/api/v1/extraction/runs/by-job/.*", status=404, times=1)
+    lost = _tool().call(text="x")
+    assert lost.is_error and "JobLostError" in lost.content and lost.metadata["job_id"] in lost.content
+    assert _tool().call(text="x").raw_output == Shipping(**ANSWER)
+    assert fake_llamacloud.count("POST", RUN) == 2
+
+
 # --- typed raw_output ---------------------------------------------------------------------------
 
 
