@@ -305,7 +305,7 @@ def _iter_parallel(
 ) -> Iterator[Document]:
     tasks = collections.deque(task for entry in plan for task in entry.tasks)
     size = min(workers, len(tasks))
-    window = 2 * size  # tasks handed out ahead of the one we wait for: bounds memory
+    window = max(8, 4 * size)  # tasks handed out ahead of the one we wait for: bounds memory
     done: dict[int, TaskResult] = {}
     in_flight = 0
     entries: Any = progress(plan, show_progress)  # type: ignore[arg-type]
