@@ -163,6 +163,8 @@ class _PrecomputedQueries(MiniLMEmbedding):
 
 def quality(args: argparse.Namespace) -> None:
     nodes, queries, qrels = load(args.data)
+    if args.judged:
+        qrels = dict(list(qrels.items())[: args.judged])
     embedder = _PrecomputedQueries()
     matrix = scifact_matrix(nodes, embedder, args.data)
     local = LocalHybridIndex(nodes, embed_model=embedder, _embeddings=matrix)
@@ -271,6 +273,7 @@ def main() -> None:
     parser.add_argument(
         "--all-presets", action="store_true", help="nDCG@10 of every preset, not only balanced"
     )
+    parser.add_argument("--judged", type=int, default=0, help="only the first N judged queries (0: all)")
     parser.add_argument("--skip-quality", action="store_true")
     parser.add_argument("--skip-scaling", action="store_true")
     parser.add_argument(
