@@ -5,10 +5,11 @@
   then sends the bytes with a ``PUT`` to ``url`` (no bearer key), and reads the file with F2.
 - ``GET /api/v1/files/{id}/content``: answers ``{url, expires_at}``, a presigned GET.
 - ``PUT /api/v1/files/upload_from_url``: the emulator never fetches URLs. It stores the bytes a
-  test registered with ``FakeLlamaCloud.serve_url``, or else an empty placeholder, and says so
-  in the request log (``RecordedRequest.note``) and in a warning.
-- ``GET /api/v1/files/{id}/page_screenshots/{n}`` renders PDF pages; page figures are never
-  extracted (404).
+  test registered with ``FakeLlamaCloud.serve_url``, or else a placeholder
+  (:func:`placeholder_bytes`), and says so in the request log (``RecordedRequest.note``) and in
+  a warning.
+- ``GET /api/v1/files/{id}/page_screenshots/{n}`` renders PDF pages;
+  ``GET /api/v1/files/{id}/page-figures/{n}/{name}`` serves the pictures drawn on them.
 
 Example:
     >>> router = file_router(EmulatorState())
@@ -27,11 +28,12 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 
 from llama_index_cloudkit.testing.jobs import NotFound
+from llama_index_cloudkit.testing.parse_results import TINY_PNG
 from llama_index_cloudkit.testing.state import EmulatorState
 from llama_index_cloudkit.testing.storage import DEFAULT_EXPIRY_SECONDS, STORAGE_PREFIX
 from llama_index_cloudkit.testing.wire import detail, json_body, require_field, validation_error
 
-__all__ = ["file_router"]
+__all__ = ["file_router", "placeholder_bytes"]
 
 logger = logging.getLogger(__name__)
 
@@ -48,6 +50,26 @@ def _expiry(request: Request) -> int:
 
 def _name_from_url(url: str) -> str:
     return posixpath.basename(urlsplit(url).path) or "download"
+
+
+_TEXT_SUFFIXES = (".txt", ".md", ".markdown", ".csv", ".json", ".html", ".htm")
+
+
+def placeholder_bytes(name: str, url: str) -> bytes:
+    """What ``upload_from_url`` stores when nothing was registered for ``url``.
+
+    A text file says that it is a placeholder (so an index that ingests it has a document to
+    show); any other type is empty (its ingestion fails, as an unreadable file would).
+
+    Example:
+        >>> placeholder_bytes("robots.txt", "https://example.com/robots.txt")[:12]
+        b'Placeholder:'
+        >>> placeholder_bytes("a.pdf", "https://example.com/a.pdf")
+        b''
+    """
+    if not name.lower().endswith(_TEXT_SUFFIXES):
+        return b""
+    return f"Placeholder: the LlamaCloud emulator did not fetch {url}.".encode()
 
 
 def file_router(state: EmulatorState) -> APIRouter:
@@ -102,10 +124,10 @@ def file_router(state: EmulatorState) -> APIRouter:
         data = state.url_contents.get(url)
         headers: dict[str, str] = {}
         if data is None:
-            note = f"the emulator did not fetch {url}: stored an empty placeholder file"
+            data = placeholder_bytes(name, url)
+            note = f"the emulator did not fetch {url}: stored a placeholder file ({len(data)} bytes)"
             logger.warning("LlamaCloud emulator: %s", note)
             headers["x-emulator-note"] = note
-            data = b""
         else:
             headers["x-emulator-note"] = f"the emulator did not fetch {url}: stored the registered bytes"
         stored = state.add_file(name, data, request.query_params.get("project_id"), source_url=url)
@@ -144,7 +166,11 @@ def file_router(state: EmulatorState) -> APIRouter:
 
     @router.get("/api/v1/files/{file_id}/page-figures/{page_index}/{figure_name}")
     async def page_figure(file_id: str, page_index: int, figure_name: str) -> Response:
-        state.get_file(file_id)
-        raise NotFound(f"figure {figure_name!r} (the emulator extracts no figures)")
+        if file_id not in state.files and file_id in state.fixtures.file_ids:
+            return Response(TINY_PNG, media_type="image/png")  # named by a served fixture
+        figures = await asyncio.to_thread(state.page_figures, file_id, page_index)
+        if figure_name not in figures:
+            raise NotFound(f"figure {figure_name!r} on page {page_index} of {file_id}")
+        return Response(figures[figure_name], media_type="image/png")
 
     return router

@@ -74,7 +74,7 @@ class ServedFixtures:
         self._lock = threading.Lock()
         self._queues: dict[str, deque[ServedFixture]] = {kind: deque() for kind in FIXTURE_KINDS}
         self._always: dict[str, ServedFixture | None] = dict.fromkeys(FIXTURE_KINDS)
-        self.file_ids: set[str] = set()  # files named by served image nodes: screenshots served
+        self.file_ids: set[str] = set()  # files named by served image / figure nodes
 
     def add(
         self,
@@ -89,7 +89,8 @@ class ServedFixtures:
             raise ValueError(f"kind must be one of {', '.join(FIXTURE_KINDS)}, not {kind!r}")
         fixture = ServedFixture(load_body(body), dict(images or {}))
         if kind == "retrieve":
-            for node in fixture.body.get("image_nodes") or []:
+            named = [*(fixture.body.get("image_nodes") or []), *(fixture.body.get("page_figure_nodes") or [])]
+            for node in named:
                 file_id = (node.get("node") or {}).get("file_id") if isinstance(node, dict) else None
                 if isinstance(file_id, str):
                     self.file_ids.add(file_id)

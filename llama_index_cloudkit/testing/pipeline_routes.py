@@ -2,8 +2,8 @@
 
 ``GET /api/v1/pipelines`` filters by ``project_id``, ``project_name``, ``pipeline_name`` and
 ``pipeline_type``. ``retrieve`` with ``retrieve_page_screenshot_nodes`` answers one image node
-per PDF page among the hits (the SDK then fetches each screenshot); page figure nodes are
-always empty (the emulator extracts no figures).
+per PDF page among the hits, and with ``retrieve_page_figure_nodes`` one figure node per picture
+drawn on those pages (the SDK then fetches each image).
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from llama_index_cloudkit.testing.pipelines import pipeline_json
 from llama_index_cloudkit.testing.state import EmulatorState
 from llama_index_cloudkit.testing.wire import as_422, json_body, require_field, validation_error
 
-__all__ = ["pipeline_router", "screenshot_nodes"]
+__all__ = ["figure_nodes", "pipeline_router", "screenshot_nodes"]
 
 
 def _doc_id(raw: str) -> str:
@@ -40,6 +40,48 @@ def _int_param(request: Request, name: str, default: int) -> int:
         return -1
 
 
+def _hit_pages(result: dict[str, Any]) -> list[tuple[str, int, dict[str, Any], float]]:
+    """(file id, page index, metadata, score) of the file pages among the hits, best first, once."""
+    pages: list[tuple[str, int, dict[str, Any], float]] = []
+    seen: set[tuple[str, int]] = set()
+    for hit in result.get("retrieval_nodes", []):
+        info = hit["node"].get("extra_info") or {}
+        file_id, page = info.get("file_id"), info.get("page_number")
+        if not isinstance(file_id, str) or not isinstance(page, int) or (file_id, page - 1) in seen:
+            continue
+        seen.add((file_id, page - 1))
+        metadata = {"file_name": info.get("file_name"), "page_number": page}
+        pages.append((file_id, page - 1, metadata, float(hit.get("score") or 0.0)))
+    return pages
+
+
+def figure_nodes(state: EmulatorState, result: dict[str, Any]) -> list[dict[str, Any]]:
+    """Figure nodes for the pictures drawn on the PDF pages among ``result``'s hits.
+
+    Example:
+        >>> figure_nodes(EmulatorState(), {"retrieval_nodes": []})
+        []
+    """
+    nodes: list[dict[str, Any]] = []
+    for file_id, index, metadata, score in _hit_pages(result):
+        try:
+            figures = state.page_figures(file_id, index)
+        except NotFound:
+            continue
+        for name, data in figures.items():
+            node = {
+                "file_id": file_id,
+                "page_index": index,
+                "figure_name": name,
+                "figure_size": len(data),
+                "confidence": 0.9,
+                "is_likely_noise": False,
+                "metadata": metadata,
+            }
+            nodes.append({"node": node, "score": score, "class_name": "PageFigureNodeWithScore"})
+    return nodes
+
+
 def screenshot_nodes(state: EmulatorState, result: dict[str, Any]) -> list[dict[str, Any]]:
     """Image nodes for the PDF pages among ``result``'s hits, best first, one per page.
 
@@ -48,29 +90,13 @@ def screenshot_nodes(state: EmulatorState, result: dict[str, Any]) -> list[dict[
         []
     """
     nodes: list[dict[str, Any]] = []
-    seen: set[tuple[str, int]] = set()
-    for hit in result.get("retrieval_nodes", []):
-        info = hit["node"].get("extra_info") or {}
-        file_id, page = info.get("file_id"), info.get("page_number")
-        if not isinstance(file_id, str) or not isinstance(page, int) or (file_id, page - 1) in seen:
-            continue
+    for file_id, index, metadata, score in _hit_pages(result):
         try:
-            image = state.page_screenshot(file_id, page - 1)
+            image = state.page_screenshot(file_id, index)
         except NotFound:
             continue  # not a PDF, or no longer stored
-        seen.add((file_id, page - 1))
-        nodes.append(
-            {
-                "node": {
-                    "file_id": file_id,
-                    "page_index": page - 1,
-                    "image_size": len(image),
-                    "metadata": {"file_name": info.get("file_name"), "page_number": page},
-                },
-                "score": hit.get("score") or 0.0,
-                "class_name": "PageScreenshotNodeWithScore",
-            }
-        )
+        node = {"file_id": file_id, "page_index": index, "image_size": len(image), "metadata": metadata}
+        nodes.append({"node": node, "score": score, "class_name": "PageScreenshotNodeWithScore"})
     return nodes
 
 
@@ -195,6 +221,8 @@ def pipeline_router(state: EmulatorState) -> APIRouter:
             return as_422(exc)
         if body.get("retrieve_page_screenshot_nodes") and not result.get("image_nodes"):
             result["image_nodes"] = await asyncio.to_thread(screenshot_nodes, state, result)
+        if body.get("retrieve_page_figure_nodes") and not result.get("page_figure_nodes"):
+            result["page_figure_nodes"] = await asyncio.to_thread(figure_nodes, state, result)
         return JSONResponse(result)
 
     return router

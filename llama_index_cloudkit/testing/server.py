@@ -295,6 +295,17 @@ class FakeLlamaCloud:
         """
         self.state.extract_responder = responder
 
+    # --- projects ------------------------------------------------------------------------------
+
+    def add_project(self, name: str, project_id: str | None = None) -> dict[str, Any]:
+        """Add a project beside ``Default`` (for code that opens indexes by ``project_name``).
+
+        Example:
+            >>> fake.add_project("framework_integration_test")["organization_id"]  # doctest: +SKIP
+            'org-0000-fake'
+        """
+        return self.state.add_project(name, project_id)
+
     # --- served fixtures -----------------------------------------------------------------------
 
     def serve_fixture(

@@ -111,6 +111,7 @@ class EmulatorState(ExtractionState):
             self.presigned = PresignedUrls()
             self.url_contents: dict[str, bytes] = {}  # what upload_from_url stores per URL
             self._screenshots: dict[tuple[str, int], bytes] = {}
+            self._figures: dict[tuple[str, int], dict[str, bytes]] = {}
             if not hasattr(self, "_workers"):
                 self._workers = concurrent.futures.ThreadPoolExecutor(
                     max_workers=2, thread_name_prefix="emulator-parse"
@@ -136,6 +137,26 @@ class EmulatorState(ExtractionState):
                 self.extract_script = script
             else:
                 self._extract_queue.extend([script] * count)
+
+    # --- projects ---------------------------------------------------------------------------
+
+    def add_project(self, name: str, project_id: str | None = None) -> dict[str, Any]:
+        """Add a project (in the default organization); ValueError when the name is taken.
+
+        Example:
+            >>> EmulatorState().add_project("research", "proj-research")["id"]
+            'proj-research'
+        """
+        with self._lock:
+            if any(p["name"] == name for p in self.projects):
+                raise ValueError(f"A project named {name!r} already exists")
+            project = {
+                "id": project_id or f"proj-{uuid.uuid4()}",
+                "name": name,
+                "organization_id": DEFAULT_PROJECT["organization_id"],
+            }
+            self.projects.append(project)
+            return project
 
     # --- files ------------------------------------------------------------------------------
 
@@ -169,7 +190,26 @@ class EmulatorState(ExtractionState):
             stored = self.get_file(file_id)
             stored.data, stored.uploaded = data, True
             self._screenshots = {k: v for k, v in self._screenshots.items() if k[0] != file_id}
+            self._figures = {k: v for k, v in self._figures.items() if k[0] != file_id}
             return stored
+
+    def page_figures(self, file_id: str, page_index: int) -> dict[str, bytes]:
+        """The pictures drawn on page ``page_index`` (0-based) of a stored PDF, by figure name.
+
+        Names follow the parse results (``img_p{page_index}_{n}.png``); not a PDF: none.
+        """
+        stored = self.get_file(file_id)
+        if not stored.name.lower().endswith(".pdf"):
+            return {}
+        key = (file_id, page_index)
+        if key not in self._figures:
+            from llama_index_cloudkit.testing.pdf_pictures import embedded_pictures
+
+            pictures = embedded_pictures(stored.data, page_index) if stored.data else []
+            self._figures[key] = {
+                f"img_p{page_index}_{n}.png": p.data for n, p in enumerate(pictures, start=1)
+            }
+        return self._figures[key]
 
     def page_screenshot(self, file_id: str, page_index: int) -> bytes:
         """F3: a JPEG of page ``page_index`` (0-based) of a stored PDF, or NotFound.
