@@ -5,18 +5,22 @@ and ``/api/v1/parsing``), :mod:`.file_routes` (files, presigned URLs, upload fro
 screenshots), :mod:`.extract_routes`, :mod:`.pipeline_routes` (indexes), and projects here.
 Errors are JSON in the service's shape (:mod:`.wire`).
 
-Not emulated (answered **501** ``{"detail": "not emulated: ..."}``, never 404, so a missing
-route cannot pass for a lost job):
+Not emulated, or only in part. A route or input the emulator lacks answers **501**
+``{"detail": "not emulated: ..."}`` (never 404, so a missing route cannot pass for a lost job);
+the ``fake_llamacloud`` fixture fails a test that got one unless its marker allows it.
 
 - parse: URL and S3 inputs (``input_url``, ``input_s3_path``), ``result/structured`` and raw
-  results other than markdown, text and xlsx; chart values (``extract_charts`` reports pictures
-  as charts without data); real layout detection (``extract_layout`` boxes of text items are
-  approximate).
+  results other than markdown, text and xlsx; chart values (``extract_charts`` reports raster
+  pictures as charts without data); real layout detection (``extract_layout`` boxes of text
+  items are approximate); heading detection in PDFs (no font sizes: ``md`` has no ``#``).
+- extraction: real values (data is shaped like the schema, or comes from ``on_extract`` or a
+  served fixture) and citations (``cite_sources`` adds none; serve a fixture for them).
 - files: fetching URLs (``upload_from_url`` stores a placeholder, or bytes registered with
-  ``FakeLlamaCloud.serve_url``), deleting files, page figures (always 404: none extracted).
-- indexes: data sources, data sinks, pipeline files listing, playground pipelines,
-  ``retrieve_page_figure_nodes`` (always empty) and ``search_filters_inference_schema``
-  (ignored).
+  ``FakeLlamaCloud.serve_url``), listing and deleting files; page figures are the raster
+  pictures drawn on PDF pages (vector drawings are not detected).
+- indexes: data sources, data sinks, pipeline files listing, playground pipelines, project
+  creation (``FakeLlamaCloud.add_project`` adds one), ``search_filters_inference_schema``
+  (accepted, ignored), a real reranker (query-word overlap stands in).
 - organizations, users, ``/api/v1/retrievers`` (only the composite retriever uses them),
   the v2 API, parse configurations, classification, sheets and reports.
 

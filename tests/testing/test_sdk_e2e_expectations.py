@@ -220,3 +220,41 @@ def test_search_filters_inference_schema_is_accepted(fake_llamacloud: FakeLlamaC
     retriever = index.as_retriever(search_filters_inference_schema=_Schema(source="test"))
     nodes = retriever.retrieve('documents where source="test"')
     assert nodes and all(n.node.ref_doc_id == "1" and n.node.metadata["source"] == "test" for n in nodes)
+
+
+# --- extraction --------------------------------------------------------------------------------
+
+EXTRACT_SCHEMA = {
+    "type": "object",
+    "properties": {"title": {"type": "string"}, "summary": {"type": "string"}},
+}
+
+
+def test_extraction_agent_runs_saves_and_deletes_runs(fake_llamacloud: FakeLlamaCloud, guide: str) -> None:
+    from llama_cloud_services import LlamaExtract, SourceText
+
+    extract = LlamaExtract(
+        api_key=fake_llamacloud.api_key, base_url=fake_llamacloud.base_url, check_interval=0, verbose=False
+    )
+    agent = extract.create_agent(name="test-api-agent", data_schema=EXTRACT_SCHEMA)
+    assert extract.get_agent(name=agent.name).data_schema == agent.data_schema
+    assert any(a.id == agent.id for a in extract.list_agents())
+    assert agent.list_extraction_runs().total == 0
+    for source in (
+        guide,
+        SourceText(file=Path(guide).read_bytes(), filename="guide.pdf"),
+        SourceText(text_content="# Llamas"),
+    ):
+        run = agent.extract(source)
+        assert run.status == "SUCCESS" and set(run.data) >= {"title", "summary"}
+    results = asyncio.run(agent.aextract([guide, guide]))
+    assert [r.status for r in results] == ["SUCCESS", "SUCCESS"]
+    assert agent.list_extraction_runs().total == 5
+    agent.delete_extraction_run(run.id)
+    assert agent.list_extraction_runs().total == 4
+    agent.data_schema = {
+        **EXTRACT_SCHEMA,
+        "properties": {**EXTRACT_SCHEMA["properties"], "new_field": {"type": "string"}},
+    }
+    agent.save()
+    assert "new_field" in extract.get_agent(name=agent.name).data_schema["properties"]
