@@ -7,7 +7,7 @@
 | ``max_concurrency`` | requests in flight at once (uploads, polls, downloads) | 8 |
 | ``upload_limit`` / ``upload_window`` | paid submissions per window (LlamaCloud: 50 per 10 s) | 50 / 10 s |
 | ``job_timeout`` | seconds a job may run before :class:`JobTimeoutError`; never restarts | 1800 |
-| ``poll_interval`` / ``max_poll_interval`` | first wait between polls, grown 1.5x to the cap | 1 / 5 s |
+| ``poll_interval`` / ``max_poll_interval`` | first wait between polls, grown 1.5x to the cap | 0.5 / 5 s |
 | ``max_resubmissions`` | times a job the service lost is submitted again | 1 |
 
 Example:
@@ -41,6 +41,6 @@ class CloudPolicy(BaseModel):
     upload_limit: int = Field(default=50, ge=1)
     upload_window: float = Field(default=10.0, gt=0)
     job_timeout: float = Field(default=1800.0, gt=0)
-    poll_interval: float = Field(default=1.0, gt=0, le=60)
+    poll_interval: float = Field(default=0.5, gt=0, le=60)
     max_poll_interval: float = Field(default=5.0, gt=0, le=300)
     max_resubmissions: int = Field(default=1, ge=0, le=3)

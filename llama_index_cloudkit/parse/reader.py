@@ -105,7 +105,7 @@ class CloudKitReader(BasePydanticReader):
         "run is certain to hand to this reader next, so their jobs run concurrently (exactly "
         "those files; see parse/batching.py).",
     )
-    poll_interval: float = Field(default=1.0, gt=0, le=60)
+    poll_interval: float = Field(default=0.5, gt=0, le=60)
     download_images_to: Path | None = Field(
         default=None,
         description="Cloud: save page images (and screenshots, with parse_options "
