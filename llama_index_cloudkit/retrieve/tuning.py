@@ -287,7 +287,8 @@ def tune_retrieval(
             sampled passages (each passage is then its question's relevant item).
         num_questions: how many questions to generate with ``llm``.
         preset: the starting settings (default: the index's tuned config, else ``balanced``);
-            the result keeps their result count, reranking and filters.
+            the result keeps their result count, reranking and filters (the sweep itself
+            searches the whole index, without filters or reranker).
         alphas: the fusion weights to try.
         leg_top_ks: the per-leg top-k values to try (the same k for both legs).
         held_out: the share of questions held back to check the choice.
