@@ -17,9 +17,12 @@ Pages that needed OCR and got none (and other page warnings) are logged, listed 
 from __future__ import annotations
 
 import collections
+import contextlib
 import logging
 import os
+import threading
 from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import PurePath
 from typing import Any
@@ -190,11 +193,30 @@ def iter_local_documents(
         '1/1 file(s) read, 1 page(s), 1 document(s), 0 failure(s)'
     """
     workers = options.workers if options.workers is not None else default_workers()
-    if workers > 1 and len(inputs) > 1:
-        plan = _plan(inputs, extra_info, fs, options)
-        if sum(len(entry.tasks) for entry in plan) >= 2:
-            yield from _iter_parallel(plan, extra_info, fs, report, options, workers, show_progress, fail)
-            return
+    with _activity() as others:
+        if workers > 1 and (len(inputs) > 1 or others > 0):
+            plan = _plan(inputs, extra_info, fs, options)
+            tasks = sum(len(entry.tasks) for entry in plan)
+            if len(inputs) > 1 and tasks >= 2:  # a batch: its own pool, sized to it
+                with WorkerPool(min(workers, tasks)) as pool:
+                    yield from _iter_plan(plan, pool, extra_info, fs, report, options, show_progress, fail)
+                return
+            if len(inputs) == 1 and tasks >= 1:  # other threads parse too (aload_data): share
+                with _shared_pool(workers) as pool:
+                    yield from _iter_plan(plan, pool, extra_info, fs, report, options, show_progress, fail)
+                return
+        yield from _iter_here(inputs, extra_info, fs, report, options, show_progress, fail)
+
+
+def _iter_here(
+    inputs: list[FileInput],
+    extra_info: Mapping[str, Any] | None,
+    fs: Any | None,
+    report: BatchReport,
+    options: LocalReadOptions,
+    show_progress: bool,
+    fail: FailHandler,
+) -> Iterator[Document]:
     for item in progress(inputs, show_progress):
         label = label_of(item, extra_info)
         try:
@@ -205,6 +227,53 @@ def iter_local_documents(
             continue
         _succeed(label, documents, parsed.pages, report)
         yield from documents
+
+
+# --- who else is parsing: concurrent single-file calls share one pool -------------------
+
+_state = threading.Lock()
+_active = 0  # local reads in progress in this process (threads)
+_shared: WorkerPool | None = None
+_shared_users = 0
+
+
+@contextlib.contextmanager
+def _activity() -> Iterator[int]:
+    """Count this read as in progress; yields how many others were already."""
+    global _active
+    with _state:
+        others = _active
+        _active += 1
+    try:
+        yield others
+    finally:
+        with _state:
+            _active -= 1
+
+
+@contextlib.contextmanager
+def _shared_pool(workers: int) -> Iterator[WorkerPool]:
+    """The pool that concurrent single-file reads share; closed when its last user is done.
+
+    SimpleDirectoryReader's ``aload_data`` reads each file in its own thread: one at a time
+    in this process (PDFium's lock), the others in this pool's processes, so every core works.
+    """
+    global _shared, _shared_users
+    with _state:
+        if _shared is None:
+            _shared = WorkerPool(workers)
+        pool = _shared
+        _shared_users += 1
+    try:
+        yield pool
+    finally:
+        with _state:
+            _shared_users -= 1
+            last = _shared_users == 0
+            if last:
+                _shared = None
+        if last:
+            pool.close()
 
 
 # --- batches over worker processes ------------------------------------------------------
@@ -293,30 +362,28 @@ def _read_light(entry: _Entry, fs: Any | None, options: LocalReadOptions) -> tup
     return _parse(entry.source, None, fs, options)
 
 
-def _iter_parallel(
+def _iter_plan(
     plan: list[_Entry],
+    pool: WorkerPool,
     extra_info: Mapping[str, Any] | None,
     fs: Any | None,
     report: BatchReport,
     options: LocalReadOptions,
-    workers: int,
     show_progress: bool,
     fail: FailHandler,
 ) -> Iterator[Document]:
+    """Documents of ``plan`` in order: heavy entries from ``pool``, light ones read here."""
     tasks = collections.deque(task for entry in plan for task in entry.tasks)
-    size = min(workers, len(tasks))
-    window = max(8, 4 * size)  # tasks handed out ahead of the one we wait for: bounds memory
-    done: dict[int, TaskResult] = {}
-    in_flight = 0
+    window = max(8, 4 * pool.size)  # tasks handed out ahead of the one we wait for: bounds memory
+    futures: dict[int, Future[TaskResult]] = {}
+
+    def top_up() -> None:
+        while tasks and len(futures) < window:
+            task = tasks.popleft()
+            futures[task.key] = pool.submit(task)
+
     entries: Any = progress(plan, show_progress)  # type: ignore[arg-type]
-    with WorkerPool(size) as pool:
-
-        def top_up() -> None:
-            nonlocal in_flight
-            while tasks and in_flight < window:
-                pool.submit(tasks.popleft())
-                in_flight += 1
-
+    try:
         top_up()
         for entry in entries:
             if entry.error is not None:
@@ -334,21 +401,16 @@ def _iter_parallel(
                 continue
             results = []
             for task in entry.tasks:
-                while task.key not in done:
-                    result = pool.next_result()
-                    in_flight -= 1
-                    done[result.key] = result
-                    top_up()
-                results.append(done.pop(task.key))
+                results.append(pool.result(futures.pop(task.key)))
+                top_up()
             error = next((r.error for r in results if r.error is not None), None)
             if error is not None:
                 fail(entry.label, error, report)
                 continue
             pages = [page for result in results for page in result.pages]
-            parser = LocalParser(ocr=options.ocr)  # type: ignore[arg-type]
             try:
                 documents = _documents(
-                    _parsed_file(entry.file_name, pages, parser),
+                    _parsed_file(entry.file_name, pages, LocalParser(ocr=options.ocr)),  # type: ignore[arg-type]
                     entry.file_path,
                     results[0].sha256 or "",
                     extra_info,
@@ -359,3 +421,6 @@ def _iter_parallel(
                 continue
             _succeed(entry.label, documents, pages, report)
             yield from documents
+    finally:
+        for future in futures.values():  # stopped early (an error, or the caller let go)
+            future.cancel()

@@ -22,7 +22,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any, SupportsIndex
 
 from llama_index.core.schema import Document
-from pydantic import field_validator
+from pydantic import model_validator
 
 from llama_index_cloudkit.parse.model import ParsedFile
 
@@ -128,10 +128,12 @@ class CitedDocument(Document):
     def __init__(self, **data: Any) -> None:
         super().__init__(**data)
 
-    @field_validator("excluded_llm_metadata_keys", mode="after")
-    @classmethod
-    def _pin_citation_keys(cls, keys: list[str]) -> list[str]:
-        return keys if isinstance(keys, PinnedKeys) else PinnedKeys(keys)
+    @model_validator(mode="after")
+    def _pin_citation_keys(self) -> CitedDocument:
+        keys = self.__dict__.get("excluded_llm_metadata_keys")
+        if not isinstance(keys, PinnedKeys):  # set here, not by assignment: no re-validation
+            self.__dict__["excluded_llm_metadata_keys"] = PinnedKeys(keys or ())
+        return self
 
 
 def page_documents(

@@ -191,3 +191,31 @@ def test_a_script_without_a_main_guard_reads_a_batch_once(tmp_path: Path, batch:
     )
     assert out.returncode == 0, out.stderr
     assert out.stdout.split("\n").count("read 15") == 1
+
+
+def test_a_file_read_while_another_read_runs_goes_to_a_shared_pool(
+    batch: list[Any], pools: type[CountingPool]
+) -> None:
+    reader = CloudKitReader(backend="local")
+    expected = _view(reader.load_data(batch[0]))
+    running = iter(CloudKitReader(backend="local").lazy_load_data(batch[2]))
+    first = next(running)  # this read is in progress (as in another aload_data thread)
+    assert _view(reader.load_data(batch[0])) == expected
+    assert pools.started == 1
+    assert [first, *running][1].metadata["page_number"] == 2
+    assert _view(reader.load_data(batch[0])) == expected  # alone again: in this process
+    assert pools.started == 1
+
+
+def test_simple_directory_reader_async_batches_read_every_file_once(tmp_path: Path) -> None:
+    from llama_index.core import SimpleDirectoryReader
+
+    from llama_index_cloudkit import file_extractor
+
+    for n in range(6):
+        (tmp_path / f"doc{n}.pdf").write_bytes(_pdf_bytes([f"doc {n} page {p}" for p in range(1, 9)]))
+    reader = SimpleDirectoryReader(str(tmp_path), file_extractor=file_extractor(backend="local"))
+    serial = reader.load_data()
+    from_async = asyncio.run(reader.aload_data(num_workers=4))
+    assert sorted(_view(from_async)) == sorted(_view(serial))
+    assert len(serial) == 48

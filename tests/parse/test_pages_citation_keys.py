@@ -84,3 +84,14 @@ def test_the_documents_still_serialize_as_plain_llama_index_documents(folder: Pa
     data = doc.to_dict()
     assert data["class_name"] == "Document"
     assert Document.from_dict(data).text == doc.text
+
+
+def test_a_page_document_built_without_exclusions_pins_them_too() -> None:
+    from llama_index_cloudkit.parse.pages import CitedDocument
+
+    for doc in (
+        CitedDocument(text="hi", metadata={"file_name": "a.pdf", "page_number": 1}),
+        CitedDocument.model_validate({"text": "hi", "metadata": {"file_name": "a.pdf", "page_number": 1}}),
+    ):
+        doc.excluded_llm_metadata_keys.append("file_name")
+        assert _sees_citation(doc)

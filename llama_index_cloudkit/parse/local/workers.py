@@ -30,6 +30,7 @@ import struct
 import subprocess
 import sys
 import threading
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -272,19 +273,19 @@ class _Worker:
 class WorkerPool:
     """``size`` worker processes fed from one queue: a free worker takes the next task.
 
-    Results come back in completion order (:meth:`next_result`); the caller puts them in order.
+    :meth:`submit` returns a Future per task, so several callers (threads) can share a pool;
+    :meth:`result` waits for one and re-emits the worker's log records in this process.
 
     Example:
         >>> with WorkerPool(2) as pool:  # doctest: +SKIP
-        ...     pool.submit(PageTask(key=0, source="a.pdf", file_name="a.pdf", label="a.pdf"))
-        ...     pool.next_result().key
+        ...     future = pool.submit(PageTask(key=0, source="a.pdf", file_name="a.pdf", label="a.pdf"))
+        ...     pool.result(future).key
         0
     """
 
     def __init__(self, size: int) -> None:
         self.size = size
-        self._tasks: queue.Queue[PageTask | None] = queue.Queue()
-        self._results: queue.Queue[TaskResult] = queue.Queue()
+        self._tasks: queue.Queue[tuple[PageTask, Future[TaskResult]] | None] = queue.Queue()
         self._workers: list[_Worker] = []
         self._lock = threading.Lock()
         self._closed = False
@@ -301,19 +302,23 @@ class WorkerPool:
     def __exit__(self, exc_type: object, *_: object) -> None:
         self.close(abort=exc_type is not None)
 
-    def submit(self, task: PageTask) -> None:
-        """Queue ``task`` for the next free worker."""
-        self._tasks.put(task)
+    def submit(self, task: PageTask) -> Future[TaskResult]:
+        """Queue ``task`` for the next free worker; cancel the Future to take it back."""
+        future: Future[TaskResult] = Future()
+        self._tasks.put((task, future))
+        return future
 
-    def next_result(self) -> TaskResult:
-        """The next finished task (blocks until one is).
+    @staticmethod
+    def result(future: Future[TaskResult]) -> TaskResult:
+        """Wait for a task's result.
 
         Raises:
             ImportError: a worker lacks an engine (a missing extra), as in-process parsing would.
         """
-        result = self._results.get()
+        result = future.result()
         for record in result.records:
             logging.getLogger(record.name).handle(record)
+        result.records = []
         if isinstance(result.error, ImportError):
             raise result.error
         return result
@@ -322,14 +327,21 @@ class WorkerPool:
         worker: _Worker | None = None
         try:
             while True:
-                task = self._tasks.get()
-                if task is None or self._closed:
+                item = self._tasks.get()
+                if item is None:
                     return
+                task, future = item
+                if self._closed:
+                    future.cancel()
+                    continue
+                if not future.set_running_or_notify_cancel():  # the caller took it back
+                    continue
                 if worker is None or not worker.alive:
                     worker = self._start()
-                    if worker is None:
-                        return
-                self._results.put(worker.run(task))
+                if worker is None:
+                    future.set_exception(ParseError("The local parser is shutting down", file=task.label))
+                    continue
+                future.set_result(worker.run(task))
         finally:
             if worker is not None:
                 worker.stop(wait=not self._closed)
@@ -343,7 +355,7 @@ class WorkerPool:
             return worker
 
     def close(self, *, abort: bool = False) -> None:
-        """Stop the workers: after their current task, or at once with ``abort``."""
+        """Stop the workers: after the queued tasks, or at once with ``abort``."""
         if abort:
             with self._lock:
                 self._closed = True
