@@ -108,10 +108,8 @@ def embedded_pictures(data: bytes, index: int) -> list[Picture]:
                 for obj in page.get_objects(filter=(pypdfium2.raw.FPDF_PAGEOBJ_IMAGE,)):
                     left, bottom, right, top = obj.get_bounds()
                     bitmap = obj.get_bitmap(render=False)
-                    try:
-                        image = bitmap.to_pil().copy()
-                    finally:
-                        bitmap.close()
+                    image = bitmap.to_pil().copy()
+                    del bitmap  # released under the lock (closing a foreign bitmap warns)
                     if image.mode not in ("1", "L", "LA", "P", "RGB", "RGBA"):
                         image = image.convert("RGB")
                     out = io.BytesIO()
