@@ -319,14 +319,16 @@ class LocalHybridIndex:
             if config.alpha > 0
             else {}
         )
-        # A passage that shares no term with the query is no sparse candidate.
-        sparse_scores = self.sparse_scores(query)
-        sparse = (
-            self._top(sparse_scores, mask & (sparse_scores > 0), config.sparse_similarity_top_k)
-            if config.alpha < 1
-            else {}
-        )
-        fused = relative_score_fusion(dense, sparse, config.alpha)
+        sparse: dict[str, float] = {}
+        if config.alpha < 1:
+            # A passage that shares no term with the query is no sparse candidate.
+            sparse_scores = self.sparse_scores(query)
+            sparse = self._top(sparse_scores, mask & (sparse_scores > 0), config.sparse_similarity_top_k)
+        alpha = config.alpha
+        if alpha == 0 and not sparse and config.dense_similarity_top_k > 0:
+            # BM25 has nothing to say about this query: the dense leg answers rather than nobody.
+            dense, alpha = self._top(self.dense_scores(query), mask, config.dense_similarity_top_k), 1.0
+        fused = relative_score_fusion(dense, sparse, alpha)
         results = [
             NodeWithScore(node=self._nodes[self._position[node_id]], score=score) for node_id, score in fused
         ]

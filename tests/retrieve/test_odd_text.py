@@ -52,6 +52,16 @@ def test_a_query_with_no_bm25_term_gets_dense_results(index: LocalHybridIndex, q
     assert len(index.search(query, ALL)) == 10
 
 
+@pytest.mark.parametrize("query", ["?", "the", "zebra unicorn"])
+def test_a_keyword_only_search_with_no_bm25_match_falls_back_to_the_dense_leg(
+    index: LocalHybridIndex, query: str
+) -> None:
+    keyword_only = HybridConfig(alpha=0.0, dense_similarity_top_k=5, enable_reranking=False, top_k=5)
+    assert len(index.search(query, keyword_only)) == 5
+    bm25_only = HybridConfig(alpha=0.0, dense_similarity_top_k=0, enable_reranking=False)
+    assert index.search(query, bm25_only) == []  # no dense leg to fall back to
+
+
 def test_a_single_document_index_answers(embedder: MiniLMEmbedding) -> None:
     index = LocalHybridIndex.from_documents([Document(text="Llamas hum.")], embed_model=embedder)
     for alpha in (0.0, 0.5, 1.0):
