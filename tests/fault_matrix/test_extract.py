@@ -343,14 +343,20 @@ def test_tool_spec_queue_when_the_service_stops_mid_batch_and_comes_back(
     _agent(fake)
     fake.on_extract(lambda s, c, t: dict(ANSWER))
     files = _files(tmp_path / "docs", 4)
+    fake.add_fault("POST", "/api/v1/extraction/jobs", delay=0.3)  # the outage begins during one
     watcher = _stop_when(fake, lambda: fake.count("POST", "/api/v1/extraction/jobs") >= 1)
-    spec = _spec(fake, tmp_path)
+    one_at_a_time = FAST_POLICY.model_copy(update={"max_concurrency": 1})
+    spec = _spec(fake, tmp_path, one_at_a_time)
     try:
         first = json.loads(spec.queue_extractions("shipping", [str(f) for f in files]))
     except CloudKitError as exc:  # nothing was queued before the outage
         assert_typed(exc)
-        first = {"job_ids": []}
+        first = {"job_ids": [], "errors": [{"error_type": type(exc).__name__}]}
     watcher.join(timeout=20)
+    assert len(first["job_ids"]) < len(files), first  # the outage came mid-batch
+    for failed in first["errors"]:
+        assert failed["error_type"] in ("ServiceError", "SubmissionUnknownError"), failed
+    fake.clear_faults()
     fake.restart()
     queued, results = asyncio.run(_queue_and_collect(spec, files))
     assert "errors" not in queued and set(first["job_ids"]) <= set(queued["job_ids"])
