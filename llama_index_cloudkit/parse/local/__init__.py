@@ -143,11 +143,13 @@ class LocalParser:
         engines = available_ocr_engines()
         return engines[0] if engines else "none"
 
-    def iter_pages(self, data: bytes, file_name: str, pages: range | None = None) -> Iterator[ParsedPage]:
+    def iter_pages(
+        self, data: bytes | str, file_name: str, pages: range | None = None
+    ) -> Iterator[ParsedPage]:
         """Yield the pages of ``data`` one at a time.
 
         Args:
-            data: the file's bytes.
+            data: the file's bytes, or a local path to a PDF (read page by page).
             file_name: picks the engine by suffix; named in errors.
             pages: 0-based page indexes of a PDF to read (default: all); other formats ignore it.
 
@@ -161,7 +163,10 @@ class LocalParser:
         """
         suffix = _suffix(file_name)
         engine = self._engine(suffix, pages)
-        yield from engine(data, file_name)
+        if isinstance(data, str) and suffix != ".pdf":  # only PDFs are read from a path
+            with open(data, "rb") as handle:
+                data = handle.read()
+        yield from engine(data, file_name)  # type: ignore[arg-type]
 
     def _engine(
         self, suffix: str, pages: range | None = None

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import logging
+import os
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -157,9 +158,9 @@ def _page_with_tables(
 PDFIUM_LOCK = threading.RLock()
 
 
-def _open(data: bytes, file_name: str, password: str | None) -> Any:
+def _open(data: bytes | str, file_name: str, password: str | None) -> Any:
     pdfium = require("pypdfium2", "local")
-    if not data:
+    if not data or (isinstance(data, str) and os.path.getsize(data) == 0):
         raise ParseError("The file is empty", file=file_name)
     try:
         with PDFIUM_LOCK:
@@ -247,7 +248,7 @@ def _read_page(document: Any, index: int, raw: Any, tables: Any, want_ocr: bool)
 
 
 def iter_pdf_pages(
-    data: bytes,
+    data: bytes | str,
     file_name: str,
     *,
     password: str | None = None,
@@ -262,7 +263,7 @@ def iter_pdf_pages(
     out empty, with ``needs_ocr=True`` and a warning that gives ``no_ocr_reason``.
 
     Args:
-        data: the PDF's bytes.
+        data: the PDF's bytes, or its local path (read as needed: memory stays flat on big files).
         file_name: for error messages.
         password: for encrypted PDFs.
         ocr: called with a PIL image of a page that has no text layer; None skips OCR.
@@ -280,7 +281,8 @@ def iter_pdf_pages(
     def plumber_page(index: int) -> Any:
         if not plumber:
             pdfplumber = require("pdfplumber", "local")
-            plumber.append(pdfplumber.open(io.BytesIO(data), password=password or ""))
+            source = data if isinstance(data, str) else io.BytesIO(data)
+            plumber.append(pdfplumber.open(source, password=password or ""))
         return plumber[0].pages[index]
 
     try:

@@ -130,6 +130,14 @@ def _read(task: PageTask) -> bytes:
     return Path(task.source).read_bytes()
 
 
+def _file_sha256(path: str) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
 def run_task(task: PageTask) -> TaskResult:
     """Parse one task in this process. Errors come back as values, except ImportError.
 
@@ -142,11 +150,16 @@ def run_task(task: PageTask) -> TaskResult:
     from llama_index_cloudkit.parse.local import LocalParser
 
     try:
-        data = _read(task)
         parser = LocalParser(ocr=task.ocr, password=task.password, find_tables=task.find_tables)  # type: ignore[arg-type]
         pages = None if task.pages is None else range(*task.pages)
+        first = pages is None or pages.start == 0  # the file's hash comes with its first part
+        if isinstance(task.source, str) and task.fs is None and task.file_name.lower().endswith(".pdf"):
+            # a local PDF is read from its path as needed: big files stay out of memory
+            parsed = list(parser.iter_pages(task.source, task.file_name, pages=pages))
+            return TaskResult(task.key, parsed, _file_sha256(task.source) if first else None)
+        data = _read(task)
         parsed = list(parser.iter_pages(data, task.file_name, pages=pages))
-        return TaskResult(task.key, parsed, hashlib.sha256(data).hexdigest())
+        return TaskResult(task.key, parsed, hashlib.sha256(data).hexdigest() if first else None)
     except ImportError:
         raise
     except (CloudKitError, OSError) as exc:
