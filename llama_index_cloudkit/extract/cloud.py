@@ -39,12 +39,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
+import httpx
+
 from llama_index_cloudkit._imports import require
+from llama_index_cloudkit._loop import run_sync
 from llama_index_cloudkit.cloud.errors import JobState, job_state, map_cloud_errors
 from llama_index_cloudkit.cloud.jobs import JobOutcome, raise_for_state, run_job
 from llama_index_cloudkit.cloud.journal import JobJournal
 from llama_index_cloudkit.cloud.policy import CloudPolicy
-from llama_index_cloudkit.cloud.session import CloudSession, run_in_session
+from llama_index_cloudkit.cloud.session import CloudSession
 from llama_index_cloudkit.errors import (
     CloudKitError,
     ConfigError,
@@ -298,6 +301,8 @@ class ExtractClient:
         policy: retries, timeouts, job deadline and polling (default: :class:`CloudPolicy`).
         journal: where job ids are written before polling (default: ``journal.sqlite`` in the
             cache directory; None disables re-attaching).
+        transport: the HTTP transport under the core's resilient one (tests:
+            ``httpx.MockTransport``); default: a real connection pool per event loop.
 
     Example:
         >>> client = ExtractClient(CloudKitSettings(api_key="llx-..."))  # doctest: +SKIP
@@ -311,9 +316,11 @@ class ExtractClient:
         policy: CloudPolicy | None = None,
         *,
         journal: JobJournal | str | None = "default",
+        transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         settings.require_key()
         self.settings = settings
+        self._transport = transport
         self.policy = policy or CloudPolicy()
         self._journal_choice = journal
         self._journal: JobJournal | None = None
@@ -332,10 +339,10 @@ class ExtractClient:
         return self._journal_choice if isinstance(self._journal_choice, JobJournal) else None
 
     def _sync(self, work: Callable[[CloudSession], Awaitable[T]]) -> T:
-        return run_in_session(self.settings, self.policy, work)
+        return run_sync(lambda: self._async(work))  # a fresh loop, safe inside a running one
 
     async def _async(self, work: Callable[[CloudSession], Awaitable[T]]) -> T:
-        async with CloudSession(self.settings, self.policy) as session:
+        async with CloudSession(self.settings, self.policy, inner=self._transport) as session:
             return await work(session)
 
     async def _params(self, session: CloudSession) -> dict[str, str]:

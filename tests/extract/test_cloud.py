@@ -338,3 +338,46 @@ def test_settings_object_still_works(fake_llamacloud: FakeLlamaCloud) -> None:
     fake_llamacloud.on_extract(lambda s, c, t: dict(ANSWER))
     settings = CloudKitSettings(api_key=fake_llamacloud.api_key, base_url=fake_llamacloud.base_url)
     assert _tool(settings=settings).call(text="x").raw_output == Shipping(**ANSWER)
+
+
+# --- a paid submission whose answer is lost ---------------------------------------------------
+
+
+def _service_that_loses_the_answer(accepted: bool, calls: list[str]) -> httpx.MockTransport:
+    """An agent service that creates the job, then loses E11's answer (or never gets E11)."""
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        route = f"{request.method} {request.url.path}"
+        calls.append(route)
+        if route == "POST /api/v1/files":
+            return httpx.Response(200, json={"id": "file-1", "name": "a.md", "project_id": "p"})
+        if route == "POST /api/v1/extraction/jobs":
+            raise httpx.ReadError("the connection was reset after the request was sent")
+        if route == "GET /api/v1/extraction/runs":
+            items = [{"id": "run-1", "job_id": "job-9", "file_id": "file-1"}] if accepted else []
+            return httpx.Response(200, json={"items": items, "skip": 0, "limit": 100, "total": len(items)})
+        if route == "GET /api/v1/extraction/jobs/job-9":
+            return httpx.Response(200, json={"id": "job-9", "status": "SUCCESS"})
+        if route == "GET /api/v1/extraction/runs/by-job/job-9":
+            return httpx.Response(200, json={"id": "run-1", "status": "SUCCESS", "data": dict(ANSWER)})
+        return httpx.Response(404, json={"detail": "not here"})
+
+    return httpx.MockTransport(handle)
+
+
+@pytest.mark.parametrize("accepted", [True, False], ids=["accepted", "not found"])
+def test_a_lost_agent_submission_is_looked_up_never_repeated(tmp_path: Path, accepted: bool) -> None:
+    from llama_index_cloudkit.extract.cloud import AgentInfo, ExtractClient
+
+    calls: list[str] = []
+    settings = CloudKitSettings(
+        api_key="llx-mock-0123456789", base_url="http://127.0.0.1:9", cache_dir=tmp_path
+    )
+    client = ExtractClient(settings, QUICK, transport=_service_that_loses_the_answer(accepted, calls))
+    agent = AgentInfo("agent-1", "shipping", Shipping.model_json_schema(), {})
+    if accepted:
+        assert client.extract_with_agent(agent, text="30 days").data == ANSWER
+    else:
+        with pytest.raises(SubmissionUnknownError):
+            client.extract_with_agent(agent, text="30 days")
+    assert calls.count("POST /api/v1/extraction/jobs") == 1
