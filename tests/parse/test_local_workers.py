@@ -219,3 +219,25 @@ def test_simple_directory_reader_async_batches_read_every_file_once(tmp_path: Pa
     from_async = asyncio.run(reader.aload_data(num_workers=4))
     assert sorted(_view(from_async)) == sorted(_view(serial))
     assert len(serial) == 48
+
+
+def test_a_worker_that_dies_fails_only_its_file_with_a_typed_error(batch: list[Any], tmp_path: Path) -> None:
+    import os
+    import time
+
+    from llama_index_cloudkit.parse.local.workers import PageTask, WorkerPool
+
+    stuck = tmp_path / "stuck.docx"
+    os.mkfifo(stuck)  # reading it blocks: the worker is busy with this file when it dies
+    with WorkerPool(1) as pool:
+        future = pool.submit(PageTask(key=1, source=str(stuck), file_name="stuck.docx", label="stuck.docx"))
+        while not future.running():
+            time.sleep(0.01)
+        time.sleep(0.3)
+        for worker in pool._workers:  # as if the OS killed it (out of memory)
+            worker.process.kill()
+        lost = pool.result(future)
+        assert isinstance(lost.error, ParseError) and lost.error.file == "stuck.docx"
+        assert "stopped" in str(lost.error)
+        task = PageTask(key=2, source=str(batch[2]), file_name="short.pdf", label="short.pdf")
+        assert pool.result(pool.submit(task)).ok  # a new worker took over

@@ -26,6 +26,7 @@ import logging
 import os
 import pickle
 import queue
+import signal
 import struct
 import subprocess
 import sys
@@ -211,6 +212,7 @@ def serve() -> None:
     """
     from llama_index_cloudkit.parse.local.ocr import set_ocr_threads
 
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the caller's: it stops us
     protocol_out = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)  # anything an engine prints goes to stderr, not into the protocol
     sys.stdout = sys.stderr
@@ -256,7 +258,8 @@ class _Worker:
             result: TaskResult = _read_frame(self.process.stdout)
             return result
         except (EOFError, BrokenPipeError, OSError):
-            code = self.process.wait()
+            self.stop(wait=False)
+            code = self.process.returncode
             error = ParseError(
                 f"The parser process stopped while reading this file (exit code {code})",
                 file=task.label,
