@@ -233,6 +233,14 @@ def test_a_saved_agent_gives_a_typed_object_built_from_its_schema(
     assert fake_llamacloud.count("POST", AGENT_RUN) == 1
 
 
+def test_an_agent_can_be_named_by_its_id(fake_llamacloud: FakeLlamaCloud) -> None:
+    agent = _create_agent(fake_llamacloud, "terms", AGENT_SCHEMA)
+    fake_llamacloud.on_extract(lambda s, c, t: dict(TERMS))
+    out = extraction_tool(agent["id"], policy=QUICK).call(text="UPS, 30 days")
+    assert out.raw_output.carrier == "UPS"
+    assert fake_llamacloud.count("GET", f"/api/v1/extraction/extraction-agents/{agent['id']}") == 1
+
+
 def test_schema_beside_an_agent_types_the_output(fake_llamacloud: FakeLlamaCloud) -> None:
     _create_agent(fake_llamacloud, "shipping", Shipping.model_json_schema())
     fake_llamacloud.on_extract(lambda s, c, t: dict(ANSWER))
