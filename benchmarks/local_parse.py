@@ -11,8 +11,11 @@ Prints, measured in the same run:
   the same;
 - OCR quality of the pip engine on the corpus's scans, from the one-worker run: word-sequence
   similarity to each reference (see ../shared/data/corpus/MANIFEST.md);
+- the machine's headroom in the same run: how much faster ``cores`` spinning processes finish
+  than one after another (about ``cores`` on a quiet machine; near 1 when other work holds
+  the cores, and then no worker ratio can show either);
 - peak RSS: this process, the largest worker process, and a child that parses a generated
-  N-page PDF alone (goal < 600 MB).
+  N-page PDF alone (goal < 600 MB), then as many copies of it as cores in one batch.
 
 The machine's other load changes the figures: run it on a quiet machine, and compare ratios.
 """
@@ -135,6 +138,24 @@ def ocr_quality(docs: list, corpus: Path) -> list[tuple[str, float]]:  # type: i
     return rows
 
 
+def machine_headroom(cores: int) -> float:
+    """How much faster ``cores`` spinning processes finish than the same work one after another.
+
+    About ``cores`` on a quiet machine; near 1 when other work holds the cores (then the
+    worker ratio above cannot show either).
+    """
+    code = "x = 0\nfor i in range(5_000_000):\n    x += i\n"
+    start = time.perf_counter()
+    for _ in range(cores):
+        subprocess.run([sys.executable, "-c", code], check=True)
+    sequential = time.perf_counter() - start
+    start = time.perf_counter()
+    running = [subprocess.Popen([sys.executable, "-c", code]) for _ in range(cores)]
+    for process in running:
+        process.wait()
+    return sequential / (time.perf_counter() - start)
+
+
 def make_long_pdf(path: Path, pages: int) -> None:
     from fpdf import FPDF
 
@@ -147,18 +168,21 @@ def make_long_pdf(path: Path, pages: int) -> None:
     pdf.output(str(path))
 
 
-def peak_rss_mb_of_child(pdf: Path) -> tuple[float, int]:
+def peak_rss_mb_of_child(pdf: Path, copies: int = 1) -> tuple[float, float, int]:
+    """Peak RSS (MB) of a child that parses ``copies`` of ``pdf``, of its largest worker, and pages."""
     code = (
         "import resource, sys\n"
         "from llama_index_cloudkit import CloudKitReader\n"
+        "paths = [sys.argv[1]] * int(sys.argv[2])\n"
         "n = sum(1 for _ in CloudKitReader(backend='local', ocr='off')"
-        ".lazy_load_data(sys.argv[1]))\n"
-        "print(n, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)\n"
+        ".lazy_load_data(paths if len(paths) > 1 else paths[0]))\n"
+        "print(n, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,"
+        " resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)\n"
     )
     out = subprocess.run(
-        [sys.executable, "-c", code, str(pdf)], capture_output=True, text=True, check=True
+        [sys.executable, "-c", code, str(pdf), str(copies)], capture_output=True, text=True, check=True
     ).stdout.split()
-    return int(out[1]) / 1024, int(out[0])
+    return int(out[1]) / 1024, int(out[2]) / 1024, int(out[0])
 
 
 def main() -> None:
@@ -202,6 +226,8 @@ def main() -> None:
     same = [(d.id_, d.text) for d in one] == [(d.id_, d.text) for d in every]
     goal = "goal >= 1.7x on 2 cores"
     print(f"  ratio                       : {one_s / every_s:8.2f}x  ({goal}; same Documents: {same})")
+    headroom = machine_headroom(cores)
+    print(f"  machine headroom right now  : {headroom:8.2f}x  ({cores} spinning processes vs one by one)")
     workers_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     print(
         f"  peak RSS: this process {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB, "
@@ -217,11 +243,16 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         long_pdf = Path(tmp) / "long.pdf"
         make_long_pdf(long_pdf, args.pages)
-        peak_mb, pages = peak_rss_mb_of_child(long_pdf)
+        peak_mb, _, pages = peak_rss_mb_of_child(long_pdf)
+        batch_mb, worker_mb, batch_pages = peak_rss_mb_of_child(long_pdf, copies=cores)
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(
         f"generated {pages}-page PDF: peak RSS of the parsing process {peak_mb:.0f} MB "
         f"(goal < 600 MB; this benchmark process: {own:.0f} MB)"
+    )
+    print(
+        f"{cores} copies of it in one batch ({batch_pages} pages over {cores} workers): peak RSS "
+        f"{batch_mb:.0f} MB in the caller, {worker_mb:.0f} MB in the largest worker"
     )
 
 
