@@ -38,6 +38,7 @@ from llama_index_cloudkit.parse.local.workers import (
     TaskResult,
     WorkerPool,
     default_workers,
+    run_task,
 )
 from llama_index_cloudkit.parse.model import ParsedFile, ParsedPage
 from llama_index_cloudkit.parse.pages import page_documents
@@ -205,6 +206,9 @@ def iter_local_documents(
                 with _shared_pool(workers) as pool:
                     yield from _iter_plan(plan, pool, extra_info, fs, report, options, show_progress, fail)
                 return
+            # not worth a worker: read the plan here (file objects in it were read already)
+            yield from _iter_plan(plan, None, extra_info, fs, report, options, show_progress, fail)
+            return
         yield from _iter_here(inputs, extra_info, fs, report, options, show_progress, fail)
 
 
@@ -364,7 +368,7 @@ def _read_light(entry: _Entry, fs: Any | None, options: LocalReadOptions) -> tup
 
 def _iter_plan(
     plan: list[_Entry],
-    pool: WorkerPool,
+    pool: WorkerPool | None,
     extra_info: Mapping[str, Any] | None,
     fs: Any | None,
     report: BatchReport,
@@ -372,13 +376,13 @@ def _iter_plan(
     show_progress: bool,
     fail: FailHandler,
 ) -> Iterator[Document]:
-    """Documents of ``plan`` in order: heavy entries from ``pool``, light ones read here."""
+    """Documents of ``plan`` in order: heavy entries from ``pool`` (None: here), light ones here."""
     tasks = collections.deque(task for entry in plan for task in entry.tasks)
-    window = max(8, 4 * pool.size)  # tasks handed out ahead of the one we wait for: bounds memory
+    window = max(8, 4 * pool.size) if pool else 0  # tasks handed out ahead: bounds memory
     futures: dict[int, Future[TaskResult]] = {}
 
     def top_up() -> None:
-        while tasks and len(futures) < window:
+        while pool is not None and tasks and len(futures) < window:
             task = tasks.popleft()
             futures[task.key] = pool.submit(task)
 
@@ -401,7 +405,7 @@ def _iter_plan(
                 continue
             results = []
             for task in entry.tasks:
-                results.append(pool.result(futures.pop(task.key)))
+                results.append(run_task(task) if pool is None else pool.result(futures.pop(task.key)))
                 top_up()
             error = next((r.error for r in results if r.error is not None), None)
             if error is not None:

@@ -241,3 +241,15 @@ def test_a_worker_that_dies_fails_only_its_file_with_a_typed_error(batch: list[A
         assert "stopped" in str(lost.error)
         task = PageTask(key=2, source=str(batch[2]), file_name="short.pdf", label="short.pdf")
         assert pool.result(pool.submit(task)).ok  # a new worker took over
+
+
+def test_a_file_object_in_a_small_batch_is_read_once_and_parsed(
+    batch: list[Any], pools: type[CountingPool]
+) -> None:
+    import io
+
+    handle = io.BytesIO(Path(batch[2]).read_bytes())
+    handle.name = "handle.pdf"  # type: ignore[attr-defined]
+    docs, report = _read([handle, batch[1]], workers=2)  # one heavy file: not worth a worker
+    assert pools.started == 0
+    assert [d.text for d in docs[:2]] == ["short one", "short two"] and report.ok
