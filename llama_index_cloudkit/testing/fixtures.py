@@ -9,6 +9,9 @@ Example:
     >>> fixtures.add("parse", {"pages": []}, count=1)
     >>> fixtures.next("parse").body, fixtures.next("parse")
     ({'pages': []}, None)
+
+A parse fixture saved from ``LlamaParse.get_json_result`` carries ``job_id`` and ``file_path``,
+which the SDK adds on the client; they are dropped, since the SDK rejects them from the service.
 """
 
 from __future__ import annotations
@@ -22,9 +25,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-__all__ = ["FIXTURE_KINDS", "ServedFixture", "ServedFixtures", "load_body"]
+__all__ = ["CLIENT_SIDE_PARSE_KEYS", "FIXTURE_KINDS", "ServedFixture", "ServedFixtures", "load_body"]
 
 FIXTURE_KINDS = ("parse", "extract", "retrieve")
+
+# Keys the SDK adds to a parse result on the client (``get_json_result``) and rejects when the
+# service sends them (``JobResult`` takes job_id and file_name itself): dropped from fixtures.
+CLIENT_SIDE_PARSE_KEYS = ("job_id", "file_name", "file_path")
 
 
 def load_body(body: Mapping[str, Any] | str | Path) -> dict[str, Any]:
@@ -87,7 +94,11 @@ class ServedFixtures:
         """Serve ``body`` for the next ``count`` jobs of ``kind`` (every later one when None)."""
         if kind not in FIXTURE_KINDS:
             raise ValueError(f"kind must be one of {', '.join(FIXTURE_KINDS)}, not {kind!r}")
-        fixture = ServedFixture(load_body(body), dict(images or {}))
+        loaded = load_body(body)
+        if kind == "parse":
+            for key in CLIENT_SIDE_PARSE_KEYS:
+                loaded.pop(key, None)
+        fixture = ServedFixture(loaded, dict(images or {}))
         if kind == "retrieve":
             named = [*(fixture.body.get("image_nodes") or []), *(fixture.body.get("page_figure_nodes") or [])]
             for node in named:

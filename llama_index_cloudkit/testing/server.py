@@ -322,7 +322,8 @@ class FakeLlamaCloud:
             body: the response body, or the path of a JSON file holding it.
             kind: ``"parse"``: a ``result/json`` body (pages, items, images...); the job
                 still follows its script (``script_parse_jobs``), the local parser is not run,
-                and the markdown / text results are joined from the body's pages.
+                and the markdown / text results are joined from the body's pages. Keys the SDK
+                adds on the client (``job_id``, ``file_path`` from ``get_json_result``) are dropped.
                 ``"extract"``: an ExtractRun-shaped body; the run reports its ``data`` and
                 ``extraction_metadata`` (citations, for example). ``"retrieve"``: a
                 RetrieveResults body, answered for the pipeline that was asked.

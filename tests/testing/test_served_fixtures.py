@@ -74,3 +74,13 @@ def test_retrieval_answers_the_fixture_with_its_image_nodes(fake_llamacloud: Fak
     assert hits[0].node.metadata["file_name"] == "llama-care-guide.pdf"
     assert any(isinstance(h.node, ImageNode) for h in hits)  # its screenshot was fetched
     assert index.as_retriever().retrieve("hay")[0].node.text == "hay"  # count=1: computed again
+
+
+def test_a_body_saved_from_get_json_result_can_be_served(
+    fake_llamacloud: FakeLlamaCloud, parser_kwargs: dict[str, Any], examples_dir: Path
+) -> None:
+    saved = LlamaParse(**parser_kwargs).get_json_result(str(examples_dir / "faq.html"))[0]
+    assert {"job_id", "file_path"} <= set(saved)  # added by the SDK on the client
+    fake_llamacloud.serve_fixture(saved, count=1)
+    again = LlamaParse(**parser_kwargs).parse(str(examples_dir / "release-notes.md"))
+    assert [p.md for p in again.pages] == [p["md"] for p in saved["pages"]]
