@@ -14,7 +14,8 @@ the ``fake_llamacloud`` fixture fails a test that got one unless its marker allo
   pictures as charts without data); real layout detection (``extract_layout`` boxes of text
   items are approximate); heading detection in PDFs (no font sizes: ``md`` has no ``#``).
 - extraction: real values (data is shaped like the schema, or comes from ``on_extract`` or a
-  served fixture) and citations (``cite_sources`` adds none; serve a fixture for them).
+  served fixture); citations only locate a top-level value's text on a page, and confidence
+  and reasoning are canned (serve a fixture for realistic ones).
 - files: fetching URLs (``upload_from_url`` stores a placeholder, or bytes registered with
   ``FakeLlamaCloud.serve_url``), listing and deleting files; page figures are the raster
   pictures drawn on PDF pages (vector drawings are not detected).

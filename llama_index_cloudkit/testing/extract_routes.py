@@ -24,7 +24,7 @@ from llama_index_cloudkit.testing.jobs import DEFAULT_PROJECT, NotFound
 from llama_index_cloudkit.testing.state import EmulatorState
 from llama_index_cloudkit.testing.wire import BadRequest, detail, json_body, require_field
 
-__all__ = ["extract_router", "source_text"]
+__all__ = ["extract_router", "source_pages", "source_text"]
 
 
 def _int_param(request: Request, name: str, default: int) -> int:
@@ -45,8 +45,18 @@ def source_text(state: EmulatorState, body: dict[str, Any]) -> str:
         >>> source_text(EmulatorState(), {"text": "Llamas eat hay."})
         'Llamas eat hay.'
     """
+    return "\n\n".join(source_pages(state, body))
+
+
+def source_pages(state: EmulatorState, body: dict[str, Any]) -> list[str]:
+    """The document's pages as text (one page for text inputs and unparsed types).
+
+    Example:
+        >>> source_pages(EmulatorState(), {"text": "Llamas eat hay."})
+        ['Llamas eat hay.']
+    """
     if body.get("text"):
-        return str(body["text"])
+        return [str(body["text"])]
     data: bytes | None = None
     name = "upload.txt"
     if isinstance(body.get("file"), dict) and body["file"].get("data"):
@@ -61,17 +71,17 @@ def source_text(state: EmulatorState, body: dict[str, Any]) -> str:
         stored = state.get_file(body["file_id"])
         data, name = stored.data, stored.name
     if data is None:
-        return ""
+        return [""]
     from llama_index_cloudkit.errors import CloudKitError
     from llama_index_cloudkit.parse.local import LocalParser
 
     parser = LocalParser(ocr="off")
     if not parser.supports(name):
-        return decode_text(data)
+        return [decode_text(data)]
     try:
-        return "\n\n".join(p.markdown() for p in parser.parse(data, name).pages)
+        return [p.markdown() for p in parser.parse(data, name).pages] or [""]
     except CloudKitError as exc:  # the responder gets a readable note instead of the text
-        return f"<emulator could not read {name}: {exc}>"
+        return [f"<emulator could not read {name}: {exc}>"]
 
 
 def _suffix_for_mime(mime: str) -> str:
@@ -154,7 +164,7 @@ def extract_router(state: EmulatorState) -> APIRouter:
         config = body.get("config") or {}
         if not any(body.get(k) for k in ("file", "text", "file_id")):
             raise BadRequest(["body"], "One of file, text or file_id is required", "value_error")
-        text = source_text(state, body)
+        pages = source_pages(state, body)
         agent = {
             "id": "stateless",
             "name": "stateless",
@@ -162,7 +172,8 @@ def extract_router(state: EmulatorState) -> APIRouter:
             "config": config,
             "project_id": request.query_params.get("project_id", DEFAULT_PROJECT["id"]),
         }
-        return JSONResponse(state.create_extract_job(agent, schema, config, text, body.get("file_id")))
+        job = state.create_extract_job(agent, schema, config, "\n\n".join(pages), body.get("file_id"), pages)
+        return JSONResponse(job)
 
     @router.post("/jobs")
     async def agent_run(request: Request) -> Response:
@@ -171,8 +182,10 @@ def extract_router(state: EmulatorState) -> APIRouter:
         file_id = require_field(body, "file_id", str)
         schema = body.get("data_schema_override") or agent["data_schema"]
         config = body.get("config_override") or agent["config"]
-        text = source_text(state, {"file_id": file_id})
-        return JSONResponse(state.create_extract_job(agent, schema, config, text, file_id))
+        pages = source_pages(state, {"file_id": file_id})
+        return JSONResponse(
+            state.create_extract_job(agent, schema, config, "\n\n".join(pages), file_id, pages)
+        )
 
     @router.get("/jobs/{job_id}")
     async def get_extract_job(job_id: str) -> Response:

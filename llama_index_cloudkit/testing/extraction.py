@@ -12,7 +12,7 @@ from typing import Any
 from llama_index_cloudkit.testing.fixtures import ServedFixtures
 from llama_index_cloudkit.testing.jobs import DEFAULT_PROJECT, JobScript, NotFound, ScriptedJob
 
-__all__ = ["ExtractResponder", "ExtractionState", "empty_like"]
+__all__ = ["ExtractResponder", "ExtractionState", "empty_like", "field_metadata"]
 
 ExtractResponder = Callable[[dict[str, Any], dict[str, Any], str], Any]
 
@@ -34,6 +34,47 @@ def empty_like(schema: dict[str, Any]) -> Any:
         if options and len(options) == len(schema[key]):
             return empty_like(options[0])
     return None
+
+
+def _citation(value: Any, pages: list[str]) -> list[dict[str, Any]]:
+    if value is None or isinstance(value, (dict, list)) or str(value).strip() == "":
+        return []
+    needle = str(value).strip().lower()
+    for number, page in enumerate(pages, start=1):
+        if needle in page.lower():
+            return [{"page": number, "matching_text": str(value).strip()}]
+    return []
+
+
+def field_metadata(data: Any, pages: list[str], config: dict[str, Any]) -> dict[str, Any]:
+    """``extraction_metadata.field_metadata`` as LlamaExtract reports it, for the flags set.
+
+    Per top-level field: ``citation`` (``cite_sources``: the page where the value's text
+    occurs), ``confidence`` and ``extraction_confidence`` (``confidence_scores``: 0.95 when the
+    value is found in the document, else 0.5) and ``reasoning`` (``use_reasoning``).
+
+    Example:
+        >>> field_metadata({"title": "Care"}, ["Llama Care"], {"cite_sources": True})
+        {'title': {'citation': [{'page': 1, 'matching_text': 'Care'}]}}
+    """
+    if not isinstance(data, dict):
+        return {}
+    answer: dict[str, Any] = {}
+    for name, value in data.items():
+        found = _citation(value, pages)
+        entry: dict[str, Any] = {}
+        if config.get("cite_sources"):
+            entry["citation"] = found
+        if config.get("confidence_scores"):
+            entry["confidence"] = entry["extraction_confidence"] = 0.95 if found else 0.5
+        if config.get("use_reasoning"):
+            where = f"page {found[0]['page']}" if found else "no page of the document"
+            entry["reasoning"] = f"Emulated: the value was found on {where}."
+        answer[name] = entry
+    return answer
+
+
+_METADATA_FLAGS = ("cite_sources", "confidence_scores", "use_reasoning")
 
 
 class ExtractionState:
@@ -88,8 +129,12 @@ class ExtractionState:
         config: dict[str, Any],
         text: str,
         file_id: str | None,
+        pages: list[str] | None = None,
     ) -> dict[str, Any]:
-        """Register an extraction job and its run; the run's data comes from the responder."""
+        """Register an extraction job and its run; the run's data comes from the responder.
+
+        ``pages`` (the document's pages, default ``[text]``) place citations on pages.
+        """
         with self._lock:
             script = self._extract_queue.popleft() if self._extract_queue else self.extract_script
             job_id = f"exjob-{uuid.uuid4()}"
@@ -118,6 +163,8 @@ class ExtractionState:
                     "emulated": True,
                     "note": "llama_index_cloudkit emulator: data shaped like the schema",
                 }
+            if fixture is None and any(config.get(flag) for flag in _METADATA_FLAGS):
+                metadata["field_metadata"] = field_metadata(data, pages or [text], config)
             run = {
                 "id": f"run-{uuid.uuid4()}",
                 "extraction_agent_id": agent["id"],

@@ -123,3 +123,25 @@ def test_failed_job_ends_in_an_error_run(fake_llamacloud: FakeLlamaCloud, extrac
     with pytest.warns(UserWarning):
         run = extract.extract(JSON_SCHEMA, CONFIG, SourceText(text_content="x"))
     assert run.status == "ERROR" and run.data is None
+
+
+def test_metadata_flags_give_citations_on_pages(
+    fake_llamacloud: FakeLlamaCloud, extract: LlamaExtract, examples_dir: Path
+) -> None:
+    fake_llamacloud.on_extract(
+        lambda s, c, t: {"title": "Llama Care Guide", "animal": "Adult llama", "x": "absent"}
+    )
+    config = ExtractConfig(cite_sources=True, confidence_scores=True, use_reasoning=True)
+    run = extract.extract(JSON_SCHEMA, config, str(examples_dir / "llama-care-guide.pdf"))
+    fields = run.extraction_metadata["field_metadata"]
+    assert fields["title"]["citation"] == [{"page": 1, "matching_text": "Llama Care Guide"}]
+    assert fields["animal"]["citation"][0]["page"] == 2
+    assert fields["x"]["citation"] == [] and fields["x"]["confidence"] < fields["title"]["confidence"]
+    assert "page 1" in fields["title"]["reasoning"]
+
+
+def test_without_metadata_flags_no_field_metadata(
+    fake_llamacloud: FakeLlamaCloud, extract: LlamaExtract
+) -> None:
+    run = extract.extract(JSON_SCHEMA, CONFIG, SourceText(text_content="x"))
+    assert "field_metadata" not in run.extraction_metadata
