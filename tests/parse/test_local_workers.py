@@ -253,3 +253,13 @@ def test_a_file_object_in_a_small_batch_is_read_once_and_parsed(
     docs, report = _read([handle, batch[1]], workers=2)  # one heavy file: not worth a worker
     assert pools.started == 0
     assert [d.text for d in docs[:2]] == ["short one", "short two"] and report.ok
+
+
+def test_where_no_process_can_start_the_batch_is_read_in_this_one(
+    batch: list[Any], monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    expected = _view(_read(batch, workers=1)[0])
+    monkeypatch.setattr(sys, "executable", "/nonexistent/python")  # an embedded interpreter
+    docs, report = _read(batch, workers=2)
+    assert _view(docs) == expected and report.ok
+    assert "cannot start a local parser process" in caplog.text

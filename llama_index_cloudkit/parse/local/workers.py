@@ -171,6 +171,13 @@ def run_task(task: PageTask) -> TaskResult:
         return TaskResult(task.key, error=error)
 
 
+def _run_here(task: PageTask) -> TaskResult:
+    try:
+        return run_task(task)
+    except ImportError as exc:
+        return TaskResult(task.key, error=exc)
+
+
 # --- the worker side --------------------------------------------------------------------
 
 
@@ -225,10 +232,7 @@ def serve() -> None:
             task = _read_frame(stdin)
         except EOFError:
             return
-        try:
-            result = run_task(task)
-        except ImportError as exc:
-            result = TaskResult(task.key, error=exc)
+        result = _run_here(task)
         result.records, capture.records = capture.records, []
         try:
             _write_frame(protocol_out, result)
@@ -352,12 +356,17 @@ class WorkerPool:
                     continue
                 if not future.set_running_or_notify_cancel():  # the caller took it back
                     continue
-                if worker is None or not worker.alive:
-                    worker = self._start()
-                if worker is None:
-                    future.set_exception(ParseError("The local parser is shutting down", file=task.label))
-                    continue
-                future.set_result(worker.run(task))
+                try:
+                    if worker is None or not worker.alive:
+                        worker = self._start()
+                    if worker is None:
+                        raise ParseError("The local parser is shutting down", file=task.label)
+                    future.set_result(worker.run(task))
+                except OSError as exc:  # no process can be started here: read it in this one
+                    logger.warning("cannot start a local parser process (%s); reading in this one", exc)
+                    future.set_result(_run_here(task))
+                except BaseException as exc:  # never leave a caller waiting
+                    future.set_exception(exc)
         finally:
             if worker is not None:
                 worker.stop(wait=not self._closed)
