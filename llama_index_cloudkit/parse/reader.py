@@ -12,10 +12,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import warnings
 from collections.abc import Iterable, Iterator, Mapping
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import Any, Literal
 
 from llama_index.core.readers.base import BasePydanticReader
@@ -23,15 +22,13 @@ from llama_index.core.schema import Document
 from pydantic import Field, PrivateAttr, SecretStr
 
 from llama_index_cloudkit.cloud.budget import Budget
+from llama_index_cloudkit.cloud.cost import CostReport
 from llama_index_cloudkit.cloud.policy import CloudPolicy
 from llama_index_cloudkit.errors import CloudKitError
 from llama_index_cloudkit.events import ParseFileEndEvent, dispatcher
 from llama_index_cloudkit.parse.inputs import (
     FileInput,
-    label_of,
     os_error,
-    progress_bar,
-    read_input,
 )
 from llama_index_cloudkit.parse.local import SUPPORTED_SUFFIXES
 from llama_index_cloudkit.parse.local.ocr import OcrEngineName
@@ -232,10 +229,55 @@ class CloudKitReader(BasePydanticReader):
             >>> docs = await CloudKitReader(backend="local").aload_data("a.pdf")  # doctest: +SKIP
         """
         if self.resolved_backend() == "cloud":
-            return await self._aload_cloud(
-                file_path if isinstance(file_path, list) else [file_path], extra_info, fs
+            from llama_index_cloudkit.parse import cloud_reading
+
+            return await cloud_reading.aload_cloud(
+                self, file_path if isinstance(file_path, list) else [file_path], extra_info, fs
             )
         return await asyncio.to_thread(self.load_data, file_path, extra_info, fs)
+
+    def estimate(
+        self,
+        file_path: FileInput | list[FileInput],
+        extra_info: Mapping[str, Any] | None = None,
+        fs: Any | None = None,
+    ) -> CostReport:
+        """What parsing these inputs with LlamaParse would cost: no request, no upload, no credit.
+
+        Per file: the pages LlamaParse will bill (``target_pages`` / ``max_pages`` applied),
+        the credits of this reader's preset and of the others, and whether the file is free
+        because the cache or the job journal already holds it.
+
+        Example:
+            >>> report = CloudKitReader(backend="local", preset="agentic").estimate(
+            ...     b"# notes", extra_info={"file_name": "notes.md"})
+            >>> report.total_credits
+            10
+        """
+        from llama_index_cloudkit.parse.cloud_reading import estimate_inputs
+
+        return estimate_inputs(
+            self, file_path if isinstance(file_path, list) else [file_path], extra_info, fs
+        )
+
+    def estimate_directory(self, directory_reader: Any) -> CostReport:
+        """:meth:`estimate` for exactly the files a SimpleDirectoryReader would hand to this reader.
+
+        Those are its resolved ``input_files`` whose suffix its ``file_extractor`` maps to this
+        reader (files of other readers are not ours to price).
+
+        Example:
+            >>> mapping = reader.file_extractor()  # doctest: +SKIP
+            >>> sdr = SimpleDirectoryReader("scans/", file_extractor=mapping)  # doctest: +SKIP
+            >>> print(reader.estimate_directory(sdr).table())  # doctest: +SKIP
+        """
+        mapping = getattr(directory_reader, "file_extractor", None) or {}
+        files = [
+            str(f)
+            for f in directory_reader.input_files
+            if mapping.get(PurePath(str(f)).suffix.lower()) is self
+        ]
+        return self.estimate(files, fs=getattr(directory_reader, "fs", None))  # type: ignore[arg-type]
 
     def file_extractor(self) -> dict[str, CloudKitReader]:
         """The mapping for ``SimpleDirectoryReader(file_extractor=...)``: every suffix we read.
@@ -256,7 +298,9 @@ class CloudKitReader(BasePydanticReader):
         report: BatchReport,
     ) -> Iterator[Document]:
         if self.resolved_backend() == "cloud":
-            yield from self._iter_cloud(inputs, extra_info, fs, report)
+            from llama_index_cloudkit.parse import cloud_reading
+
+            yield from cloud_reading.iter_cloud(self, inputs, extra_info, fs, report)
             return
         from llama_index_cloudkit.parse.local_reading import LocalReadOptions, iter_local_documents
 
@@ -333,136 +377,6 @@ class CloudKitReader(BasePydanticReader):
             use_cache=self.use_cache,
             images_dir=self.download_images_to,
         )
-
-    def _cloud_batch(
-        self,
-        inputs: list[FileInput],
-        extra_info: Mapping[str, Any] | None,
-        fs: Any | None,
-        report: BatchReport,
-    ) -> tuple[list[Any], int]:
-        """Read the inputs (failures go to the report) and add the planned files, if any."""
-        from llama_index_cloudkit.parse.cloud_reading import CloudInput
-
-        batch: list[CloudInput] = []
-        for item in inputs:
-            label = label_of(item, extra_info)
-            try:
-                data, file_name, file_path = read_input(item, extra_info, fs)
-            except (CloudKitError, OSError) as exc:
-                self._fail(label, exc, report)
-                continue
-            batch.append(CloudInput(data, file_name, file_path, label))
-        requested = len(batch)
-        if self.batch_directory_reads and len(inputs) == 1 and batch:
-            batch += self._planned_batch(inputs[0], CloudInput)
-        return batch, requested
-
-    def _cloud_results(self, results: list[Any], requested: int, report: BatchReport) -> Iterator[Document]:
-        report.credits_estimated += sum(details["credits"] for _, _, details in results[:requested])
-        for entry, documents, details in results[:requested]:
-            if isinstance(documents, BaseException):
-                self._fail(entry.label, documents, report)
-                continue
-            report.add_success(
-                entry.label,
-                pages=len(documents),
-                documents=len(documents),
-                cache_hit=details["cache_hit"],
-                job_id=details["job_id"],
-            )
-            dispatcher.event(
-                ParseFileEndEvent(
-                    file=entry.label,
-                    backend="cloud",
-                    job_id=details["job_id"],
-                    pages=len(documents),
-                    cache_hit=details["cache_hit"],
-                )
-            )
-            yield from documents
-        for entry, outcome, _ in results[requested:]:
-            if isinstance(outcome, BaseException):
-                logger.info("early submission of %s failed: %s", entry.label, outcome)
-
-    def _iter_cloud(
-        self,
-        inputs: list[FileInput],
-        extra_info: Mapping[str, Any] | None,
-        fs: Any | None,
-        report: BatchReport,
-    ) -> Iterator[Document]:
-        from llama_index_cloudkit.parse.cloud_reading import documents_from_outcomes
-
-        info = dict(extra_info or {})
-        html, preset = self.output_tables_as_HTML, self.preset.value
-        planned = self._planned_outcome(inputs)
-        if planned is not None:  # submitted with an earlier file of this SimpleDirectoryReader run
-            entry, outcome = planned
-            outcome.credits = 0.0  # counted in the report of the call that submitted it
-            yield from self._cloud_results(
-                documents_from_outcomes(
-                    [entry], [outcome], extra_info=info, tables_as_html=html, preset=preset
-                ),
-                1,
-                report,
-            )
-            return
-        batch, requested = self._cloud_batch(inputs, extra_info, fs, report)
-        bar = progress_bar(requested, self.show_progress)
-        outcomes = self._cloud_backend().parse_all(
-            [(i.data, i.file_name, i.label) for i in batch], on_done=bar.update if bar is not None else None
-        )
-        if bar is not None:
-            bar.close()
-        for entry, outcome in zip(batch[requested:], outcomes[requested:], strict=True):
-            self._planned[entry.label] = (entry, outcome)
-        results = documents_from_outcomes(
-            batch, outcomes, extra_info=info, tables_as_html=html, preset=preset
-        )
-        report.credits_estimated += sum(details["credits"] for _, _, details in results[requested:])
-        yield from self._cloud_results(results[:requested], requested, report)
-
-    def _planned_outcome(self, inputs: list[FileInput]) -> tuple[Any, Any] | None:
-        if len(inputs) != 1 or not isinstance(inputs[0], (str, os.PathLike)):
-            return None
-        return self._planned.pop(os.fspath(inputs[0]), None)
-
-    async def _aload_cloud(
-        self, inputs: list[FileInput], extra_info: Mapping[str, Any] | None, fs: Any | None
-    ) -> list[Document]:
-        from llama_index_cloudkit.parse.cloud_reading import acloud_documents
-
-        report = BatchReport()
-        self._last_report = report
-        batch, requested = await asyncio.to_thread(self._cloud_batch, inputs, extra_info, fs, report)
-        results = await acloud_documents(
-            self._cloud_backend(),
-            batch,
-            extra_info=dict(extra_info or {}),
-            tables_as_html=self.output_tables_as_HTML,
-            preset=self.preset.value,
-        )
-        return list(self._cloud_results(results, requested, report))
-
-    def _planned_batch(self, current: FileInput, cloud_input: Any) -> list[Any]:
-        """The files the calling SimpleDirectoryReader run will hand over next (read once)."""
-        from llama_index_cloudkit.parse.batching import planned_directory_batch
-
-        plan = planned_directory_batch(self, current)
-        if not plan.files or plan.run_id in self._planned_runs:
-            return []
-        self._planned_runs = {plan.run_id or 0}
-        self._planned.clear()  # what an earlier, unfinished run left
-        extra = []
-        for path in plan.files:
-            try:
-                data, file_name, file_path = read_input(path, None, plan.fs)
-            except (CloudKitError, OSError):
-                continue  # it fails, with its reason, when SimpleDirectoryReader hands it over
-            extra.append(cloud_input(data, file_name, file_path, path))
-        logger.info("submitting %d file(s) of this SimpleDirectoryReader run ahead of time", len(extra))
-        return extra
 
 
 def file_extractor(**reader_kwargs: Any) -> dict[str, CloudKitReader]:

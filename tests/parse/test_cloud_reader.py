@@ -112,7 +112,6 @@ def test_second_run_is_served_from_the_cache_with_identical_documents(
     assert all(d.metadata["job_id"] for d in again)
 
 
-
 def test_identical_files_in_a_batch_are_submitted_once(
     fake_llamacloud: FakeLlamaCloud, tmp_path: Path
 ) -> None:
@@ -246,7 +245,9 @@ def test_load_data_inside_a_running_loop_and_after_asyncio_run(
     assert len(asyncio.run(reader.aload_data(examples_dir / "shipping-policy.docx"))) == 1
 
 
-def test_simple_directory_reader_runs_its_files_concurrently(fake_llamacloud: FakeLlamaCloud, tmp_path: Path) -> None:
+def test_simple_directory_reader_runs_its_files_concurrently(
+    fake_llamacloud: FakeLlamaCloud, tmp_path: Path
+) -> None:
     folder = tmp_path / "docs"
     _write_files(folder, 6)
     fake_llamacloud.script_parse_jobs(pending_seconds=0.5)

@@ -1,0 +1,110 @@
+"""Know the cost before paying: estimates make no request, count pages like the bill, show what is free."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+from llama_index.core import SimpleDirectoryReader
+
+from llama_index_cloudkit import CloudKitReader, CloudKitSettings
+from llama_index_cloudkit.testing import FakeLlamaCloud
+
+
+def _pdf(pages: int, tag: str) -> bytes:
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    pdf.set_font("Helvetica", size=12)
+    for i in range(pages):
+        pdf.add_page()
+        pdf.cell(text=f"{tag} page {i}")
+    return bytes(pdf.output())
+
+
+def _pptx(slides: int) -> bytes:
+    pptx = pytest.importorskip("pptx")
+    deck = pptx.Presentation()
+    for i in range(slides):
+        deck.slides.add_slide(deck.slide_layouts[5]).shapes.title.text = f"Slide {i}"
+    out = io.BytesIO()
+    deck.save(out)
+    return out.getvalue()
+
+
+def _xlsx(sheets: int) -> bytes:
+    openpyxl = pytest.importorskip("openpyxl")
+    book = openpyxl.Workbook()
+    for i in range(sheets - 1):
+        book.create_sheet(f"S{i}")
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+@pytest.fixture
+def folder(tmp_path: Path) -> Path:
+    root = tmp_path / "mixed"
+    root.mkdir()
+    (root / "report.pdf").write_bytes(_pdf(3, "report"))
+    (root / "deck.pptx").write_bytes(_pptx(4))
+    (root / "book.xlsx").write_bytes(_xlsx(2))
+    (root / "notes.md").write_text("# Notes\n\nOne page.")
+    return root
+
+
+def _reader(fake: FakeLlamaCloud, **kwargs: object) -> CloudKitReader:
+    settings = CloudKitSettings(api_key=fake.api_key, base_url=fake.base_url)
+    return CloudKitReader(backend="cloud", settings=settings, poll_interval=0.05, **kwargs)
+
+
+def test_estimate_makes_no_request_and_prices_every_preset(
+    fake_llamacloud: FakeLlamaCloud, folder: Path
+) -> None:
+    report = _reader(fake_llamacloud, preset="agentic").estimate(sorted(folder.iterdir()))
+    assert fake_llamacloud.requests == []
+    pages = {Path(f.file).name: f.pages for f in report.files}
+    assert pages == {"book.xlsx": 2, "deck.pptx": 4, "notes.md": 1, "report.pdf": 3}
+    assert report.total_credits == 10 * 10
+    assert report.total_for("cost_effective") == 30 and report.total_for("agentic_plus") == 450
+    assert "agentic_plus" in report.table() and report.summary().startswith("4 file(s), 10 page(s)")
+
+
+def test_cached_and_journaled_files_show_as_free(fake_llamacloud: FakeLlamaCloud, folder: Path) -> None:
+    reader = _reader(fake_llamacloud)
+    reader.load_data(folder / "report.pdf")
+    fake_llamacloud.script_parse_jobs(stuck=True, count=1)
+    with pytest.raises(Exception, match="still running"):
+        _reader(fake_llamacloud, job_timeout=0.3).load_data(folder / "notes.md")
+    report = reader.estimate(sorted(folder.iterdir()))
+    free = {Path(f.file).name: (f.cached, f.reattach, f.credits) for f in report.files}
+    assert free["report.pdf"] == (True, False, 0)
+    assert free["notes.md"] == (False, True, 0)
+    assert free["deck.pptx"][2] == 40
+
+
+def test_target_pages_and_max_pages_lower_the_estimate(fake_llamacloud: FakeLlamaCloud, folder: Path) -> None:
+    report = _reader(fake_llamacloud, parse_options={"max_pages": 2}).estimate(folder / "report.pdf")
+    assert report.files[0].pages == 2
+
+
+def test_the_estimate_is_what_the_emulator_bills(fake_llamacloud: FakeLlamaCloud, folder: Path) -> None:
+    reader = _reader(fake_llamacloud)
+    files = sorted(folder.iterdir())
+    estimated = {Path(f.file).name: f.pages for f in reader.estimate(files).files}
+    reader.load_data(files)
+    billed = {
+        job.file_name: (job.result or {}).get("job_metadata", {}).get("job_pages")
+        for job in fake_llamacloud.state.parse_jobs.values()
+    }
+    assert estimated == billed
+
+
+def test_a_directory_estimate_prices_exactly_the_files_it_would_read(
+    fake_llamacloud: FakeLlamaCloud, folder: Path
+) -> None:
+    reader = _reader(fake_llamacloud)
+    sdr = SimpleDirectoryReader(str(folder), exclude=["*.xlsx"], file_extractor=reader.file_extractor())
+    names = sorted(Path(f.file).name for f in reader.estimate_directory(sdr).files)
+    assert names == ["deck.pptx", "notes.md", "report.pdf"] and fake_llamacloud.requests == []
