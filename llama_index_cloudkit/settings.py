@@ -11,6 +11,7 @@ Constructor arguments win over environment variables, which win over defaults. T
 | ``project_id`` | ``LLAMA_CLOUD_PROJECT_ID`` | none |
 | ``organization_id`` | ``LLAMA_CLOUD_ORGANIZATION_ID`` | none |
 | ``backend`` | ``CLOUDKIT_BACKEND`` | ``auto`` (cloud when a key is set, else local) |
+| ``api_version`` | ``CLOUDKIT_API_VERSION`` | ``v1`` (the routes of llama-cloud-services); ``v2``: the current API |
 | ``cache_dir`` | ``CLOUDKIT_CACHE_DIR`` | the platform's user cache dir + ``llama-index-cloudkit`` |
 """
 
@@ -32,6 +33,7 @@ __all__ = [
     "CONNECTION_FIELDS",
     "DEFAULT_BASE_URL",
     "EU_BASE_URL",
+    "ApiVersion",
     "BackendName",
     "CloudKitSettings",
     "check_keywords",
@@ -42,6 +44,7 @@ DEFAULT_BASE_URL = "https://api.cloud.llamaindex.ai"
 EU_BASE_URL = "https://api.cloud.eu.llamaindex.ai"
 
 BackendName = Literal["auto", "cloud", "local"]
+ApiVersion = Literal["v1", "v2"]
 
 
 def _env(name: str, default: str | None = None) -> Any:
@@ -96,6 +99,11 @@ class CloudKitSettings(ComponentMixin):
     )
     cache_dir: Path = Field(
         default_factory=_default_cache_dir,
+    )
+    api_version: ApiVersion = Field(
+        default_factory=_env("CLOUDKIT_API_VERSION", "v1"),
+        description="v1: the routes llama-cloud-services calls; v2: LlamaCloud's current API "
+        "(Parse v2 tiers, Extract v2, Index v2 retrieval).",
     )
 
     @field_validator("api_key", mode="before")
