@@ -46,6 +46,16 @@ def vector_target() -> VectorStoreIndex:
     return VectorStoreIndex(nodes, embed_model=MockEmbedding(embed_dim=8))
 
 
+@pytest.fixture(scope="module")
+def qdrant_target(local_target: LocalHybridIndex) -> Any:
+    pytest.importorskip("qdrant_client", reason="the qdrant extra is not installed")
+    from llama_index_cloudkit.retrieve.qdrant import QdrantHybridIndex
+
+    return QdrantHybridIndex.from_nodes(
+        local_target.nodes, location=":memory:", embed_model=local_target.embed_model
+    )
+
+
 @pytest.fixture()
 def cloud_target(request: pytest.FixtureRequest) -> str:
     from llama_cloud_services import LlamaCloudIndex
@@ -58,6 +68,7 @@ def cloud_target(request: pytest.FixtureRequest) -> str:
 
 TARGETS: dict[str, Callable[[pytest.FixtureRequest], Any]] = {
     "LocalHybridIndex": lambda request: request.getfixturevalue("local_target"),
+    "QdrantHybridIndex": lambda request: request.getfixturevalue("qdrant_target"),
     "VectorStoreIndex": lambda request: request.getfixturevalue("vector_target"),
     "LlamaCloud index": lambda request: request.getfixturevalue("cloud_target"),
 }
