@@ -18,6 +18,7 @@ made from our upload is re-attached instead. Jobs are journaled under a content 
 schema, config, agent and input), so a re-run re-attaches instead of paying again.
 
 The SDK is used for one thing only: checking an ExtractConfig's values before anything is sent.
+Request and answer shapes (inputs, agents, content keys, usage) live in :mod:`.wire`.
 
 Example:
     >>> client = ExtractClient(CloudKitSettings(api_key="llx-..."))  # doctest: +SKIP
@@ -29,14 +30,11 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import hashlib
 import json
 import logging
 import os
 import re
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, TypeVar
 
 import httpx
@@ -57,7 +55,17 @@ from llama_index_cloudkit.errors import (
     SchemaError,
     ServiceError,
     SubmissionUnknownError,
-    UnsupportedFileError,
+)
+from llama_index_cloudkit.extract.wire import (
+    MIME_TYPES,
+    AgentInfo,
+    ExtractInput,
+    ExtractResult,
+    agent_info,
+    agent_summary,
+    content_key,
+    job_id_of,
+    usage_of,
 )
 from llama_index_cloudkit.settings import CloudKitSettings, check_keywords
 
@@ -75,99 +83,9 @@ logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
-# What stateless LlamaExtract accepts inline (the SDK's own map).
-MIME_TYPES = {
-    ".txt": "text/plain",
-    ".csv": "text/csv",
-    ".json": "application/json",
-    ".html": "text/html",
-    ".htm": "text/html",
-    ".md": "text/markdown",
-    ".pdf": "application/pdf",
-    ".docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-    ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    ".png": "image/png",
-    ".jpg": "image/jpeg",
-    ".jpeg": "image/jpeg",
-}
 _ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.I)
 _WHAT = "LlamaExtract job"
 _RUNS = "/api/v1/extraction/runs"
-
-
-@dataclass
-class ExtractResult:
-    """What an extraction produced: the data and what LlamaExtract said about it.
-
-    Example:
-        >>> ExtractResult({"a": 1}, job_id="j").data
-        {'a': 1}
-    """
-
-    data: Any
-    metadata: dict[str, Any] = field(default_factory=dict)
-    job_id: str | None = None
-    run_id: str | None = None
-    reattached: bool = False
-    usage: dict[str, Any] | None = None
-
-
-@dataclass(frozen=True)
-class AgentInfo:
-    """A saved extraction agent: what this package needs of it.
-
-    Example:
-        >>> AgentInfo("agent-1", "terms", {"type": "object"}, {}).name
-        'terms'
-    """
-
-    id: str
-    name: str
-    data_schema: dict[str, Any]
-    config: dict[str, Any]
-
-
-def _plain(value: Any) -> Any:
-    """An SDK model, enum or mapping as plain JSON-ready data."""
-    for method in ("model_dump", "dict"):
-        dump = getattr(value, method, None)
-        if callable(dump) and not isinstance(value, dict):
-            try:
-                return _plain(dump(exclude_unset=True))
-            except TypeError:
-                return _plain(dump())
-    if isinstance(value, Mapping):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    return getattr(value, "value", value)
-
-
-def agent_info(agent: Any) -> AgentInfo:
-    """An :class:`AgentInfo` from an SDK ExtractionAgent, an ExtractAgent body or a dict.
-
-    Raises:
-        ConfigError: the object has no agent id.
-
-    Example:
-        >>> agent_info({"id": "agent-1", "name": "terms", "data_schema": {}, "config": {}}).id
-        'agent-1'
-    """
-    if isinstance(agent, AgentInfo):
-        return agent
-
-    def read(name: str) -> Any:
-        return agent.get(name) if isinstance(agent, Mapping) else getattr(agent, name, None)
-
-    agent_id = read("id")
-    if not agent_id:
-        raise ConfigError(
-            f"{type(agent).__name__} is not an extraction agent (it has no id)",
-            hint="Pass an ExtractionAgent, an agent's name, or schema=...",
-        )
-    schema = _plain(read("data_schema") or {})
-    config = _plain(read("config") or {})
-    return AgentInfo(str(agent_id), str(read("name") or agent_id), dict(schema), dict(config))
 
 
 def check_config(config: Mapping[str, Any]) -> dict[str, Any]:
@@ -192,52 +110,6 @@ def check_config(config: Mapping[str, Any]) -> dict[str, Any]:
     return {str(k): getattr(v, "value", v) for k, v in config.items()}
 
 
-def content_key(kind: str, schema: Mapping[str, Any], config: Mapping[str, Any], payload: bytes) -> str:
-    """The journal key of one extraction: sha256 of what decides its result.
-
-    Example:
-        >>> content_key("text", {}, {}, b"x") == content_key("text", {}, {}, b"x")
-        True
-    """
-    head = json.dumps({"kind": kind, "schema": schema, "config": config}, sort_keys=True, default=str)
-    digest = hashlib.sha256(head.encode() + b"\0" + payload).hexdigest()
-    return f"extract:{digest}"
-
-
-@dataclass(frozen=True)
-class _Input:
-    """One extraction input: a file (path and bytes) or a text."""
-
-    label: str
-    data: bytes
-    file_name: str
-    is_text: bool
-
-    @classmethod
-    def of(cls, file_path: str | os.PathLike[str] | None, text: str | None) -> _Input:
-        if (file_path is None) == (text is None):
-            raise ConfigError("Pass exactly one of file_path and text")
-        if text is not None:
-            digest = hashlib.sha256(text.encode()).hexdigest()[:8]
-            return cls("text input", text.encode(), f"text_input_{digest}.txt", True)
-        path = Path(file_path)  # type: ignore[arg-type]
-        try:
-            data = path.read_bytes()
-        except OSError as exc:
-            raise ConfigError(f"Cannot read the file: {exc.strerror or exc}", file=path) from None
-        return cls(os.fspath(path), data, path.name, False)
-
-    def mime_type(self) -> str:
-        suffix = Path(self.file_name).suffix.lower()
-        if suffix not in MIME_TYPES:
-            raise UnsupportedFileError(
-                f"LlamaExtract does not read {suffix or 'files without a suffix'} inline",
-                file=self.label,
-                hint="Supported: " + ", ".join(sorted(s[1:] for s in MIME_TYPES)),
-            )
-        return MIME_TYPES[suffix]
-
-
 class _Ops:
     """The job lifecycle's view of one extraction: submit once, read the job's state."""
 
@@ -259,34 +131,6 @@ class _Ops:
             lost_on_404=True,
         )
         return job_state(body.get("status")), body
-
-
-def _job_id(body: Mapping[str, Any], what: str, label: str) -> str:
-    job_id = body.get("id")
-    if not isinstance(job_id, str) or not job_id:
-        raise ServiceError(f"{what} got an answer without a job id", file=label)
-    return job_id
-
-
-def _usage(run: Mapping[str, Any]) -> dict[str, Any] | None:
-    """Usage and credits the service reported for a run (``usage`` merged with credit fields).
-
-    Example:
-        >>> _usage({"extraction_metadata": {"usage": {"num_pages_extracted": 2}}, "credits": 3})
-        {'num_pages_extracted': 2, 'credits': 3}
-    """
-    metadata = run.get("extraction_metadata")
-    sources = [run, metadata] if isinstance(metadata, Mapping) else [run]
-    found: dict[str, Any] = {}
-    for source in sources:
-        usage = source.get("usage")
-        if isinstance(usage, Mapping):
-            found.update(usage)
-    for source in sources:
-        for key in ("credits", "credits_used", "num_pages_extracted"):
-            if source.get(key) is not None:
-                found[key] = source[key]
-    return found or None
 
 
 class ExtractClient:
@@ -436,7 +280,7 @@ class ExtractClient:
             job_id=outcome.job_id,
             run_id=run.get("id"),
             reattached=outcome.reattached,
-            usage=_usage(run),
+            usage=usage_of(run),
         )
 
     def _mark(self, key: str, status: str) -> None:
@@ -450,7 +294,7 @@ class ExtractClient:
         session: CloudSession,
         schema: dict[str, Any],
         config: Mapping[str, Any],
-        source: _Input,
+        source: ExtractInput,
     ) -> ExtractResult:
         body: dict[str, Any] = {"config": dict(config)}
         if source.is_text:
@@ -472,7 +316,7 @@ class ExtractClient:
                 json=body,
                 params=await self._params(session),
             )
-            return _job_id(answer, "Submitting the extraction", source.label)
+            return job_id_of(answer, "Submitting the extraction", source.label)
 
         with map_cloud_errors("Extraction", file=source.label):  # every error names the input
             outcome = await run_job(
@@ -499,7 +343,7 @@ class ExtractClient:
         Example:
             >>> client.extract({"type": "object", "properties": {}}, {}, text="x")  # doctest: +SKIP
         """
-        source = _Input.of(file_path, text)
+        source = ExtractInput.of(file_path, text)
         return self._sync(lambda s: self._extract(s, schema, config, source))
 
     async def aextract(
@@ -511,7 +355,7 @@ class ExtractClient:
         text: str | None = None,
     ) -> ExtractResult:
         """:meth:`extract` in the running event loop."""
-        source = _Input.of(file_path, text)
+        source = ExtractInput.of(file_path, text)
         return await self._async(lambda s: self._extract(s, schema, config, source))
 
     # --- agents --------------------------------------------------------------------------------
@@ -563,13 +407,13 @@ class ExtractClient:
 
     def list_agents(self) -> list[dict[str, Any]]:
         """Every agent of the project: name, id and field names."""
-        return [_summary(a) for a in self._sync(self._agents)]
+        return [agent_summary(a) for a in self._sync(self._agents)]
 
     async def alist_agents(self) -> list[dict[str, Any]]:
         """:meth:`list_agents` in the running event loop."""
-        return [_summary(a) for a in await self._async(self._agents)]
+        return [agent_summary(a) for a in await self._async(self._agents)]
 
-    async def _upload(self, session: CloudSession, source: _Input) -> str:
+    async def _upload(self, session: CloudSession, source: ExtractInput) -> str:
         """F1: one file, multipart part ``upload_file``; returns the file id.
 
         An upload is free and creates nothing billable, so it is retried like a read.
@@ -590,7 +434,7 @@ class ExtractClient:
             raise ServiceError("The upload was answered without a file id", file=source.label)
         return file_id
 
-    async def _agent_job(self, session: CloudSession, agent: AgentInfo, source: _Input) -> str:
+    async def _agent_job(self, session: CloudSession, agent: AgentInfo, source: ExtractInput) -> str:
         """F1 + E11: submit one agent extraction; an unknown outcome is looked up (E12) first."""
         file_id = await self._upload(session, source)
         file = source.label
@@ -615,7 +459,7 @@ class ExtractClient:
                 raise
             logger.info("the lost answer's job %s was found among the agent's runs", found)
             return found
-        return _job_id(answer, "Submitting the extraction", source.label)
+        return job_id_of(answer, "Submitting the extraction", source.label)
 
     async def _job_for_file(self, session: CloudSession, agent: AgentInfo, file_id: str) -> str | None:
         """The job an agent made from ``file_id``, if the service has one (E12)."""
@@ -633,11 +477,11 @@ class ExtractClient:
                 return str(run["job_id"])
         return None
 
-    def _agent_key(self, agent: AgentInfo, source: _Input) -> str:
+    def _agent_key(self, agent: AgentInfo, source: ExtractInput) -> str:
         return content_key(f"agent:{agent.id}", agent.data_schema, agent.config, source.data)
 
     async def _extract_with_agent(
-        self, session: CloudSession, agent: AgentInfo, source: _Input
+        self, session: CloudSession, agent: AgentInfo, source: ExtractInput
     ) -> ExtractResult:
         key = self._agent_key(agent, source)
         with map_cloud_errors("Extraction", file=source.label):  # every error names the input
@@ -661,17 +505,17 @@ class ExtractClient:
             >>> client.extract_with_agent("terms", text="Returns within 30 days").data  # doctest: +SKIP
             {'refund_window_days': 30}
         """
-        source = _Input.of(file_path, text)
+        source = ExtractInput.of(file_path, text)
         return self._sync(lambda s: self._with_agent(s, agent, source))
 
     async def aextract_with_agent(
         self, agent: Any, *, file_path: str | os.PathLike[str] | None = None, text: str | None = None
     ) -> ExtractResult:
         """:meth:`extract_with_agent` in the running event loop."""
-        source = _Input.of(file_path, text)
+        source = ExtractInput.of(file_path, text)
         return await self._async(lambda s: self._with_agent(s, agent, source))
 
-    async def _with_agent(self, session: CloudSession, agent: Any, source: _Input) -> ExtractResult:
+    async def _with_agent(self, session: CloudSession, agent: Any, source: ExtractInput) -> ExtractResult:
         info = await self._agent(session, agent) if isinstance(agent, str) else agent_info(agent)
         return await self._extract_with_agent(session, info, source)
 
@@ -683,7 +527,7 @@ class ExtractClient:
         info = await self._agent(session, agent) if isinstance(agent, str) else agent_info(agent)
 
         async def one(path: str) -> dict[str, Any]:
-            source = _Input.of(path, None)
+            source = ExtractInput.of(path, None)
             key = self._agent_key(info, source)
             journal = self.journal
             known = journal.pending_job(key) if journal is not None and self._reattach(info.config) else None
@@ -784,7 +628,7 @@ class ExtractClient:
                 journal.mark(str(row["key"]), "LOST")
             return {"job_id": job_id, "status": "LOST", "error": str(error), "error_type": "JobLostError"}
         info = await self._agent(session, agent) if isinstance(agent, str) else agent_info(agent)
-        source = _Input.of(str(row["file_name"]), None)
+        source = ExtractInput.of(str(row["file_name"]), None)
         new_id = await self._agent_job(session, info, source)
         journal.record(str(row["key"]), new_id, source.label, resubmissions=int(row["resubmissions"]) + 1)
         journal.record(f"extract-alias:{job_id}", new_id, source.label)
@@ -822,8 +666,3 @@ class ExtractClient:
 
 async def _no_submit() -> str:
     raise RuntimeError("results never submit")  # pragma: no cover - never called
-
-
-def _summary(agent: AgentInfo) -> dict[str, Any]:
-    fields = agent.data_schema.get("properties", {}) if isinstance(agent.data_schema, dict) else {}
-    return {"name": agent.name, "id": agent.id, "fields": sorted(fields)}
