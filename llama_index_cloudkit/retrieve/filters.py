@@ -133,6 +133,10 @@ def _leaf(metadata: Mapping[str, Any], leaf: MetadataFilter) -> bool:
 def matches(metadata: Mapping[str, Any], filters: MetadataFilters | None) -> bool:
     """Whether ``metadata`` passes ``filters`` (None or empty filters pass everything).
 
+    Example:
+        >>> matches({"kind": "pdf"}, MetadataFilters(filters=[MetadataFilter(key="kind", value="pdf")]))
+        True
+
     Raises:
         ConfigError: a leaf compares values of different types (see :func:`check_types`).
     """

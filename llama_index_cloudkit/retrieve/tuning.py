@@ -81,6 +81,12 @@ def _recall(pool: Iterable[str], relevant: Sequence[set[str]]) -> float:
 class TuningResult:
     """What ``tune_retrieval`` found: the chosen config, the sweep table and the held-back check.
 
+    Example:
+        >>> result = tune_retrieval(index, questions)  # doctest: +SKIP
+        >>> result.kept_preset, result.config.alpha  # doctest: +SKIP
+        (True, 0.4)
+        >>> result.write("./tuning")  # tuning.md and tuning.png  # doctest: +SKIP
+
     Attributes:
         config: the settings to use (the starting preset's when ``kept_preset``).
         start: the starting settings (the index's tuned config, or the preset).
@@ -206,7 +212,11 @@ class Sweeper:
             self.sparse.append(list(sparse.items()))
 
     def ranked(self, question: int, alpha: float, dense_k: int, sparse_k: int) -> tuple[list[str], set[str]]:
-        """The fused ranking of one question and its candidate pool."""
+        """The fused ranking of one question and its candidate pool.
+
+        Example:
+            >>> ranked, pool = sweeper.ranked(0, alpha=0.4, dense_k=50, sparse_k=50)  # doctest: +SKIP
+        """
         dense = dict(self.dense[question][:dense_k]) if alpha > 0 else {}
         sparse = dict(self.sparse[question][:sparse_k]) if alpha < 1 else {}
         if alpha == 0 and not sparse and dense_k > 0:  # as search: the dense leg answers
@@ -217,7 +227,11 @@ class Sweeper:
     def per_question(
         self, alpha: float, dense_k: int, sparse_k: int, which: Sequence[int]
     ) -> tuple[list[float], list[float]]:
-        """nDCG@10 and candidate recall of each question in ``which``."""
+        """nDCG@10 and candidate recall of each question in ``which``.
+
+        Example:
+            >>> ndcgs, recalls = sweeper.per_question(0.4, 50, 50, range(3))  # doctest: +SKIP
+        """
         ndcgs, recalls = [], []
         for q in which:
             ranked, pool = self.ranked(q, alpha, dense_k, sparse_k)
@@ -226,7 +240,12 @@ class Sweeper:
         return ndcgs, recalls
 
     def score(self, alpha: float, leg_top_k: int, which: Sequence[int] | None = None) -> SweepRow:
-        """Mean nDCG@10 and candidate recall of one setting over ``which`` (default: all)."""
+        """Mean nDCG@10 and candidate recall of one setting over ``which`` (default: all).
+
+        Example:
+            >>> sweeper.score(0.4, 50).ndcg_at_10  # doctest: +SKIP
+            0.73
+        """
         chosen = range(len(self.relevant)) if which is None else which
         ndcgs, recalls = self.per_question(alpha, leg_top_k, leg_top_k, list(chosen))
         return SweepRow(alpha, leg_top_k, statistics.fmean(ndcgs), statistics.fmean(recalls))
@@ -234,7 +253,11 @@ class Sweeper:
     def sweep(
         self, alphas: Sequence[float], leg_top_ks: Sequence[int], which: Sequence[int] | None = None
     ) -> list[SweepRow]:
-        """Every (alpha, k) setting, alpha-major."""
+        """Every (alpha, k) setting, alpha-major.
+
+        Example:
+            >>> rows = sweeper.sweep(DEFAULT_ALPHAS, DEFAULT_LEG_TOP_KS)  # doctest: +SKIP
+        """
         return [self.score(alpha, k, which) for alpha in alphas for k in leg_top_ks]
 
 
