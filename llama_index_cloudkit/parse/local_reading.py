@@ -35,6 +35,7 @@ from llama_index_cloudkit.parse.inputs import FileInput, label_of, progress, rea
 from llama_index_cloudkit.parse.local import LocalParser, mime_type
 from llama_index_cloudkit.parse.local.workers import (
     PageTask,
+    TaskQueue,
     TaskResult,
     WorkerPool,
     default_workers,
@@ -197,19 +198,100 @@ def iter_local_documents(
     with _activity() as others:
         if workers > 1 and (len(inputs) > 1 or others > 0):
             plan = _plan(inputs, extra_info, fs, options)
-            tasks = sum(len(entry.tasks) for entry in plan)
-            if len(inputs) > 1 and tasks >= 2:  # a batch: its own pool, sized to it
-                with WorkerPool(min(workers, tasks)) as pool:
-                    yield from _iter_plan(plan, pool, extra_info, fs, report, options, show_progress, fail)
+            tasks = [task for entry in plan for task in entry.tasks]
+            if len(inputs) > 1 and len(tasks) >= 2:  # a batch: this process and workers-1 more
+                queue = TaskQueue(tasks, window=4 * workers)
+                with _LazyPool(min(workers, len(tasks)) - 1, queue):
+                    yield from _iter_plan(
+                        plan,
+                        lambda task: queue.result(task.key),
+                        extra_info,
+                        fs,
+                        report,
+                        options,
+                        show_progress,
+                        fail,
+                    )
                 return
-            if len(inputs) == 1 and tasks >= 1:  # other threads parse too (aload_data): share
+            if len(inputs) == 1 and tasks:  # other threads parse too (aload_data): share
                 with _shared_pool(workers) as pool:
-                    yield from _iter_plan(plan, pool, extra_info, fs, report, options, show_progress, fail)
+                    submitted = _Submitted(pool, tasks)
+                    try:
+                        yield from _iter_plan(
+                            plan, submitted.result, extra_info, fs, report, options, show_progress, fail
+                        )
+                    finally:
+                        submitted.cancel()
                 return
             # not worth a worker: read the plan here (file objects in it were read already)
-            yield from _iter_plan(plan, None, extra_info, fs, report, options, show_progress, fail)
+            yield from _iter_plan(plan, run_task, extra_info, fs, report, options, show_progress, fail)
             return
         yield from _iter_here(inputs, extra_info, fs, report, options, show_progress, fail)
+
+
+# A batch starts its workers only when it is not done after this many seconds of work here:
+# a small batch never pays their start-up (about half a second of a core each).
+SPAWN_AFTER = 0.25
+
+
+class _LazyPool:
+    """Workers for a batch's TaskQueue, started after SPAWN_AFTER seconds if work is left."""
+
+    def __init__(self, size: int, queue: TaskQueue) -> None:
+        self._size = size
+        self._queue = queue
+        self._pool: WorkerPool | None = None
+        self._closed = False
+        self._lock = threading.Lock()
+        self._timer = threading.Timer(SPAWN_AFTER, self._start)
+        self._timer.daemon = True
+
+    def __enter__(self) -> _LazyPool:
+        if SPAWN_AFTER <= 0:
+            self._start()
+        else:
+            self._timer.start()
+        return self
+
+    def _start(self) -> None:
+        with self._lock:
+            if not self._closed and self._queue.has_work():
+                self._pool = WorkerPool(self._size, self._queue)
+
+    def __exit__(self, exc_type: object, *_: object) -> None:
+        self._timer.cancel()
+        with self._lock:
+            self._closed = True
+            pool = self._pool
+        if pool is not None:
+            pool.close(abort=exc_type is not None)
+        else:
+            self._queue.close(0)
+
+
+class _Submitted:
+    """A single file's tasks in a shared pool: handed out a window ahead, taken back on exit."""
+
+    def __init__(self, pool: WorkerPool, tasks: list[PageTask]) -> None:
+        self._pool = pool
+        self._tasks = collections.deque(tasks)
+        self._futures: dict[int, Future[TaskResult]] = {}
+        self._window = max(8, 4 * pool.size)
+        self._top_up()
+
+    def _top_up(self) -> None:
+        while self._tasks and len(self._futures) < self._window:
+            task = self._tasks.popleft()
+            self._futures[task.key] = self._pool.submit(task)
+
+    def result(self, task: PageTask) -> TaskResult:
+        result = self._pool.result(self._futures.pop(task.key))
+        self._top_up()
+        return result
+
+    def cancel(self) -> None:
+        for future in self._futures.values():
+            future.cancel()
 
 
 def _iter_here(
@@ -368,7 +450,7 @@ def _read_light(entry: _Entry, fs: Any | None, options: LocalReadOptions) -> tup
 
 def _iter_plan(
     plan: list[_Entry],
-    pool: WorkerPool | None,
+    fetch: Callable[[PageTask], TaskResult],
     extra_info: Mapping[str, Any] | None,
     fs: Any | None,
     report: BatchReport,
@@ -376,55 +458,38 @@ def _iter_plan(
     show_progress: bool,
     fail: FailHandler,
 ) -> Iterator[Document]:
-    """Documents of ``plan`` in order: heavy entries from ``pool`` (None: here), light ones here."""
-    tasks = collections.deque(task for entry in plan for task in entry.tasks)
-    window = max(8, 4 * pool.size) if pool else 0  # tasks handed out ahead: bounds memory
-    futures: dict[int, Future[TaskResult]] = {}
-
-    def top_up() -> None:
-        while pool is not None and tasks and len(futures) < window:
-            task = tasks.popleft()
-            futures[task.key] = pool.submit(task)
-
+    """Documents of ``plan`` in order: heavy entries' tasks through ``fetch``, light ones here."""
     entries: Any = progress(plan, show_progress)  # type: ignore[arg-type]
-    try:
-        top_up()
-        for entry in entries:
-            if entry.error is not None:
-                fail(entry.label, entry.error, report)
-                continue
-            if entry.light:  # read here while the workers run
-                try:
-                    parsed, file_path, sha256 = _read_light(entry, fs, options)
-                    documents = _documents(parsed, file_path, sha256, extra_info, options)
-                except (CloudKitError, OSError) as exc:
-                    fail(entry.label, exc, report)
-                    continue
-                _succeed(entry.label, documents, parsed.pages, report)
-                yield from documents
-                continue
-            results = []
-            for task in entry.tasks:
-                results.append(run_task(task) if pool is None else pool.result(futures.pop(task.key)))
-                top_up()
-            error = next((r.error for r in results if r.error is not None), None)
-            if error is not None:
-                fail(entry.label, error, report)
-                continue
-            pages = [page for result in results for page in result.pages]
+    for entry in entries:
+        if entry.error is not None:
+            fail(entry.label, entry.error, report)
+            continue
+        if entry.light:
             try:
-                documents = _documents(
-                    _parsed_file(entry.file_name, pages, LocalParser(ocr=options.ocr)),  # type: ignore[arg-type]
-                    entry.file_path,
-                    results[0].sha256 or "",
-                    extra_info,
-                    options,
-                )
-            except CloudKitError as exc:
+                parsed, file_path, sha256 = _read_light(entry, fs, options)
+                documents = _documents(parsed, file_path, sha256, extra_info, options)
+            except (CloudKitError, OSError) as exc:
                 fail(entry.label, exc, report)
                 continue
-            _succeed(entry.label, documents, pages, report)
+            _succeed(entry.label, documents, parsed.pages, report)
             yield from documents
-    finally:
-        for future in futures.values():  # stopped early (an error, or the caller let go)
-            future.cancel()
+            continue
+        results = [fetch(task) for task in entry.tasks]
+        error = next((r.error for r in results if r.error is not None), None)
+        if error is not None:
+            fail(entry.label, error, report)
+            continue
+        pages = [page for result in results for page in result.pages]
+        try:
+            documents = _documents(
+                _parsed_file(entry.file_name, pages, LocalParser(ocr=options.ocr)),  # type: ignore[arg-type]
+                entry.file_path,
+                results[0].sha256 or "",
+                extra_info,
+                options,
+            )
+        except CloudKitError as exc:
+            fail(entry.label, exc, report)
+            continue
+        _succeed(entry.label, documents, pages, report)
+        yield from documents

@@ -46,9 +46,15 @@ def batch(tmp_path: Path) -> list[Any]:
 class CountingPool(local_reading.WorkerPool):
     started = 0
 
-    def __init__(self, size: int) -> None:
+    def __init__(self, size: int, tasks: Any = None) -> None:
         CountingPool.started += 1
-        super().__init__(size)
+        super().__init__(size, tasks)
+
+
+@pytest.fixture(autouse=True)
+def _workers_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Our test batches are tiny: start their workers at once, as a long batch would."""
+    monkeypatch.setattr(local_reading, "SPAWN_AFTER", 0.0)
 
 
 @pytest.fixture()
@@ -95,6 +101,14 @@ def test_a_batch_over_workers_gives_the_same_documents_in_input_order(
     assert [d.metadata["page_number"] for d in parallel[:10]] == list(range(1, 11))
     assert {d.metadata["total_pages"] for d in parallel[:10]} == {10}
     assert report.summary() == "4/4 file(s) read, 15 page(s), 15 document(s), 0 failure(s)"
+
+
+def test_a_small_batch_is_done_before_any_worker_starts(
+    batch: list[Any], pools: type[CountingPool], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(local_reading, "SPAWN_AFTER", 30.0)
+    docs, report = _read(batch, workers=2)
+    assert pools.started == 0 and len(docs) == 15 and report.ok
 
 
 def test_one_file_stays_in_this_process(batch: list[Any], pools: type[CountingPool]) -> None:
@@ -177,11 +191,15 @@ def test_a_script_without_a_main_guard_reads_a_batch_once(tmp_path: Path, batch:
     script.write_text(
         textwrap.dedent(
             f"""
+            from llama_index_cloudkit.parse import local_reading
             from llama_index_cloudkit.parse.local_reading import LocalReadOptions, iter_local_documents
             from llama_index_cloudkit.parse.report import BatchReport
+            local_reading.SPAWN_AFTER = 0  # start the workers at once, as a long batch would
             docs = list(iter_local_documents({[str(p) for p in batch]!r}, None, None, BatchReport(),
                 options=LocalReadOptions(workers=2), show_progress=False, fail=None))
+            import resource
             print("read", len(docs))
+            print("workers ran:", resource.getrusage(resource.RUSAGE_CHILDREN).ru_utime > 0)
             """
         ),
         encoding="utf-8",
@@ -191,6 +209,7 @@ def test_a_script_without_a_main_guard_reads_a_batch_once(tmp_path: Path, batch:
     )
     assert out.returncode == 0, out.stderr
     assert out.stdout.split("\n").count("read 15") == 1
+    assert "workers ran: True" in out.stdout
 
 
 def test_a_file_read_while_another_read_runs_goes_to_a_shared_pool(

@@ -21,6 +21,7 @@ Example:
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import logging
 import os
@@ -31,6 +32,7 @@ import struct
 import subprocess
 import sys
 import threading
+from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,7 +41,7 @@ from typing import IO, Any
 from llama_index_cloudkit.errors import CloudKitError, ParseError
 from llama_index_cloudkit.parse.model import ParsedPage
 
-__all__ = ["PageTask", "TaskResult", "WorkerPool", "default_workers", "run_task", "serve"]
+__all__ = ["PageTask", "TaskQueue", "TaskResult", "WorkerPool", "default_workers", "run_task", "serve"]
 
 logger = logging.getLogger(__name__)
 
@@ -290,11 +292,125 @@ class _Worker:
             self.process.stdout.close()
 
 
-class WorkerPool:
-    """``size`` worker processes fed from one queue: a free worker takes the next task.
+Deliver = Callable[[TaskResult], None]
 
-    :meth:`submit` returns a Future per task, so several callers (threads) can share a pool;
-    :meth:`result` waits for one and re-emits the worker's log records in this process.
+
+class _FutureSource:
+    """Tasks handed in one by one with :meth:`WorkerPool.submit`, each with its Future."""
+
+    def __init__(self) -> None:
+        self._queue: queue.Queue[tuple[PageTask, Future[TaskResult]] | None] = queue.Queue()
+
+    def put(self, task: PageTask) -> Future[TaskResult]:
+        future: Future[TaskResult] = Future()
+        self._queue.put((task, future))
+        return future
+
+    def take(self) -> tuple[PageTask, Deliver] | None:
+        while True:
+            item = self._queue.get()
+            if item is None:
+                return None
+            task, future = item
+            if future.set_running_or_notify_cancel():  # else the caller took it back
+                return task, future.set_result
+
+    def close(self, threads: int) -> None:
+        for _ in range(threads):
+            self._queue.put(None)
+
+
+class TaskQueue:
+    """A batch's tasks in order, shared by the caller and the workers; results read in order.
+
+    Workers take the front-most task not taken yet, at most ``window`` tasks ahead of the one
+    the caller waits for (memory stays bounded). While it waits, the caller reads tasks too:
+    the workers' start-up is hidden, and a small batch is done before any worker is ready.
+
+    Example:
+        >>> tasks = TaskQueue([PageTask(key=0, source=b"hi", file_name="a.txt", label="a.txt")], 4)
+        >>> tasks.result(0).pages[0].text()  # no worker: the caller reads it
+        'hi'
+    """
+
+    def __init__(self, tasks: list[PageTask], window: int) -> None:
+        self._tasks = tasks
+        self._window = max(1, window)
+        self._next = 0
+        self._cursor = 0
+        self._results: dict[int, TaskResult] = {}
+        self._closed = False
+        self._cond = threading.Condition()
+
+    def _take_locked(self) -> tuple[int, PageTask] | None:
+        if self._closed or self._next >= len(self._tasks) or self._next >= self._cursor + self._window:
+            return None
+        index = self._next
+        self._next += 1
+        return index, self._tasks[index]
+
+    def take(self) -> tuple[PageTask, Deliver] | None:
+        """For a worker: the next task, blocking while the window is full; None when all are taken."""
+        with self._cond:
+            while True:
+                taken = self._take_locked()
+                if taken is not None:
+                    index, task = taken
+                    return task, functools.partial(self._put, index)
+                if self._closed or self._next >= len(self._tasks):
+                    return None
+                self._cond.wait()
+
+    def _put(self, index: int, result: TaskResult) -> None:
+        with self._cond:
+            self._results[index] = result
+            self._cond.notify_all()
+
+    def result(self, index: int) -> TaskResult:
+        """The result of task ``index`` (0-based, in order), reading tasks here while waiting.
+
+        Raises:
+            ImportError: a worker lacks an engine (a missing extra), as in-process parsing would.
+        """
+        with self._cond:
+            self._cursor = index
+            self._cond.notify_all()  # the window moved on
+        while True:
+            with self._cond:
+                if index in self._results:
+                    result = self._results.pop(index)
+                    break
+                taken = self._take_locked()
+                if taken is None:
+                    self._cond.wait()
+                    continue
+            position, task = taken
+            self._put(position, _run_here(task))
+        for record in result.records:
+            logging.getLogger(record.name).handle(record)
+        result.records = []
+        if isinstance(result.error, ImportError):
+            raise result.error
+        return result
+
+    def has_work(self) -> bool:
+        """Whether some task is not taken yet."""
+        with self._cond:
+            return not self._closed and self._next < len(self._tasks)
+
+    def close(self, threads: int) -> None:
+        """Hand out no more tasks."""
+        with self._cond:
+            self._closed = True
+            self._cond.notify_all()
+
+
+class WorkerPool:
+    """``size`` worker processes; a free worker takes the next task from its source.
+
+    The source is a :class:`TaskQueue` (one batch, read in order, the caller working too), or
+    tasks handed in with :meth:`submit`, each with a Future (several callers share the pool).
+    Workers start at once, so they are ready when the tasks come.
 
     Example:
         >>> with WorkerPool(2) as pool:  # doctest: +SKIP
@@ -303,9 +419,10 @@ class WorkerPool:
         0
     """
 
-    def __init__(self, size: int) -> None:
+    def __init__(self, size: int, tasks: TaskQueue | None = None) -> None:
         self.size = size
-        self._tasks: queue.Queue[tuple[PageTask, Future[TaskResult]] | None] = queue.Queue()
+        self._futures = _FutureSource() if tasks is None else None
+        self._source: _FutureSource | TaskQueue = tasks if tasks is not None else self._futures  # type: ignore[assignment]
         self._workers: list[_Worker] = []
         self._lock = threading.Lock()
         self._closed = False
@@ -324,13 +441,13 @@ class WorkerPool:
 
     def submit(self, task: PageTask) -> Future[TaskResult]:
         """Queue ``task`` for the next free worker; cancel the Future to take it back."""
-        future: Future[TaskResult] = Future()
-        self._tasks.put((task, future))
-        return future
+        if self._futures is None:
+            raise RuntimeError("this pool reads a TaskQueue; submit to it instead")
+        return self._futures.put(task)
 
     @staticmethod
     def result(future: Future[TaskResult]) -> TaskResult:
-        """Wait for a task's result.
+        """Wait for a submitted task's result.
 
         Raises:
             ImportError: a worker lacks an engine (a missing extra), as in-process parsing would.
@@ -345,28 +462,30 @@ class WorkerPool:
 
     def _feed(self) -> None:
         worker: _Worker | None = None
+        here = False  # no process can be started here (an embedded interpreter): read in this one
         try:
+            try:
+                worker = self._start()  # at once: ready when the first task comes
+            except OSError as exc:
+                logger.warning("cannot start a local parser process (%s); reading in this one", exc)
+                here = True
             while True:
-                item = self._tasks.get()
-                if item is None:
+                job = self._source.take()
+                if job is None:
                     return
-                task, future = item
-                if self._closed:
-                    future.cancel()
-                    continue
-                if not future.set_running_or_notify_cancel():  # the caller took it back
-                    continue
+                task, deliver = job
                 try:
-                    if worker is None or not worker.alive:
-                        worker = self._start()
-                    if worker is None:
-                        raise ParseError("The local parser is shutting down", file=task.label)
-                    future.set_result(worker.run(task))
-                except OSError as exc:  # no process can be started here: read it in this one
-                    logger.warning("cannot start a local parser process (%s); reading in this one", exc)
-                    future.set_result(_run_here(task))
+                    if here:
+                        result = _run_here(task)
+                    else:
+                        if worker is None or not worker.alive:
+                            worker = self._start()
+                        if worker is None:
+                            raise ParseError("The local parser is shutting down", file=task.label)
+                        result = worker.run(task)
                 except BaseException as exc:  # never leave a caller waiting
-                    future.set_exception(exc)
+                    result = TaskResult(task.key, error=exc)
+                deliver(result)
         finally:
             if worker is not None:
                 worker.stop(wait=not self._closed)
@@ -380,15 +499,14 @@ class WorkerPool:
             return worker
 
     def close(self, *, abort: bool = False) -> None:
-        """Stop the workers: after the queued tasks, or at once with ``abort``."""
+        """Stop the workers: after the tasks handed out, or at once with ``abort``."""
         if abort:
             with self._lock:
                 self._closed = True
                 workers = list(self._workers)
             for worker in workers:
                 worker.process.kill()
-        for _ in self._threads:
-            self._tasks.put(None)
+        self._source.close(len(self._threads))
         for thread in self._threads:
             thread.join(timeout=30)
         with self._lock:
