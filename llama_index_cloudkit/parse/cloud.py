@@ -226,7 +226,7 @@ def parsed_from_result(result: Mapping[str, Any], file_name: str, file_type: str
     pages: list[ParsedPage] = []
     for page in result.get("pages") or []:
         tables = [
-            ParsedTable(rows=[[str(c) for c in row] for row in item.get("rows") or []])
+            ParsedTable(rows=[["" if c is None else str(c) for c in row] for row in item.get("rows") or []])
             for item in page.get("items") or []
             if item.get("type") == "table"
         ]

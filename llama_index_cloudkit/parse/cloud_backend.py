@@ -21,10 +21,11 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from llama_index_cloudkit._loop import run_sync
 from llama_index_cloudkit.cloud.budget import Budget, estimate_pages
+from llama_index_cloudkit.cloud.errors import JobState
 from llama_index_cloudkit.cloud.inflight import INFLIGHT
 from llama_index_cloudkit.cloud.jobs import raise_for_state, run_job
 from llama_index_cloudkit.cloud.journal import JobJournal
@@ -38,7 +39,15 @@ from llama_index_cloudkit.parse.model import ParsedFile
 from llama_index_cloudkit.presets import ParsePreset
 from llama_index_cloudkit.settings import CloudKitSettings
 
-__all__ = ["CloudBackend", "CloudOutcome", "safe_file_name"]
+__all__ = [
+    "CloudBackend",
+    "CloudOutcome",
+    "ParseAdapter",
+    "key_options",
+    "parse_adapter",
+    "reported_usage",
+    "safe_file_name",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -59,6 +68,60 @@ def safe_file_name(name: str, limit: int = 120) -> str:
     return base or "image"
 
 
+def key_options(
+    settings: CloudKitSettings, preset: ParsePreset, options: Mapping[str, Any]
+) -> dict[str, Any]:
+    """What, beside the bytes, makes a parse result: the options, and on v2 the tier and version.
+
+    v1 keys are the options alone, so caches written before v2 existed stay valid.
+
+    Example:
+        >>> key_options(CloudKitSettings(api_version="v1"), ParsePreset.AGENTIC, {"max_pages": 2})
+        {'max_pages': 2}
+    """
+    if settings.api_version == "v2":
+        from llama_index_cloudkit.parse.cloud_v2 import v2_key_options
+
+        return v2_key_options(preset, options)
+    return dict(options)
+
+
+class ParseAdapter(Protocol):
+    """What the batch engine needs from an API generation's parse adapter."""
+
+    async def submit(self, data: bytes, file_name: str) -> str:
+        """Submit the file once; the job id."""
+        ...
+
+    async def state(self, job_id: str, file_name: str) -> tuple[JobState, dict[str, Any]]:
+        """One status poll (404: JobLostError)."""
+        ...
+
+    async def result(self, job_id: str, file_name: str) -> dict[str, Any]:
+        """The finished job's result, v1-shaped (``pages``, ``job_metadata``)."""
+        ...
+
+    async def image(self, job_id: str, name: str, file_name: str) -> bytes:
+        """One image of the finished job, by the name its result lists."""
+        ...
+
+
+def parse_adapter(
+    settings: CloudKitSettings, preset: ParsePreset, options: Mapping[str, Any], session: CloudSession
+) -> ParseAdapter:
+    """The adapter of the configured API generation (v1: llama-cloud-services' routes; v2: plain HTTP).
+
+    Every adapter offers ``submit``, ``state``, ``result`` (a v1-shaped result: ``pages`` with
+    ``page``, ``md``, ``text``, ``items``, ``images``; ``job_metadata``) and ``image``.
+    """
+    if settings.api_version == "v2":
+        from llama_index_cloudkit.parse.cloud_v2 import LlamaParseV2Adapter
+
+        adapter: ParseAdapter = LlamaParseV2Adapter(settings, preset, options, session)
+        return adapter
+    return LlamaParseAdapter(settings, preset, options, session)
+
+
 @dataclass
 class CloudOutcome:
     """What happened to one input: the parsed file or the error, and bookkeeping.
@@ -75,6 +138,29 @@ class CloudOutcome:
     credits: float = 0.0
     pages_estimated: int = 0
     resubmissions: int = 0
+    pages_reported: int | None = None
+    credits_reported: float | None = None
+
+
+def reported_usage(result: Mapping[str, Any], preset: ParsePreset) -> tuple[int | None, float | None]:
+    """(pages, credits) the service reported for a job, where it reports them.
+
+    v1 reports billed pages (``job_metadata.job_pages``), so credits are those pages times the
+    preset's price; v2 reports credits (``job_metadata.credits``, from the job's usage).
+
+    Example:
+        >>> reported_usage({"job_metadata": {"job_pages": 3}}, ParsePreset.AGENTIC)
+        (3, 30.0)
+    """
+    metadata = result.get("job_metadata")
+    if not isinstance(metadata, Mapping):
+        return None, None
+    pages = metadata.get("job_pages")
+    pages = int(pages) if isinstance(pages, (int, float)) and not isinstance(pages, bool) else None
+    credits = metadata.get("credits")
+    if isinstance(credits, (int, float)) and not isinstance(credits, bool):
+        return pages, float(credits)
+    return pages, (float(pages * preset.credits_per_page) if pages is not None else None)
 
 
 @dataclass(frozen=True)
@@ -140,8 +226,8 @@ class CloudBackend:
         return self._journal
 
     def key(self, data: bytes) -> str:
-        """The parse key of ``data`` under this preset and these options."""
-        return parse_key(data, self.preset.value, self.options)
+        """The parse key of ``data`` under this preset, these options and this API generation."""
+        return parse_key(data, self.preset.value, key_options(self.settings, self.preset, self.options))
 
     def _cached(self, key: str) -> tuple[dict[str, Any], str | None] | None:
         if not self.use_cache:
@@ -184,7 +270,7 @@ class CloudBackend:
     ) -> list[CloudOutcome]:
         """Async :meth:`parse_all`; the HTTP client lives and dies inside this call."""
         async with CloudSession(self.settings, self.policy) as session:
-            adapter = LlamaParseAdapter(self.settings, self.preset, self.options, session)
+            adapter = parse_adapter(self.settings, self.preset, self.options, session)
 
             async def one(data: bytes, file_name: str, label: str | None = None) -> CloudOutcome:
                 try:
@@ -218,6 +304,8 @@ class CloudBackend:
                 ],
             )
         outcome = CloudOutcome(parsed=parsed, job_id=job_id, cache_hit=cache_hit)
+        if fetched is not None and owner and not fetched.reattached:
+            outcome.pages_reported, outcome.credits_reported = reported_usage(result, self.preset)
         if fetched is not None:
             outcome.reattached = fetched.reattached
             outcome.resubmissions = fetched.resubmissions
@@ -226,7 +314,7 @@ class CloudBackend:
         return outcome
 
     async def _parse_one(
-        self, adapter: LlamaParseAdapter, data: bytes, file_name: str, label: str
+        self, adapter: ParseAdapter, data: bytes, file_name: str, label: str
     ) -> CloudOutcome:
         key = self.key(data)
         cached = self._cached(key)
@@ -251,7 +339,7 @@ class CloudBackend:
         )
 
     async def _fetch(
-        self, adapter: LlamaParseAdapter, key: str, data: bytes, file_name: str, label: str
+        self, adapter: ParseAdapter, key: str, data: bytes, file_name: str, label: str
     ) -> _Fetched:
         pages = estimate_pages(data, file_name, self.options)
         credits = pages * self.preset.credits_per_page
@@ -300,7 +388,7 @@ class CloudBackend:
         )
 
     async def _save_images(
-        self, adapter: LlamaParseAdapter, job_id: str | None, result: Mapping[str, Any], label: str
+        self, adapter: ParseAdapter, job_id: str | None, result: Mapping[str, Any], label: str
     ) -> dict[int, list[str]]:
         """Download each page's images under sanitized names into this run's folder.
 

@@ -22,7 +22,7 @@ from llama_index_cloudkit.cloud.journal import JobJournal
 from llama_index_cloudkit.errors import CloudKitError, ParseError
 from llama_index_cloudkit.events import ParseFileEndEvent, dispatcher
 from llama_index_cloudkit.parse.cache import ParseCache, parse_key
-from llama_index_cloudkit.parse.cloud_backend import CloudBackend, CloudOutcome
+from llama_index_cloudkit.parse.cloud_backend import CloudBackend, CloudOutcome, key_options
 from llama_index_cloudkit.parse.inputs import FileInput, label_of, os_error, progress_bar, read_input
 from llama_index_cloudkit.parse.pages import page_documents
 from llama_index_cloudkit.parse.report import BatchReport
@@ -103,7 +103,14 @@ def documents_from_outcomes(
     """Per input, its Documents (metadata from ``extra_info``) or its error, and report details."""
     results: list[tuple[CloudInput, list[Document] | BaseException, dict[str, Any]]] = []
     for item, outcome in zip(inputs, outcomes, strict=True):
-        details = {"cache_hit": outcome.cache_hit, "job_id": outcome.job_id, "credits": outcome.credits}
+        details = {
+            "cache_hit": outcome.cache_hit,
+            "job_id": outcome.job_id,
+            "credits": outcome.credits,
+            "pages_estimated": outcome.pages_estimated,
+            "pages_reported": outcome.pages_reported,
+            "credits_reported": outcome.credits_reported,
+        }
         if outcome.error is not None:
             results.append((item, outcome.error, details))
             continue
@@ -281,5 +288,7 @@ def estimate_inputs(
         reader.parse_options,
         is_cached=(lambda key: cache.get(key) is not None) if reader.use_cache else None,
         journal=journal if reader.use_cache else None,
-        key=lambda data: parse_key(data, reader.preset.value, reader.parse_options),
+        key=lambda data: parse_key(
+            data, reader.preset.value, key_options(reader.settings, reader.preset, reader.parse_options)
+        ),
     )
