@@ -85,7 +85,7 @@ def read_corpus(paths: list[Path], workers: int, ocr: str) -> tuple[list, float]
     from llama_index_cloudkit.parse.local_reading import LocalReadOptions, iter_local_documents
     from llama_index_cloudkit.parse.report import BatchReport
 
-    set_ocr_threads(1 if workers == 1 else None)  # one worker = one core
+    set_ocr_threads(1)  # one OCR thread per process, as in the workers: one worker = one core
     report = BatchReport()
     start = time.perf_counter()
     docs = list(
@@ -199,9 +199,21 @@ def main() -> None:
     from llama_index_cloudkit.parse.local.ocr import available_ocr_engines
     from llama_index_cloudkit.parse.local.workers import default_workers
 
+    cores = default_workers()
+    # Memory first: a child's peak RSS counts the memory of the process it was forked from.
+    with tempfile.TemporaryDirectory() as tmp:
+        long_pdf = Path(tmp) / "long.pdf"
+        make_long_pdf(long_pdf, args.pages)
+        peak_mb, _, pages = peak_rss_mb_of_child(long_pdf)
+        batch_mb, worker_mb, batch_pages = peak_rss_mb_of_child(long_pdf, copies=cores)
+    print(f"generated {pages}-page PDF: peak RSS of the parsing process {peak_mb:.0f} MB (goal < 600 MB)")
+    print(
+        f"{cores} copies of it in one batch ({batch_pages} pages, {cores} processes): peak RSS "
+        f"{batch_mb:.0f} MB in the caller, {worker_mb:.0f} MB in the largest worker"
+    )
+
     text_only = [args.corpus / name for name in TEXT_ONLY]
     reader_pages(text_only[:1])  # warm imports
-
     baseline = rate(raw_pdfium_pages, text_only, args.repeat)
     ours = rate(reader_pages, text_only, args.repeat)
     print(f"text-only PDFs ({len(text_only)} files)")
@@ -210,17 +222,17 @@ def main() -> None:
     print(f"  ratio                       : {ours / baseline:8.2f}x  (goal >= 0.5x)")
 
     corpus = [p for p in sorted(args.corpus.iterdir()) if p.suffix.lower() in SUPPORTED_SUFFIXES]
-    cores = default_workers()
     engines = available_ocr_engines()
     engine = (engines[0] if engines else "none") if args.ocr == "auto" else args.ocr
-    print(
-        f"whole corpus ({len(corpus)} files, OCR: {engine}, {cores} core(s), load {os.getloadavg()[0]:.1f})"
-    )
+    load = os.getloadavg()[0]
+    print(f"whole corpus ({len(corpus)} files, OCR: {engine}, {cores} core(s), load {load:.1f})")
+    # every core first, while this process is small (its workers' peak RSS is then their own)
+    every, every_s = read_corpus(corpus, cores, args.ocr)
+    workers_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     one, one_s = read_corpus(corpus, 1, args.ocr)
     print(
         f"  1 worker (this process)     : {len(one) / one_s:8.2f} pages/s  ({len(one)} pages, {one_s:.1f} s)"
     )
-    every, every_s = read_corpus(corpus, cores, args.ocr)
     label = f"{cores} workers (processes)"
     print(f"  {label:28s}: {len(every) / every_s:8.2f} pages/s  ({len(every)} pages, {every_s:.1f} s)")
     same = [(d.id_, d.text) for d in one] == [(d.id_, d.text) for d in every]
@@ -228,32 +240,14 @@ def main() -> None:
     print(f"  ratio                       : {one_s / every_s:8.2f}x  ({goal}; same Documents: {same})")
     headroom = machine_headroom(cores)
     print(f"  machine headroom right now  : {headroom:8.2f}x  ({cores} spinning processes vs one by one)")
-    workers_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    print(
-        f"  peak RSS: this process {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB, "
-        f"largest worker {workers_mb:.0f} MB"
-    )
+    own_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"  peak RSS: this process {own_mb:.0f} MB, largest worker {workers_mb:.0f} MB")
 
     rows = ocr_quality(one, args.corpus)
     if rows:
         print(f"OCR quality ({engine}), word-sequence similarity to the reference")
         for label, score in rows:
             print(f"  {label:55s}: {score:.3f}")
-
-    with tempfile.TemporaryDirectory() as tmp:
-        long_pdf = Path(tmp) / "long.pdf"
-        make_long_pdf(long_pdf, args.pages)
-        peak_mb, _, pages = peak_rss_mb_of_child(long_pdf)
-        batch_mb, worker_mb, batch_pages = peak_rss_mb_of_child(long_pdf, copies=cores)
-    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(
-        f"generated {pages}-page PDF: peak RSS of the parsing process {peak_mb:.0f} MB "
-        f"(goal < 600 MB; this benchmark process: {own:.0f} MB)"
-    )
-    print(
-        f"{cores} copies of it in one batch ({batch_pages} pages over {cores} workers): peak RSS "
-        f"{batch_mb:.0f} MB in the caller, {worker_mb:.0f} MB in the largest worker"
-    )
 
 
 if __name__ == "__main__":

@@ -3,12 +3,15 @@
 Kept apart from the reader (like :mod:`llama_index_cloudkit.parse.cloud_reading`) so the reader
 stays a thin LlamaIndex contract; everything here works on plain inputs and fills the report.
 
-A batch (``load_data(list)``) uses every core: PDFs (split by pages when long), images and
-Office files go to worker processes (:mod:`llama_index_cloudkit.parse.local.workers`; PDFium
-is not thread-safe, so threads would not help), light formats are read here meanwhile. A single
-file, a batch with less than two heavy files, and ``workers=1`` stay in this process: starting
-workers costs about half a second. Documents come out in input order either way, errors are
-typed and name their file, and ``on_error`` works as for one process.
+A batch (``load_data(list)``) uses every core: PDFs (split into 4-page tasks when long),
+images and Office files are tasks that this process and ``workers - 1`` worker processes
+(:mod:`llama_index_cloudkit.parse.local.workers`) take in turn; PDFium is not thread-safe, so
+threads would not help. Light formats are read here. The workers start only when the batch is
+not done after 0.25 s, so a small batch, a single file and ``workers=1`` never pay their start-up
+(about half a second of a core each). Concurrent single-file reads (SimpleDirectoryReader's
+``aload_data`` runs one thread per file) share one pool: one reads here, the others go to it.
+Documents come out in input order either way, errors are typed and name their file, and
+``on_error`` works as for one process.
 
 Pages that needed OCR and got none (and other page warnings) are logged, listed in the report's
 ``warnings`` and flagged ``needs_ocr: True`` in their metadata: never silent.
@@ -65,7 +68,8 @@ class LocalReadOptions:
         ocr: the OCR engine (``auto``, ``tesseract``, ``rapidocr``, ``off``).
         password: for encrypted PDFs.
         tables_as_html: tables as HTML instead of markdown.
-        workers: processes for a batch; None: one per core; 1: everything in this process.
+        workers: processes that read a batch, this one included; None: one per core; 1: only
+            this one.
 
     Example:
         >>> LocalReadOptions(workers=1, password="s3cret")

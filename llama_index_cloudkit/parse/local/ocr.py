@@ -14,13 +14,15 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import importlib.util
 import io
 import os
 import shutil
+import threading
 from collections.abc import Callable, Iterator
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from llama_index_cloudkit.errors import ParseError, UnsupportedFileError
 from llama_index_cloudkit.parse.model import ParsedPage
@@ -32,6 +34,7 @@ __all__ = [
     "iter_image_pages",
     "load_ocr",
     "no_ocr_reason",
+    "ocr_threads",
     "set_ocr_threads",
 ]
 
@@ -41,10 +44,12 @@ OcrFn = Callable[[Any], str]
 # Upscale narrower images to this width before OCR (per engine: what measured best).
 _MIN_WIDTH = {"tesseract": 1700, "rapidocr": 1224}
 _threads: int | None = None
+_local = threading.local()
+_UNSET = object()
 
 
 def set_ocr_threads(threads: int | None) -> None:
-    """Threads one OCR call may use (None: the engine's default, every core).
+    """Threads one OCR call may use in this process (None: the engine's default, every core).
 
     The local worker processes set 1: they already run one per core.
 
@@ -52,9 +57,34 @@ def set_ocr_threads(threads: int | None) -> None:
         >>> set_ocr_threads(None)
     """
     global _threads
-    if threads != _threads:
-        _threads = threads
-        _rapidocr_engine.cache_clear()
+    _threads = threads
+
+
+@contextlib.contextmanager
+def ocr_threads(threads: int | None) -> Iterator[None]:
+    """Threads OCR calls may use in this thread, for the ``with`` block.
+
+    A batch reads tasks in the caller's process beside one worker per other core: there OCR
+    takes one thread too.
+
+    Example:
+        >>> with ocr_threads(1):
+        ...     pass
+    """
+    previous = getattr(_local, "threads", _UNSET)
+    _local.threads = threads
+    try:
+        yield
+    finally:
+        if previous is _UNSET:
+            del _local.threads
+        else:
+            _local.threads = previous
+
+
+def _current_threads() -> int | None:
+    threads: object = getattr(_local, "threads", _UNSET)
+    return _threads if threads is _UNSET else cast("int | None", threads)
 
 
 def _upscaled(image: Any, min_width: int) -> Any:
@@ -74,8 +104,8 @@ def _tesseract(image: Any) -> str:
     return str(pytesseract.image_to_string(_upscaled(image.convert("RGB"), _MIN_WIDTH["tesseract"])))
 
 
-@functools.lru_cache(maxsize=1)
-def _rapidocr_engine() -> Any:
+@functools.lru_cache(maxsize=4)
+def _rapidocr_engine(threads: int | None) -> Any:
     try:
         from rapidocr_onnxruntime import RapidOCR
     except (ImportError, OSError) as exc:  # for example opencv-python without libGL.so.1
@@ -84,15 +114,15 @@ def _rapidocr_engine() -> Any:
             hint="Reinstall it (pip install --force-reinstall rapidocr-onnxruntime), or install "
             "tesseract: pip install 'llama-index-cloudkit[ocr]' and apt-get install tesseract-ocr",
         ) from exc
-    if _threads is None:
+    if threads is None:
         return RapidOCR()
-    return RapidOCR(intra_op_num_threads=_threads, inter_op_num_threads=1)
+    return RapidOCR(intra_op_num_threads=threads, inter_op_num_threads=1)
 
 
 def _rapidocr(image: Any) -> str:
     import numpy as np
 
-    engine = _rapidocr_engine()
+    engine = _rapidocr_engine(_current_threads())
     pixels = np.asarray(_upscaled(image.convert("RGB"), _MIN_WIDTH["rapidocr"]))
     result, _ = engine(pixels)
     return "\n".join(str(line[1]) for line in result or [])

@@ -39,6 +39,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from llama_index_cloudkit.errors import CloudKitError, ParseError
+from llama_index_cloudkit.parse.local.ocr import ocr_threads
 from llama_index_cloudkit.parse.model import ParsedPage
 
 __all__ = ["PageTask", "TaskQueue", "TaskResult", "WorkerPool", "default_workers", "run_task", "serve"]
@@ -385,7 +386,8 @@ class TaskQueue:
                     self._cond.wait()
                     continue
             position, task = taken
-            self._put(position, _run_here(task))
+            with ocr_threads(1):  # the workers take the other cores
+                self._put(position, _run_here(task))
         for record in result.records:
             logging.getLogger(record.name).handle(record)
         result.records = []
