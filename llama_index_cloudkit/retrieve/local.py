@@ -324,11 +324,9 @@ class LocalHybridIndex:
             # A passage that shares no term with the query is no sparse candidate.
             sparse_scores = self.sparse_scores(query)
             sparse = self._top(sparse_scores, mask & (sparse_scores > 0), config.sparse_similarity_top_k)
-        alpha = config.alpha
-        if alpha == 0 and not sparse and config.dense_similarity_top_k > 0:
-            # BM25 has nothing to say about this query: the dense leg answers rather than nobody.
-            dense, alpha = self._top(self.dense_scores(query), mask, config.dense_similarity_top_k), 1.0
-        fused = relative_score_fusion(dense, sparse, alpha)
+        # With 0 < alpha < 1, a leg with nothing to say leaves the other to answer; alpha 0 and 1
+        # mean one leg only, on every target (LlamaCloud and Qdrant alike).
+        fused = relative_score_fusion(dense, sparse, config.alpha)
         results = [
             NodeWithScore(node=self._nodes[self._position[node_id]], score=score) for node_id, score in fused
         ]

@@ -219,8 +219,6 @@ class Sweeper:
         """
         dense = dict(self.dense[question][:dense_k]) if alpha > 0 else {}
         sparse = dict(self.sparse[question][:sparse_k]) if alpha < 1 else {}
-        if alpha == 0 and not sparse and dense_k > 0:  # as search: the dense leg answers
-            dense, alpha = dict(self.dense[question][:dense_k]), 1.0
         fused = relative_score_fusion(dense, sparse, alpha)
         return [node_id for node_id, _ in fused], {*dense, *sparse}
 

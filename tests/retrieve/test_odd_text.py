@@ -53,13 +53,10 @@ def test_a_query_with_no_bm25_term_gets_dense_results(index: LocalHybridIndex, q
 
 
 @pytest.mark.parametrize("query", ["?", "the", "zebra unicorn"])
-def test_a_keyword_only_search_with_no_bm25_match_falls_back_to_the_dense_leg(
-    index: LocalHybridIndex, query: str
-) -> None:
+def test_alpha_zero_means_bm25_only_even_when_bm25_finds_nothing(index: LocalHybridIndex, query: str) -> None:
     keyword_only = HybridConfig(alpha=0.0, dense_similarity_top_k=5, enable_reranking=False, top_k=5)
-    assert len(index.search(query, keyword_only)) == 5
-    bm25_only = HybridConfig(alpha=0.0, dense_similarity_top_k=0, enable_reranking=False)
-    assert index.search(query, bm25_only) == []  # no dense leg to fall back to
+    assert index.search(query, keyword_only) == []  # the same meaning on LlamaCloud and Qdrant
+    assert len(index.search(query, keyword_only.with_overrides(alpha=0.1))) == 5  # the dense leg answers
 
 
 def test_a_single_document_index_answers(embedder: MiniLMEmbedding) -> None:
