@@ -7,7 +7,8 @@ with every scoring setting it was built with, and with the retrieval settings
 
 Any valid text can be indexed and searched: passages with no BM25 term (only digits of one
 letter, stop words, emoji) or a corpus with none at all leave the sparse leg silent and the
-dense leg answers; an empty or whitespace-only query is a ConfigError.
+dense leg answers (with ``alpha`` above 0; ``alpha=0`` means BM25 only on every target); an
+empty or whitespace-only query is a ConfigError.
 
 Example:
     >>> from llama_index.core.schema import TextNode
