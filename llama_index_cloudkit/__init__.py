@@ -10,6 +10,9 @@ Example:
 """
 
 from llama_index_cloudkit._version import __version__
+from llama_index_cloudkit.cloud.cost import CostReport
+from llama_index_cloudkit.cloud.policy import CloudPolicy
+from llama_index_cloudkit.cloud.transport import RetryPolicy
 from llama_index_cloudkit.errors import (
     AuthError,
     CloudKitError,
@@ -19,11 +22,13 @@ from llama_index_cloudkit.errors import (
     ExtractionError,
     JobError,
     JobFailedError,
+    JobLostError,
     JobTimeoutError,
     ParseError,
     RateLimitError,
     SchemaError,
     ServiceError,
+    SubmissionUnknownError,
     UnsupportedFileError,
 )
 from llama_index_cloudkit.extract.schema import check_schema
@@ -50,7 +55,9 @@ __all__ = [
     "CloudKitError",
     "CloudKitReader",
     "CloudKitSettings",
+    "CloudPolicy",
     "ConfigError",
+    "CostReport",
     "CreditLimitError",
     "DocumentError",
     "ExtractionError",
@@ -59,6 +66,7 @@ __all__ = [
     "HybridConfig",
     "JobError",
     "JobFailedError",
+    "JobLostError",
     "JobTimeoutError",
     "LocalHybridIndex",
     "MiniLMEmbedding",
@@ -66,8 +74,10 @@ __all__ = [
     "ParsePreset",
     "RateLimitError",
     "RetrievalPreset",
+    "RetryPolicy",
     "SchemaError",
     "ServiceError",
+    "SubmissionUnknownError",
     "TuningResult",
     "UnsupportedFileError",
     "__version__",

@@ -34,7 +34,9 @@ from llama_index.core.llms import LLM
 from llama_index.core.prompts.mixin import PromptDictType, PromptMixinType
 from llama_index.core.schema import NodeWithScore, QueryBundle
 from llama_index.core.tools import QueryEngineTool, RetrieverTool, ToolMetadata
+from pydantic import ValidationError
 
+from llama_index_cloudkit.cloud.policy import CloudPolicy
 from llama_index_cloudkit.errors import ConfigError
 from llama_index_cloudkit.presets import RetrievalPreset
 from llama_index_cloudkit.retrieve.config import HybridConfig
@@ -111,20 +113,22 @@ class FinalCountRetriever(BaseRetriever):
 class _Target:
     name: str
     accepts: Callable[[Any], bool]
-    build: Callable[[Any, HybridConfig, CloudKitSettings], BaseRetriever]
+    build: Callable[[Any, HybridConfig, CloudKitSettings, CloudPolicy | None], BaseRetriever]
 
 
 def _is_hybrid_index(target: Any) -> bool:
     return callable(getattr(target, "as_hybrid_retriever", None))
 
 
-def _hybrid_retriever(target: Any, config: HybridConfig, settings: CloudKitSettings) -> BaseRetriever:
+def _hybrid_retriever(
+    target: Any, config: HybridConfig, settings: CloudKitSettings, policy: CloudPolicy | None
+) -> BaseRetriever:
     retriever: BaseRetriever = target.as_hybrid_retriever(config)
     return retriever
 
 
 def _vector_store_retriever(
-    index: VectorStoreIndex, config: HybridConfig, settings: CloudKitSettings
+    index: VectorStoreIndex, config: HybridConfig, settings: CloudKitSettings, policy: CloudPolicy | None
 ) -> BaseRetriever:
     count = config.final_top_k
     if bool(getattr(index.vector_store, "enable_hybrid", False)):
@@ -143,13 +147,18 @@ def _vector_store_retriever(
 
 
 def _is_llamacloud(target: Any) -> bool:
-    return isinstance(target, str) or any(cls.__name__ == "LlamaCloudIndex" for cls in type(target).__mro__)
-
-
-def _llamacloud_retriever(target: Any, config: HybridConfig, settings: CloudKitSettings) -> BaseRetriever:
     from llama_index_cloudkit.retrieve import cloud
 
-    return FinalCountRetriever(cloud.llamacloud_retriever(target, config, settings), config.final_top_k)
+    return isinstance(target, str) or cloud.is_llamacloud_index(target)
+
+
+def _llamacloud_retriever(
+    target: Any, config: HybridConfig, settings: CloudKitSettings, policy: CloudPolicy | None
+) -> BaseRetriever:
+    from llama_index_cloudkit.retrieve import cloud
+
+    retriever = cloud.llamacloud_retriever(target, config, settings, policy=policy)
+    return FinalCountRetriever(retriever, config.final_top_k)
 
 
 _TARGETS: tuple[_Target, ...] = (
@@ -172,14 +181,21 @@ def resolve_config(target: Any, preset: PresetLike = None, **overrides: Any) -> 
         >>> resolve_config("any-index", "fast", top_k=1).final_top_k
         1
     """
-    if isinstance(preset, HybridConfig):
-        return preset.with_overrides(**overrides)
-    if preset is None:
-        tuned = getattr(target, "retrieval_config", None)
-        if isinstance(tuned, HybridConfig):
-            return tuned.with_overrides(**overrides)
-        preset = RetrievalPreset.BALANCED
-    return RetrievalPreset.from_name(preset).config(**overrides)
+    try:
+        if isinstance(preset, HybridConfig):
+            return preset.with_overrides(**overrides)
+        if preset is None:
+            tuned = getattr(target, "retrieval_config", None)
+            if isinstance(tuned, HybridConfig):
+                return tuned.with_overrides(**overrides)
+            preset = RetrievalPreset.BALANCED
+        return RetrievalPreset.from_name(preset).config(**overrides)
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'config'}: {e['msg']}" for e in exc.errors())
+        raise ConfigError(
+            f"These retrieval settings cannot work together: {problems}",
+            hint="Raise the per-leg top-k, or lower top_k / rerank_top_n",
+        ) from None
 
 
 def _retriever(
@@ -190,13 +206,14 @@ def _retriever(
     where: str,
     own: Iterable[str] = (),
 ) -> BaseRetriever:
-    check_keywords(kwargs, [*_CONFIG_FIELDS, *CONNECTION_FIELDS, *own], where)
+    check_keywords(kwargs, [*_CONFIG_FIELDS, *CONNECTION_FIELDS, "policy", *own], where)
     connection = {k: v for k, v in kwargs.items() if k in CONNECTION_FIELDS}
-    overrides = {k: v for k, v in kwargs.items() if k not in CONNECTION_FIELDS}
+    overrides = {k: v for k, v in kwargs.items() if k not in CONNECTION_FIELDS and k != "policy"}
+    policy = kwargs.get("policy")
     config = resolve_config(target, preset, **overrides)
     for row in _TARGETS:
         if row.accepts(target):
-            return row.build(target, config, settings_with(settings, connection))
+            return row.build(target, config, settings_with(settings, connection), policy)
     raise ConfigError(
         f"Cannot retrieve from a {type(target).__name__}",
         hint="Pass " + ", ".join(row.name for row in _TARGETS),
@@ -228,7 +245,8 @@ def make_retriever(
         project_name: LlamaCloud project name.
         project_id: LlamaCloud project id.
         organization_id: LlamaCloud organization id.
-        **overrides: any HybridConfig field (``alpha``, ``filters``, ``top_k``, ...).
+        **overrides: any HybridConfig field (``alpha``, ``filters``, ``top_k``, ...), and
+            ``policy=CloudPolicy(...)`` for LlamaCloud targets (retries, timeouts).
 
     Returns:
         A retriever that returns at most ``top_k`` nodes (``rerank_top_n`` with reranking on).

@@ -16,7 +16,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import ValidationError
 
-from llama_index_cloudkit.errors import CloudKitError
+from llama_index_cloudkit.errors import CloudKitError, ConfigError
 from llama_index_cloudkit.testing.jobs import DEFAULT_PROJECT, NotFound
 from llama_index_cloudkit.testing.pipelines import pipeline_json
 from llama_index_cloudkit.testing.state import EmulatorState
@@ -219,6 +219,8 @@ def pipeline_router(state: EmulatorState) -> APIRouter:
             result = await asyncio.to_thread(store.retrieve, pipeline_id, body)
         except ValidationError as exc:
             return as_422(exc)
+        except ConfigError as exc:  # e.g. a filter whose value type differs from the stored one
+            return JSONResponse({"detail": exc.message}, status_code=422)
         if body.get("retrieve_page_screenshot_nodes") and not result.get("image_nodes"):
             result["image_nodes"] = await asyncio.to_thread(screenshot_nodes, state, result)
         if body.get("retrieve_page_figure_nodes") and not result.get("page_figure_nodes"):

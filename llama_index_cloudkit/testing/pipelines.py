@@ -38,6 +38,7 @@ from llama_index.core.schema import (
 )
 from llama_index.core.vector_stores.types import MetadataFilters
 
+from llama_index_cloudkit.errors import ConfigError
 from llama_index_cloudkit.retrieve.config import HybridConfig
 from llama_index_cloudkit.retrieve.filters import matches
 from llama_index_cloudkit.retrieve.local import LocalHybridIndex
@@ -343,6 +344,8 @@ def _build_index(documents: list[Document]) -> SearchIndex:
 def _search(index: SearchIndex, query: str, config: HybridConfig) -> list[NodeWithScore]:
     try:
         return index.search(query, config)
+    except ConfigError:
+        raise  # a request the service would refuse (a filter of the wrong type): the route says 422
     except Exception as exc:  # same fallback as _build_index, for a crash at query time
         if isinstance(index, OverlapIndex):
             raise

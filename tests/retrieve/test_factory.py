@@ -124,14 +124,15 @@ def test_a_hybrid_config_can_stand_for_the_preset(index: LocalHybridIndex) -> No
     assert isinstance(retriever, LocalHybridRetriever) and retriever.config == config
 
 
-@pytest.mark.fake_llamacloud(connection_close=True)
 def test_connection_keywords_reach_a_llamacloud_target(
     fake_llamacloud: FakeLlamaCloud, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from llama_cloud_services import LlamaCloudIndex
     from llama_index.core import Document
 
-    LlamaCloudIndex.from_documents([Document(text="Adult llamas eat hay.")], name="handbook", verbose=False)
+    from llama_index_cloudkit import CloudKitSettings
+    from llama_index_cloudkit.retrieve.cloud import llamacloud_index_from_documents
+
+    llamacloud_index_from_documents([Document(text="Adult llamas eat hay.")], "handbook", CloudKitSettings())
     monkeypatch.delenv("LLAMA_CLOUD_API_KEY")
     monkeypatch.delenv("LLAMA_CLOUD_BASE_URL")
     retriever = make_retriever(

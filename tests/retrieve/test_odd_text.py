@@ -106,11 +106,13 @@ def test_deleting_every_passage_with_a_term_leaves_a_working_index(embedder: Min
     assert [h.node.node_id for h in index.search("hay", ALL)] == ["page"]
 
 
-@pytest.mark.fake_llamacloud(connection_close=True)
 def test_the_emulator_answers_over_pages_with_no_bm25_term(fake_llamacloud: object) -> None:
-    from llama_cloud_services import LlamaCloudIndex
+    from llama_index_cloudkit import CloudKitSettings, make_retriever
+    from llama_index_cloudkit.retrieve.cloud import llamacloud_index_from_documents
 
     pages = [Document(text=text, id_=f"slide-{i}") for i, text in enumerate(["1", "2", "the of and"])]
-    index = LlamaCloudIndex.from_documents(pages, name="slides", verbose=False)
-    hits = index.as_retriever(dense_similarity_top_k=3, sparse_similarity_top_k=3).retrieve("page two")
+    index = llamacloud_index_from_documents(pages, "slides", CloudKitSettings())
+    hits = make_retriever(index, dense_similarity_top_k=3, sparse_similarity_top_k=3, top_k=3).retrieve(
+        "page two"
+    )
     assert hits

@@ -71,3 +71,18 @@ def test_invalid_bodies_are_fastapi_shaped_422(fake_llamacloud: FakeLlamaCloud) 
     ):
         assert response.status_code == 422
         assert isinstance(response.json()["detail"], list)
+
+
+def test_a_filter_of_the_wrong_type_is_a_422_not_a_500(fake_llamacloud: FakeLlamaCloud) -> None:
+    docs = [Document(text="Llamas eat hay.", id_="d1", metadata={"year": 2024})]
+    index = LlamaCloudIndex.from_documents(docs, name="typed", verbose=False)
+    base, auth = fake_llamacloud.base_url + "/api/v1/pipelines", _auth(fake_llamacloud)
+    body = {
+        "query": "hay",
+        "search_filters": {
+            "filters": [{"key": "year", "value": "2024", "operator": "=="}],
+            "condition": "and",
+        },
+    }
+    response = httpx.post(f"{base}/{index.id}/retrieve", headers=auth, json=body)
+    assert response.status_code == 422 and "year" in response.json()["detail"]
