@@ -3,6 +3,11 @@
 One router per service, as moto splits its services: :mod:`.parse_routes` (``/api/parsing``
 and ``/api/v1/parsing``), :mod:`.file_routes` (files, presigned URLs, upload from URL, page
 screenshots), :mod:`.extract_routes`, :mod:`.pipeline_routes` (indexes), and projects here.
+The current API (v2, ../reference/llamacloud-api-v2.md) has its own routers:
+:mod:`.v2_parse_routes` (``/api/v2/parse``), :mod:`.v2_files_routes` (``/api/v1/beta/files``),
+:mod:`.v2_extract_routes` (``/api/v2/extract``, ``/api/v1/beta/configurations``,
+``/api/v1/beta/extraction-agents``) and :mod:`.v2_retrieval_routes`
+(``/api/v1/retrieval/retrieve``, ``/api/v1/indexes``), over :mod:`.v2_state`.
 Errors are JSON in the service's shape (:mod:`.wire`).
 
 Not emulated, or only in part. A route or input the emulator lacks answers **501**
@@ -23,7 +28,17 @@ the ``fake_llamacloud`` fixture fails a test that got one unless its marker allo
   creation (``FakeLlamaCloud.add_project`` adds one), ``search_filters_inference_schema``
   (accepted, ignored), a real reranker (query-word overlap stands in).
 - organizations, users, ``/api/v1/retrievers`` (only the composite retriever uses them),
-  the v2 API, parse configurations, classification, sheets and reports.
+  parse configurations, classification, sheets and reports.
+- v2 parse: saved parse configurations (``configuration_id``), fetching ``source_url`` (only
+  bytes registered with ``FakeLlamaCloud.serve_url``), ``*_content_metadata`` expand values
+  other than ``images_content_metadata``, ``forms``; processing, agentic and webhook options
+  are accepted and ignored.
+- v2 extract: ``extraction_target: per_table_row``, ``page_metadata`` / ``row_metadata``,
+  citations below top-level fields, real schema generation (``schema/generate`` echoes or
+  answers an empty object schema).
+- v2 files and indexes: listing, reading and deleting beta files; directories;
+  ``/api/v1/retrieval/files/find | grep | read``; attachments; ``num_candidates`` (ignored);
+  an index is created empty (fill it with ``FakeLlamaCloud.add_v2_index``).
 
 It is served wrapped in :class:`~llama_index_cloudkit.testing.gatekeeper.Gatekeeper`.
 """
@@ -39,6 +54,12 @@ from llama_index_cloudkit.testing.jobs import NotFound
 from llama_index_cloudkit.testing.parse_routes import parse_router
 from llama_index_cloudkit.testing.pipeline_routes import pipeline_router
 from llama_index_cloudkit.testing.state import EmulatorState
+from llama_index_cloudkit.testing.v2_extract_routes import v2_extract_router
+from llama_index_cloudkit.testing.v2_files_routes import v2_files_router
+from llama_index_cloudkit.testing.v2_jobs import install_v2_error_handlers
+from llama_index_cloudkit.testing.v2_parse_routes import v2_parse_router, v2_parse_storage_router
+from llama_index_cloudkit.testing.v2_retrieval_routes import v2_retrieval_router
+from llama_index_cloudkit.testing.v2_state import v2_state_of
 from llama_index_cloudkit.testing.wire import install_error_handlers, not_emulated
 
 __all__ = ["CONTROL_PREFIX", "build_app"]
@@ -61,6 +82,12 @@ def build_app(state: EmulatorState) -> FastAPI:
     app.include_router(file_router(state))
     app.include_router(extract_router(state))
     app.include_router(pipeline_router(state))
+    install_v2_error_handlers(app)
+    app.include_router(v2_parse_router(state))
+    app.include_router(v2_parse_storage_router(state))
+    app.include_router(v2_files_router(state))
+    app.include_router(v2_extract_router(state))
+    app.include_router(v2_retrieval_router(state))
 
     @app.get("/api/v1/projects")
     async def list_projects(request: Request) -> Response:
@@ -77,6 +104,7 @@ def build_app(state: EmulatorState) -> FastAPI:
     @app.post(CONTROL_PREFIX + "/reset")
     async def control_reset() -> Response:
         state.reset()
+        v2_state_of(state).reset()
         return JSONResponse({"reset": True})
 
     @app.api_route("/{path:path}", methods=["GET", "POST", "PUT", "DELETE", "PATCH"])
