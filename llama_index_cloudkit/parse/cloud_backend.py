@@ -21,11 +21,10 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from llama_index_cloudkit._loop import run_sync
 from llama_index_cloudkit.cloud.budget import Budget, estimate_pages
-from llama_index_cloudkit.cloud.errors import JobState
 from llama_index_cloudkit.cloud.inflight import INFLIGHT
 from llama_index_cloudkit.cloud.jobs import raise_for_state, run_job
 from llama_index_cloudkit.cloud.journal import JobJournal
@@ -33,21 +32,14 @@ from llama_index_cloudkit.cloud.policy import CloudPolicy
 from llama_index_cloudkit.cloud.session import CloudSession
 from llama_index_cloudkit.errors import CloudKitError, ParseError
 from llama_index_cloudkit.parse.cache import ParseCache, parse_key
-from llama_index_cloudkit.parse.cloud import LlamaParseAdapter, parsed_from_result
+from llama_index_cloudkit.parse.cloud import parsed_from_result
+from llama_index_cloudkit.parse.cloud_api import ParseAdapter, key_options, parse_adapter, reported_usage
 from llama_index_cloudkit.parse.local import mime_type
 from llama_index_cloudkit.parse.model import ParsedFile
 from llama_index_cloudkit.presets import ParsePreset
 from llama_index_cloudkit.settings import CloudKitSettings
 
-__all__ = [
-    "CloudBackend",
-    "CloudOutcome",
-    "ParseAdapter",
-    "key_options",
-    "parse_adapter",
-    "reported_usage",
-    "safe_file_name",
-]
+__all__ = ["CloudBackend", "CloudOutcome", "safe_file_name"]
 
 logger = logging.getLogger(__name__)
 
@@ -68,60 +60,6 @@ def safe_file_name(name: str, limit: int = 120) -> str:
     return base or "image"
 
 
-def key_options(
-    settings: CloudKitSettings, preset: ParsePreset, options: Mapping[str, Any]
-) -> dict[str, Any]:
-    """What, beside the bytes, makes a parse result: the options, and on v2 the tier and version.
-
-    v1 keys are the options alone, so caches written before v2 existed stay valid.
-
-    Example:
-        >>> key_options(CloudKitSettings(api_version="v1"), ParsePreset.AGENTIC, {"max_pages": 2})
-        {'max_pages': 2}
-    """
-    if settings.api_version == "v2":
-        from llama_index_cloudkit.parse.cloud_v2 import v2_key_options
-
-        return v2_key_options(preset, options)
-    return dict(options)
-
-
-class ParseAdapter(Protocol):
-    """What the batch engine needs from an API generation's parse adapter."""
-
-    async def submit(self, data: bytes, file_name: str) -> str:
-        """Submit the file once; the job id."""
-        ...
-
-    async def state(self, job_id: str, file_name: str) -> tuple[JobState, dict[str, Any]]:
-        """One status poll (404: JobLostError)."""
-        ...
-
-    async def result(self, job_id: str, file_name: str) -> dict[str, Any]:
-        """The finished job's result, v1-shaped (``pages``, ``job_metadata``)."""
-        ...
-
-    async def image(self, job_id: str, name: str, file_name: str) -> bytes:
-        """One image of the finished job, by the name its result lists."""
-        ...
-
-
-def parse_adapter(
-    settings: CloudKitSettings, preset: ParsePreset, options: Mapping[str, Any], session: CloudSession
-) -> ParseAdapter:
-    """The adapter of the configured API generation (v1: llama-cloud-services' routes; v2: plain HTTP).
-
-    Every adapter offers ``submit``, ``state``, ``result`` (a v1-shaped result: ``pages`` with
-    ``page``, ``md``, ``text``, ``items``, ``images``; ``job_metadata``) and ``image``.
-    """
-    if settings.api_version == "v2":
-        from llama_index_cloudkit.parse.cloud_v2 import LlamaParseV2Adapter
-
-        adapter: ParseAdapter = LlamaParseV2Adapter(settings, preset, options, session)
-        return adapter
-    return LlamaParseAdapter(settings, preset, options, session)
-
-
 @dataclass
 class CloudOutcome:
     """What happened to one input: the parsed file or the error, and bookkeeping.
@@ -140,27 +78,6 @@ class CloudOutcome:
     resubmissions: int = 0
     pages_reported: int | None = None
     credits_reported: float | None = None
-
-
-def reported_usage(result: Mapping[str, Any], preset: ParsePreset) -> tuple[int | None, float | None]:
-    """(pages, credits) the service reported for a job, where it reports them.
-
-    v1 reports billed pages (``job_metadata.job_pages``), so credits are those pages times the
-    preset's price; v2 reports credits (``job_metadata.credits``, from the job's usage).
-
-    Example:
-        >>> reported_usage({"job_metadata": {"job_pages": 3}}, ParsePreset.AGENTIC)
-        (3, 30.0)
-    """
-    metadata = result.get("job_metadata")
-    if not isinstance(metadata, Mapping):
-        return None, None
-    pages = metadata.get("job_pages")
-    pages = int(pages) if isinstance(pages, (int, float)) and not isinstance(pages, bool) else None
-    credits = metadata.get("credits")
-    if isinstance(credits, (int, float)) and not isinstance(credits, bool):
-        return pages, float(credits)
-    return pages, (float(pages * preset.credits_per_page) if pages is not None else None)
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,8 @@ from llama_index_cloudkit.cloud.journal import JobJournal
 from llama_index_cloudkit.errors import CloudKitError, ParseError
 from llama_index_cloudkit.events import ParseFileEndEvent, dispatcher
 from llama_index_cloudkit.parse.cache import ParseCache, parse_key
-from llama_index_cloudkit.parse.cloud_backend import CloudBackend, CloudOutcome, key_options
+from llama_index_cloudkit.parse.cloud_api import key_options
+from llama_index_cloudkit.parse.cloud_backend import CloudBackend, CloudOutcome
 from llama_index_cloudkit.parse.inputs import FileInput, label_of, os_error, progress_bar, read_input
 from llama_index_cloudkit.parse.pages import page_documents
 from llama_index_cloudkit.parse.report import BatchReport
