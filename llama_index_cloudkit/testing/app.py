@@ -59,7 +59,7 @@ from llama_index_cloudkit.testing.v2_files_routes import v2_files_router
 from llama_index_cloudkit.testing.v2_jobs import install_v2_error_handlers
 from llama_index_cloudkit.testing.v2_parse_routes import v2_parse_router, v2_parse_storage_router
 from llama_index_cloudkit.testing.v2_retrieval_routes import v2_retrieval_router
-from llama_index_cloudkit.testing.v2_state import v2_state_of
+from llama_index_cloudkit.testing.v2_state import reset_state
 from llama_index_cloudkit.testing.wire import install_error_handlers, not_emulated
 
 __all__ = ["CONTROL_PREFIX", "build_app"]
@@ -103,8 +103,7 @@ def build_app(state: EmulatorState) -> FastAPI:
 
     @app.post(CONTROL_PREFIX + "/reset")
     async def control_reset() -> Response:
-        state.reset()
-        v2_state_of(state).reset()
+        reset_state(state)
         return JSONResponse({"reset": True})
 
     @app.api_route("/{path:path}", methods=["GET", "POST", "PUT", "DELETE", "PATCH"])

@@ -27,7 +27,7 @@ from llama_index_cloudkit.testing.jobs import JobScript
 from llama_index_cloudkit.testing.state import EmulatorState
 from llama_index_cloudkit.testing.v2_jobs import V2JobScript
 from llama_index_cloudkit.testing.v2_retrieval import index_json
-from llama_index_cloudkit.testing.v2_state import V2State, v2_state_of
+from llama_index_cloudkit.testing.v2_state import V2State, reset_state, v2_state_of
 
 __all__ = ["FakeLlamaCloud"]
 
@@ -138,8 +138,7 @@ class FakeLlamaCloud:
 
     def reset(self) -> None:
         """Forget all state (v1 and v2), faults, rate limits, served fixtures and the request log."""
-        self.state.reset()
-        self.v2.reset()
+        reset_state(self.state)
         self._gate.faults.clear()
         self._gate.rate_limiter = None
         self._gate.clear_log()

@@ -131,7 +131,6 @@ def v2_retrieval_router(state: EmulatorState) -> APIRouter:
     """
     router = APIRouter()
     v2 = v2_state_of(state)
-    store = state.pipelines
 
     @router.post("/api/v1/retrieval/retrieve")
     async def retrieve(request: Request) -> Response:
@@ -153,7 +152,7 @@ def v2_retrieval_router(state: EmulatorState) -> APIRouter:
         source = require_field(body, "source_directory_id", str)
         project_id = request.query_params.get("project_id") or DEFAULT_PROJECT["id"]
         name = body.get("name") or f"index-{source}"
-        pipeline = store.upsert_pipeline(str(name), project_id)
+        pipeline = state.pipelines.upsert_pipeline(str(name), project_id)
         meta = {
             "source_directory_id": source,
             "description": body.get("description"),
@@ -167,29 +166,29 @@ def v2_retrieval_router(state: EmulatorState) -> APIRouter:
     @router.get("/api/v1/indexes")
     async def list_indexes(request: Request) -> Response:
         params = request.query_params
-        found = store.find(params.get("project_id"), None)
+        found = state.pipelines.find(params.get("project_id"), None)
         items = [index_json(p, v2.index_meta.get(p["id"])) for p in found]
         return JSONResponse(cursor_page(items, params.get("page_size"), params.get("page_token")))
 
     @router.get("/api/v1/indexes/{index_id}")
     async def get_index(index_id: str) -> Response:
-        return JSONResponse(index_json(store.get(index_id), v2.index_meta.get(index_id)))
+        return JSONResponse(index_json(state.pipelines.get(index_id), v2.index_meta.get(index_id)))
 
     @router.delete("/api/v1/indexes/{index_id}")
     async def delete_index(index_id: str) -> Response:
-        store.delete(index_id)
+        state.pipelines.delete(index_id)
         v2.index_meta.pop(index_id, None)
         return Response(status_code=204)
 
     @router.post("/api/v1/indexes/{index_id}/sync")
     async def sync_index(index_id: str) -> Response:
-        pipeline = store.get(index_id)
+        pipeline = state.pipelines.get(index_id)
         meta = v2.index_meta.setdefault(index_id, {})
         meta["last_synced_at"] = now_iso()
         return JSONResponse(index_json(pipeline, meta))
 
     @router.post("/api/v1/indexes/{index_id}/sync/cancel")
     async def cancel_sync(index_id: str) -> Response:
-        return JSONResponse(index_json(store.get(index_id), v2.index_meta.get(index_id)))
+        return JSONResponse(index_json(state.pipelines.get(index_id), v2.index_meta.get(index_id)))
 
     return router

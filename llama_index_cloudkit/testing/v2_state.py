@@ -34,7 +34,7 @@ from llama_index_cloudkit.testing.state import EmulatorState, StoredFile
 from llama_index_cloudkit.testing.v2_jobs import TERMINAL, JobStateError, V2Job, V2JobScript, now_iso
 from llama_index_cloudkit.testing.v2_parse_results import resolve_version, v1_form
 
-__all__ = ["V2ExtractJob", "V2ParseJob", "V2State", "v2_state_of"]
+__all__ = ["V2ExtractJob", "V2ParseJob", "V2State", "reset_state", "v2_state_of"]
 
 
 @dataclass
@@ -393,3 +393,27 @@ def v2_state_of(state: EmulatorState) -> V2State:
         if state not in _STATES:
             _STATES[state] = V2State(state)
         return _STATES[state]
+
+
+def reset_state(state: EmulatorState) -> None:
+    """Forget everything, v1 and v2, keeping the one pipeline store every router holds.
+
+    ``EmulatorState.reset`` makes a new ``PipelineStore``, while the routers built before keep
+    the old one (a v1 pipeline made after a reset was invisible to ``state.pipelines``); this
+    empties the old store and keeps it.
+
+    Example:
+        >>> state = EmulatorState()
+        >>> store = state.pipelines
+        >>> reset_state(state)
+        >>> state.pipelines is store
+        True
+    """
+    store = state.pipelines
+    state.reset()
+    with store._lock:
+        store.pipelines.clear()
+        store.status_script.clear()
+        store.fixtures = state.fixtures
+    state.pipelines = store
+    v2_state_of(state).reset()
