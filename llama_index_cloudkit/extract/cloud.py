@@ -12,6 +12,10 @@ that never restarts, one resubmission of a lost job). Routes, as numbered in the
 | agent extraction | F1 (``upload_file``) -> E11 -> E3... -> E4 |
 | queue | F1 -> E11 per file (journaled); results: E3 (+ E4 when done) |
 
+With ``settings.api_version == "v2"``, :meth:`ExtractClient.extract` goes to Extract v2
+(:mod:`.cloud_v2`: a file upload, then ``POST /api/v2/extract``); config is then an Extract v2
+configuration. Agents, queues and job results stay on the v1 routes (v2 has no agent routes).
+
 Paid submissions (E2, E11) are never repeated when their outcome is unknown
 (:class:`SubmissionUnknownError`); for E11 the agent's runs are listed (E12) first, and a run
 made from our upload is re-attached instead. Jobs are journaled under a content key (sha256 of
@@ -170,6 +174,7 @@ class ExtractClient:
         self._journal: JobJournal | None = None
         self._validated: dict[str, dict[str, Any]] = {}
         self._project_id: str | None = settings.project_id
+        self._v2: Any = None  # the Extract v2 client, when settings.api_version == "v2"
 
     # --- plumbing ------------------------------------------------------------------------------
 
@@ -296,6 +301,12 @@ class ExtractClient:
         config: Mapping[str, Any],
         source: ExtractInput,
     ) -> ExtractResult:
+        if self.settings.api_version == "v2":  # Extract v2: same call, the v2 routes
+            from llama_index_cloudkit.extract.cloud_v2 import ExtractV2Client
+
+            if self._v2 is None:
+                self._v2 = ExtractV2Client(self.settings, self.policy, journal=self.journal)
+            return await self._v2.extract_in_session(session, schema, config, source)
         body: dict[str, Any] = {"config": dict(config)}
         if source.is_text:
             body["text"] = source.data.decode()

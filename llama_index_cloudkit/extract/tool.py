@@ -310,9 +310,17 @@ def extraction_tool(
     (``raw_output``) on every path: the ``schema`` model when one is given, else a model built
     from the JSON schema (an agent's saved schema included).
 
+    With ``settings.api_version == "v2"`` the cloud path is Extract v2: ``config`` is an Extract
+    v2 configuration (``tier``, ``version``, ``cite_sources``, ``confidence_scores``,
+    ``system_prompt``, ``target_pages``, ``max_pages``, ``parse_tier``, ...; a v1 key is refused
+    with its v2 name), ``agent`` names a saved configuration (name or id; or pass
+    ``config={"configuration_id": ...}``), and a text is sent as a file. Citations and
+    confidence come back under the same ``_metadata`` key as on v1.
+
     Args:
         agent: a LlamaExtract ExtractionAgent (or any object with ``id``, ``name``,
-            ``data_schema`` and ``config``), or an agent's name or id (cloud).
+            ``data_schema`` and ``config``), or an agent's name or id (cloud); on v2, a saved
+            configuration's name or id (or a SavedConfiguration).
         schema: a pydantic model class or JSON-schema dict (checked before any request). Beside
             an agent it only types ``raw_output``.
         config: an ExtractConfig or dict (extraction_mode FAST / BALANCED / MULTIMODAL /
@@ -356,6 +364,20 @@ def extraction_tool(
         },
     )
     folders = [Path(d) for d in (allowed_dirs or [Path.cwd()])]
+    if settings.api_version == "v2":
+        runs_on = "cloud" if agent is not None else backend or ("local" if llm is not None else None)
+        if (runs_on or settings.resolved_backend()) == "cloud":
+            return _v2_tool(
+                agent,
+                schema,
+                config,
+                settings,
+                policy,
+                folders,
+                name=name,
+                description=description,
+                raise_errors=raise_errors,
+            )
     config_dict = _config_dict(config)
     if agent is not None:
         return _agent_tool(
@@ -439,6 +461,70 @@ def _agent_tool(
         fn_schema=ExtractionInput,
     )
     show = any(info.config.get(flag) for flag in _METADATA_FLAGS)
+    return ExtractionTool(run, arun, metadata, raise_errors, model=model, show_metadata=show, backend="cloud")
+
+
+def _v2_tool(
+    agent: Any,
+    schema: type[BaseModel] | dict[str, Any] | None,
+    config: Any,
+    settings: CloudKitSettings,
+    policy: CloudPolicy | None,
+    folders: list[Path],
+    *,
+    name: str | None,
+    description: str | None,
+    raise_errors: bool,
+) -> ExtractionTool:
+    """The tool on Extract v2: an inline configuration, or a saved one (``agent=`` its name or
+    id, or ``config={"configuration_id": ...}``); a text is sent as a file."""
+    from llama_index_cloudkit.extract.cloud_v2 import ExtractV2Client, SavedConfiguration, check_v2_config
+
+    checked = check_v2_config({} if config is None else _config_dict(config))
+    client = ExtractV2Client(settings, policy)
+    saved_ref = agent if agent is not None else checked.get("configuration_id")
+    if saved_ref is not None:
+        saved = (
+            saved_ref if isinstance(saved_ref, SavedConfiguration) else client.configuration(str(saved_ref))
+        )
+        checked = {"configuration_id": saved.id}
+        json_schema = check_schema(schema) if schema is not None else saved.data_schema
+        model = (
+            _model_of(schema, json_schema)
+            if schema is not None
+            else model_from_schema(
+                saved.data_schema, name=saved.data_schema.get("title") or _camel(saved.name)
+            )
+        )
+        subject, default_name = saved.name, f"extract_{_snake(saved.name)}"
+        flags = saved.parameters
+        sent_schema: dict[str, Any] | None = None
+    else:
+        if schema is None:
+            raise ConfigError("extraction_tool needs a saved configuration or a schema")
+        json_schema = check_schema(schema)
+        model = _model_of(schema, json_schema)
+        subject = json_schema.get("title") or "the requested data"
+        default_name = f"extract_{_snake(str(json_schema.get('title', 'data')))}"
+        flags, sent_schema = checked, json_schema
+
+    def inputs(file_path: str | None, text: str | None) -> str | None:
+        _exactly_one(file_path, text)
+        return str(confine(file_path, folders)) if file_path is not None else None
+
+    def run(file_path: str | None, text: str | None) -> _Extracted:
+        return _from_cloud(client.extract(sent_schema, checked, file_path=inputs(file_path, text), text=text))
+
+    async def arun(file_path: str | None, text: str | None) -> _Extracted:
+        path = inputs(file_path, text)
+        return _from_cloud(await client.aextract(sent_schema, checked, file_path=path, text=text))
+
+    metadata = ToolMetadata(
+        name=name or default_name,
+        description=description or _describe(json_schema, subject),
+        fn_schema=ExtractionInput,
+    )
+    show = any(flags.get(flag) for flag in _METADATA_FLAGS)
     return ExtractionTool(run, arun, metadata, raise_errors, model=model, show_metadata=show, backend="cloud")
 
 
