@@ -137,7 +137,12 @@ def v2_extract_router(state: EmulatorState) -> APIRouter:
         status = params.get("status")
         if status is not None and status not in V2_STATUSES:
             raise BadRequest(["query", "status"], f"Input should be one of {', '.join(V2_STATUSES)}", "enum")
-        jobs = [j.job_json([]) for j in list(v2.extract_jobs.values()) if status in (None, j.life.status)]
+        project_id = params.get("project_id")
+        jobs = [
+            j.job_json([])
+            for j in list(v2.extract_jobs.values())
+            if status in (None, j.life.status) and project_id in (None, j.project_id)
+        ]
         return JSONResponse(cursor_page(jobs, params.get("page_size"), params.get("page_token")))
 
     @router.get("/api/v2/extract/{job_id}")
@@ -205,8 +210,12 @@ def v2_extract_router(state: EmulatorState) -> APIRouter:
     @router.get("/api/v1/beta/configurations")
     async def list_configurations(request: Request) -> Response:
         params = request.query_params
-        kind = params.get("product_type")
-        items = [c for c in v2.configurations.values() if kind in (None, c["product_type"])]
+        kind, project_id = params.get("product_type"), params.get("project_id")
+        items = [
+            c
+            for c in v2.configurations.values()
+            if kind in (None, c["product_type"]) and project_id in (None, c["project_id"])
+        ]
         return JSONResponse(cursor_page(items, params.get("page_size"), params.get("page_token")))
 
     @router.get("/api/v1/beta/configurations/{config_id}")

@@ -163,6 +163,8 @@ def v2_parse_router(state: EmulatorState) -> APIRouter:
             created = _when(job.life.created_at, "created_at")
             if status not in (None, job.life.status) or (ids and job.id not in ids):
                 continue
+            if params.get("project_id") not in (None, job.project_id):
+                continue
             if created is not None and ((after and created < after) or (before and created > before)):
                 continue
             jobs.append(job.job_json())

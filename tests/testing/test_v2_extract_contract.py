@@ -239,3 +239,12 @@ def test_extraction_reads_only_the_target_pages(api: httpx.Client, examples_dir:
     job_id = _create(api, {"file_input": file_id, "configuration": config})["id"]
     job = api.get(f"/api/v2/extract/{job_id}").json()
     assert job["metadata"]["usage"] == {"num_pages_billed": 1, "num_pages_extracted": 1}
+
+
+def test_lists_keep_to_the_project_asked_for(api: httpx.Client) -> None:
+    parameters = {"product_type": "extract_v2", "data_schema": SCHEMA}
+    api.post("/api/v1/beta/configurations", json={"name": "a", "parameters": parameters})
+    _create(api, {"file_input": _file(api), "configuration": {"data_schema": SCHEMA}})
+    for path in ("/api/v1/beta/configurations", "/api/v2/extract"):
+        assert len(api.get(path, params={"project_id": "proj-0000-default"}).json()["items"]) == 1
+        assert api.get(path, params={"project_id": "proj-other"}).json()["items"] == []
