@@ -90,7 +90,7 @@ def _configuration(v2: V2State, body: dict[str, Any]) -> tuple[dict[str, Any], s
         return config, str(saved_id)
     if not isinstance(inline, dict):
         raise BadRequest(["body", "configuration"], "Input should be a valid dictionary", "dict_type")
-    require_field(inline, "data_schema", dict)
+    checked_schema(require_field(inline, "data_schema", dict), ["body", "configuration", "data_schema"])
     tier = inline.get("tier")
     if tier is not None and tier not in EXTRACT_TIERS:
         raise BadRequest(

@@ -124,6 +124,12 @@ def test_a_bad_create_body_is_a_fastapi_422(api: httpx.Client, body: dict[str, A
     assert isinstance(response.json()["detail"], list)
 
 
+def test_a_schema_whose_root_is_no_object_is_refused_at_create(api: httpx.Client) -> None:
+    body = {"file_input": _file(api), "configuration": {"data_schema": {"type": "array"}}}
+    refused = api.post("/api/v2/extract", json=body)
+    assert refused.status_code == 400 and "object" in refused.json()["detail"]
+
+
 def test_list_jobs_is_a_cursor_page(api: httpx.Client) -> None:
     file_id = _file(api)
     ids = [
