@@ -52,7 +52,8 @@ from llama_index_cloudkit.errors import (
     SchemaError,
     ServiceError,
 )
-from llama_index_cloudkit.extract.wire import ExtractInput, ExtractResult, content_key, job_id_of
+from llama_index_cloudkit.extract.wire import ExtractInput, ExtractResult, content_key
+from llama_index_cloudkit.parse.files_v2 import submit_job, upload_file
 from llama_index_cloudkit.settings import CloudKitSettings, check_keywords
 
 __all__ = [
@@ -68,7 +69,6 @@ T = TypeVar("T")
 EXTRACT = "/api/v2/extract"
 VALIDATION = "/api/v2/extract/schema/validation"
 CONFIGURATIONS = "/api/v1/beta/configurations"
-FILES = "/api/v1/beta/files"
 _WHAT = "Extract v2 job"
 _MAX_PAGES = 100
 
@@ -371,24 +371,6 @@ class ExtractV2Client:
 
     # --- extraction ------------------------------------------------------------------------------
 
-    async def _upload(self, session: CloudSession, source: ExtractInput) -> str:
-        mime = "text/plain" if source.is_text else None
-        part = (source.file_name, source.data, mime) if mime else (source.file_name, source.data)
-        body = await session.json(
-            "POST",
-            FILES,
-            what="Uploading the file for Extract v2",
-            file=source.label,
-            idempotent=True,  # a file record; nothing billed
-            files={"file": part},
-            data={"purpose": "extract"},
-            params=session.project_params(),
-        )
-        file_id = body.get("id")
-        if not isinstance(file_id, str) or not file_id:
-            raise ServiceError("The upload was answered without a file id", file=source.label)
-        return file_id
-
     async def extract_in_session(
         self,
         session: CloudSession,
@@ -405,7 +387,11 @@ class ExtractV2Client:
         )
 
         async def submit() -> str:
-            body: dict[str, Any] = {"file_input": await self._upload(session, source)}
+            mime = "text/plain" if source.is_text else None
+            file_id = await upload_file(
+                session, source.data, source.file_name, purpose="extract", label=source.label, mime_type=mime
+            )
+            body: dict[str, Any] = {"file_input": file_id}
             if saved_id is not None:
                 body["configuration_id"] = saved_id
             else:
@@ -413,17 +399,9 @@ class ExtractV2Client:
                     **checked,
                     "data_schema": await self._validated_schema(session, schema or {}),
                 }
-            answer = await session.json(
-                "POST",
-                EXTRACT,
-                what="Submitting the Extract v2 job",
-                file=source.label,
-                idempotent=False,  # paid: never repeated blindly
-                rate_limited=True,
-                json=body,
-                params=session.project_params(),
+            return await submit_job(
+                session, EXTRACT, body, what="Submitting the Extract v2 job", label=source.label
             )
-            return job_id_of(answer, "Submitting the Extract v2 job", source.label)
 
         with map_cloud_errors("Extraction", file=source.label):
             outcome = await run_job(

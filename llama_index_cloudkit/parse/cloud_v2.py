@@ -51,7 +51,8 @@ import httpx
 
 from llama_index_cloudkit.cloud.errors import JobState, job_state, map_cloud_errors
 from llama_index_cloudkit.cloud.session import CloudSession
-from llama_index_cloudkit.errors import ConfigError, ServiceError, SubmissionUnknownError
+from llama_index_cloudkit.errors import ConfigError, ServiceError
+from llama_index_cloudkit.parse.files_v2 import submit_job, upload_file
 from llama_index_cloudkit.presets import ParsePreset
 from llama_index_cloudkit.settings import CloudKitSettings
 
@@ -70,7 +71,6 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 PARSE = "/api/v2/parse"
-FILES = "/api/v1/beta/files"
 
 
 @dataclass(frozen=True)
@@ -401,45 +401,20 @@ class LlamaParseV2Adapter:
     def _params(self) -> dict[str, str]:
         return self._session.project_params()
 
-    async def _upload(self, data: bytes, file_name: str) -> str:
-        """Files API upload (free: retried like a read); the ``dfl-...`` id."""
-        body = await self._session.json(
-            "POST",
-            FILES,
-            what="uploading the file for Parse v2",
-            file=file_name,
-            idempotent=True,  # creates a file record, bills nothing
-            files={"file": (file_name, data)},
-            data={"purpose": "parse"},
-            params=self._params(),
-        )
-        file_id = body.get("id")
-        if not isinstance(file_id, str) or not file_id:
-            raise ServiceError("The file upload was answered without a file id", file=file_name)
-        return file_id
-
     async def submit(self, data: bytes, file_name: str) -> str:
         """Upload the file, then submit one paid job; returns the job id.
 
-        The submission is never repeated when its outcome is unknown: an answer that cannot be
-        read is a :class:`SubmissionUnknownError`.
+        The submission is never repeated when its outcome is unknown: a lost or unreadable
+        answer is a :class:`SubmissionUnknownError`.
         """
-        file_id = await self._upload(data, file_name)
-        body = await self._session.json(
-            "POST",
+        file_id = await upload_file(self._session, data, file_name, purpose="parse")
+        return await submit_job(
+            self._session,
             PARSE,
+            {**self._request, "file_id": file_id},
             what="submitting the Parse v2 job",
-            file=file_name,
-            idempotent=False,  # paid: never repeated blindly
-            rate_limited=True,
-            json={**self._request, "file_id": file_id},
-            params=self._params(),
+            label=file_name,
         )
-        job = body.get("job") if isinstance(body.get("job"), Mapping) else body
-        job_id = job.get("id") if isinstance(job, Mapping) else None
-        if not isinstance(job_id, str) or not job_id:
-            raise SubmissionUnknownError("Parse v2 answered the submission without a job id", file=file_name)
-        return job_id
 
     async def _job(self, job_id: str, file_name: str, what: str, **params: Any) -> dict[str, Any]:
         return await self._session.json(
