@@ -36,6 +36,7 @@ from llama_index_cloudkit.extract.tool import ExtractionToolSpec, extraction_too
 from llama_index_cloudkit.parse.reader import CloudKitReader, file_extractor
 from llama_index_cloudkit.parse.report import BatchReport, FileReport
 from llama_index_cloudkit.presets import ParsePreset, RetrievalPreset
+from llama_index_cloudkit.retrieve.cloud import LlamaCloudIndexRef, llamacloud_index_from_documents
 from llama_index_cloudkit.retrieve.config import HybridConfig
 from llama_index_cloudkit.retrieve.embedding import MiniLMEmbedding
 from llama_index_cloudkit.retrieve.factory import (
@@ -68,6 +69,7 @@ __all__ = [
     "JobFailedError",
     "JobLostError",
     "JobTimeoutError",
+    "LlamaCloudIndexRef",
     "LocalHybridIndex",
     "MiniLMEmbedding",
     "ParseError",
@@ -84,6 +86,7 @@ __all__ = [
     "check_schema",
     "extraction_tool",
     "file_extractor",
+    "llamacloud_index_from_documents",
     "make_chat_engine",
     "make_query_engine",
     "make_query_engine_tool",

@@ -26,6 +26,8 @@ EXPECTED = {
     "CloudPolicy",
     "CostReport",
     "RetryPolicy",
+    "LlamaCloudIndexRef",
+    "llamacloud_index_from_documents",
     "ParseError",
     "ParsePreset",
     "RateLimitError",
