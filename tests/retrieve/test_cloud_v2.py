@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -215,3 +216,49 @@ def test_a_query_engine_answers_from_a_v2_index(
 
     assert any("hay" in n.node.text for n in response.source_nodes)
     assert _bodies(fake_llamacloud)[0]["rerank"] == {"enabled": False}
+
+
+def _user_code(settings: CloudKitSettings, files: list[Path], make_index: Any) -> tuple[Any, list[Any]]:
+    """What a user writes: parse, extract with the tool, index, retrieve (only the settings differ)."""
+    from pydantic import BaseModel
+
+    from llama_index_cloudkit import CloudKitReader, extraction_tool
+
+    class Summary(BaseModel):
+        """What the document is about."""
+
+        title: str | None
+
+    documents = CloudKitReader(backend="cloud", settings=settings).load_data(files)
+    tool = extraction_tool(
+        schema=Summary, settings=settings, allowed_dirs=[files[0].parent], raise_errors=True
+    )
+    extracted = tool.call(file_path=str(files[0])).raw_output
+    make_index(documents)
+    hits = make_retriever("corpus", "balanced", settings=settings, top_k=3).retrieve("lorem ipsum table")
+    return extracted, hits
+
+
+@pytest.mark.corpus
+@pytest.mark.parametrize("version", ["v1", "v2"])
+def test_the_same_user_code_parses_extracts_and_retrieves_on_v1_and_v2(
+    fake_llamacloud: FakeLlamaCloud, corpus: Path, tmp_path: Path, version: str
+) -> None:
+    fake_llamacloud.on_extract(lambda schema, config, text: {"title": text.strip().splitlines()[0][:60]})
+    settings = CloudKitSettings(api_version=version, cache_dir=tmp_path)
+    files = [corpus / "multi_page.pdf", corpus / "word_sample.docx"]
+
+    def make_index(documents: list[Document]) -> None:
+        if version == "v1":
+            llamacloud_index_from_documents(documents, "corpus", settings)
+        else:  # Index v2 indexes are built from a LlamaCloud directory: the emulator's stand-in
+            fake_llamacloud.add_v2_index(
+                "corpus", [{"text": d.text, "metadata": d.metadata} for d in documents]
+            )
+
+    extracted, hits = _user_code(settings, files, make_index)
+
+    assert extracted.title
+    assert hits and {h.node.metadata["file_name"] for h in hits} <= {f.name for f in files}
+    v2_routes = [r.path for r in fake_llamacloud.requests if "/v2/" in r.path or "/retrieval/" in r.path]
+    assert bool(v2_routes) == (version == "v2")
