@@ -200,6 +200,10 @@ def test_screenshots_are_downloaded_without_the_api_key(fake: FakeLlamaCloud, tm
     paths = [p for d in docs for p in d.metadata.get("image_paths", [])]
     assert any(Path(p).name.endswith("page_1.jpg") for p in paths)
     assert all(Path(p).stat().st_size > 0 for p in paths)
+    listings = [r for r in fake.requests if r.path.startswith(PARSE + "/") and "image_filenames" in r.query]
+    assert {r.query["image_filenames"] for r in listings} >= {"page_1.jpg", "page_2.jpg"}
+    downloads = [r for r in fake.requests if "/images/" in r.path]
+    assert downloads and all("authorization" not in r.headers for r in downloads)
 
 
 @pytest.mark.corpus
