@@ -3,7 +3,7 @@
 Kept apart from the reader (like :mod:`llama_index_cloudkit.parse.cloud_reading`) so the reader
 stays a thin LlamaIndex contract; everything here works on plain inputs and fills the report.
 
-A batch (``load_data(list)``) uses every core: PDFs (split into 4-page tasks when long),
+A batch (``load_data(list)``) uses every core: PDFs (split into 2-page tasks when longer),
 images and Office files are tasks that this process and ``workers - 1`` worker processes
 (:mod:`llama_index_cloudkit.parse.local.workers`) take in turn; PDFium is not thread-safe, so
 threads would not help. Light formats are read here. The workers start only when the batch is
@@ -56,8 +56,12 @@ FailHandler = Callable[[str, BaseException, BatchReport], None]
 
 # Read in the caller's process even in a batch: fast, not worth a trip to a worker.
 _LIGHT_SUFFIXES = frozenset({".md", ".markdown", ".txt", ".csv", ".json", ".html", ".htm"})
-# A long PDF is split into tasks of this many pages, so one big file spreads over the cores.
-PAGES_PER_TASK = 4
+# A long PDF is split into tasks of this many pages, so one big file spreads over the cores
+# (a scanned page takes seconds of OCR: small tasks keep the cores evenly busy).
+PAGES_PER_TASK = 2
+# Tasks a batch may run ahead of the one it waits for: while a long task (OCR) holds the
+# caller, the workers go on this far. Bounds the results held (text) at once.
+WINDOW = 64
 
 
 @dataclass(frozen=True)
@@ -204,7 +208,7 @@ def iter_local_documents(
             plan = _plan(inputs, extra_info, fs, options)
             tasks = [task for entry in plan for task in entry.tasks]
             if len(inputs) > 1 and len(tasks) >= 2:  # a batch: this process and workers-1 more
-                queue = TaskQueue(tasks, window=4 * workers)
+                queue = TaskQueue(tasks, window=WINDOW)
                 with _LazyPool(min(workers, len(tasks)) - 1, queue):
                     yield from _iter_plan(
                         plan,
