@@ -221,3 +221,13 @@ def test_the_same_reader_code_parses_the_shared_corpus_on_v2(
     assert all(pages == sorted(pages) and pages[0] == 1 for pages in by_file.values())
     assert any(doc.text.strip() for doc in docs)
     assert fake.count("POST", PARSE) == len(files)
+
+
+def test_aload_data_reads_on_v2_in_the_running_loop(fake: FakeLlamaCloud, tmp_path: Path) -> None:
+    import asyncio
+
+    paths = [_memo(tmp_path, f"memo-{i}.md", f"# Memo {i}\n\nLlama {i}.") for i in range(3)]
+    docs = asyncio.run(_reader(fake, tmp_path).aload_data(paths))
+
+    assert sorted(d.metadata["file_name"] for d in docs) == [p.name for p in paths]
+    assert fake.count("POST", PARSE) == 3

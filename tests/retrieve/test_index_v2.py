@@ -262,3 +262,16 @@ def test_the_same_user_code_parses_extracts_and_retrieves_on_v1_and_v2(
     assert hits and {h.node.metadata["file_name"] for h in hits} <= {f.name for f in files}
     v2_routes = [r.path for r in fake_llamacloud.requests if "/v2/" in r.path or "/retrieval/" in r.path]
     assert bool(v2_routes) == (version == "v2")
+
+
+def test_a_v2_retriever_works_from_one_event_loop_after_another(
+    fake_llamacloud: FakeLlamaCloud, index: dict[str, Any], v2: CloudKitSettings
+) -> None:
+    import asyncio
+
+    retriever = make_retriever("handbook", "fast", settings=v2, top_k=1)
+    first = asyncio.run(retriever.aretrieve("hay"))
+    second = asyncio.run(retriever.aretrieve("hay"))
+
+    assert [h.node.node_id for h in first] == [h.node.node_id for h in second]
+    assert "hay" in first[0].node.text
