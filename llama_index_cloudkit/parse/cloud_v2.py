@@ -280,7 +280,9 @@ def v1_shaped_result(body: Mapping[str, Any], *, tier: str, version: str) -> dic
     Pages come from ``markdown.pages`` (``text.pages`` on the fast tier), joined by page number
     with ``text``, ``items`` and ``metadata``; a failed page keeps its place with
     ``success: False`` and ``error``. Images are placed on the page their file name names
-    (``page_3.jpg``); ``job_metadata`` holds pages, credits, tier, version and failed pages.
+    (``page_3.jpg``, the screenshots); v2 gives no page for other images, so they are listed in
+    ``job_metadata.images_without_page``. ``job_metadata`` also holds pages, credits, tier,
+    version and failed pages.
 
     Raises:
         ServiceError: an answer without pages or of another shape.
@@ -323,6 +325,7 @@ def v1_shaped_result(body: Mapping[str, Any], *, tier: str, version: str) -> dic
             if entry.get(key) is not None:
                 target[key] = entry[key]
     images = body.get("images_content_metadata")
+    unplaced: list[str] = []
     for image in (images.get("images") or []) if isinstance(images, Mapping) else []:
         name = str(image.get("filename") or "") if isinstance(image, Mapping) else ""
         match = _PAGE_IN_NAME.search(name)
@@ -330,6 +333,8 @@ def v1_shaped_result(body: Mapping[str, Any], *, tier: str, version: str) -> dic
             pages[int(match.group(1))]["images"].append(
                 {"name": name, "category": image.get("category"), "url": image.get("presigned_url")}
             )
+        elif name:
+            unplaced.append(name)  # v2 lists no page for an embedded image
     if not pages and body.get("text_full") is None and body.get("markdown_full") is None:
         raise ServiceError("The Parse v2 result has no pages (markdown, text or items)")
     ordered = [pages[n] for n in sorted(pages)]
@@ -342,6 +347,8 @@ def v1_shaped_result(body: Mapping[str, Any], *, tier: str, version: str) -> dic
         "job_pages": len(ordered),
         "failed_pages": failed,
     }
+    if unplaced:
+        metadata["images_without_page"] = unplaced
     credits = _credits(body)
     if credits is not None:
         metadata["credits"] = credits

@@ -231,3 +231,23 @@ def test_aload_data_reads_on_v2_in_the_running_loop(fake: FakeLlamaCloud, tmp_pa
 
     assert sorted(d.metadata["file_name"] for d in docs) == [p.name for p in paths]
     assert fake.count("POST", PARSE) == 3
+
+
+def test_images_v2_gives_no_page_for_are_named_not_dropped() -> None:
+    from llama_index_cloudkit.parse.cloud_v2 import v1_shaped_result
+
+    body = {
+        "job": {"id": "pjb-1", "status": "COMPLETED"},
+        "markdown": {"pages": [{"page_number": 1, "markdown": "# A", "success": True}]},
+        "images_content_metadata": {
+            "total_count": 2,
+            "images": [
+                {"filename": "page_1.jpg", "index": 0, "category": "screenshot", "presigned_url": "u1"},
+                {"filename": "img_0.png", "index": 1, "category": "embedded", "presigned_url": "u2"},
+            ],
+        },
+    }
+    result = v1_shaped_result(body, tier="agentic", version="2026-10-16")
+
+    assert [i["name"] for i in result["pages"][0]["images"]] == ["page_1.jpg"]
+    assert result["job_metadata"]["images_without_page"] == ["img_0.png"]
