@@ -203,9 +203,13 @@ def iter_local_documents(
         '1/1 file(s) read, 1 page(s), 1 document(s), 0 failure(s)'
     """
     workers = options.workers if options.workers is not None else default_workers()
+    if fs is not None and _is_local(fs):
+        fs = None  # plain paths: workers can read them
+    if fs is not None:  # maybe in this process's memory only: read here, one file at a time
+        workers = 1
     with _activity() as others:
         if workers > 1 and (len(inputs) > 1 or others > 0):
-            plan = _plan(inputs, extra_info, fs, options)
+            plan = _plan(inputs, extra_info, options)
             tasks = [task for entry in plan for task in entry.tasks]
             if len(inputs) > 1 and len(tasks) >= 2:  # a batch: this process and workers-1 more
                 queue = TaskQueue(tasks, window=WINDOW)
@@ -214,7 +218,6 @@ def iter_local_documents(
                         plan,
                         lambda task: queue.result(task.key),
                         extra_info,
-                        fs,
                         report,
                         options,
                         show_progress,
@@ -226,13 +229,13 @@ def iter_local_documents(
                     submitted = _Submitted(pool, tasks)
                     try:
                         yield from _iter_plan(
-                            plan, submitted.result, extra_info, fs, report, options, show_progress, fail
+                            plan, submitted.result, extra_info, report, options, show_progress, fail
                         )
                     finally:
                         submitted.cancel()
                 return
             # not worth a worker: read the plan here (file objects in it were read already)
-            yield from _iter_plan(plan, run_task, extra_info, fs, report, options, show_progress, fail)
+            yield from _iter_plan(plan, run_task, extra_info, report, options, show_progress, fail)
             return
         yield from _iter_here(inputs, extra_info, fs, report, options, show_progress, fail)
 
@@ -403,21 +406,28 @@ def _pdf_page_count(source: str | bytes, password: str | None) -> int | None:
         return None
 
 
+def _is_local(fs: Any) -> bool:
+    protocol = getattr(fs, "protocol", None)
+    protocols = {protocol} if isinstance(protocol, str) else set(protocol or ())
+    return bool(protocols & {"file", "local"})
+
+
 def _plan(
-    inputs: list[FileInput], extra_info: Mapping[str, Any] | None, fs: Any | None, options: LocalReadOptions
+    inputs: list[FileInput], extra_info: Mapping[str, Any] | None, options: LocalReadOptions
 ) -> list[_Entry]:
-    """Split a batch: light files are read here, heavy ones become worker tasks."""
+    """Split a batch of local paths, bytes and file objects: light files are read here, heavy
+    ones become worker tasks."""
     plan: list[_Entry] = []
     key = 0
     for item in inputs:
         label = label_of(item, extra_info)
         source: str | bytes
-        if isinstance(item, (str, os.PathLike)):
+        if isinstance(item, (str, os.PathLike)):  # a local path (see iter_local_documents)
             source = file_path = os.fspath(item)
             name = PurePath(file_path).name
         else:  # bytes or a file object: read it now, it cannot travel as it is
             try:
-                source, name, file_path = read_input(item, extra_info, fs)
+                source, name, file_path = read_input(item, extra_info, None)
             except (CloudKitError, OSError) as exc:
                 plan.append(_Entry(label, error=exc))
                 continue
@@ -428,7 +438,7 @@ def _plan(
             entry.light = True
             continue
         ranges: list[tuple[int, int] | None] = [None]
-        if suffix == ".pdf" and fs is None and isinstance(source, str):
+        if suffix == ".pdf" and isinstance(source, str):
             count = _pdf_page_count(source, options.password)
             if count is not None and count > PAGES_PER_TASK:
                 ranges = [
@@ -440,7 +450,6 @@ def _plan(
                 source=source,
                 file_name=name,
                 label=label,
-                fs=fs if isinstance(source, str) else None,
                 pages=pages,
                 ocr=options.ocr,
                 password=options.password,
@@ -450,17 +459,16 @@ def _plan(
     return plan
 
 
-def _read_light(entry: _Entry, fs: Any | None, options: LocalReadOptions) -> tuple[ParsedFile, str, str]:
+def _read_light(entry: _Entry, options: LocalReadOptions) -> tuple[ParsedFile, str, str]:
     if isinstance(entry.source, bytes):
         return _parse_data(entry.source, entry.file_name, entry.file_path, options)
-    return _parse(entry.source, None, fs, options)
+    return _parse(entry.source, None, None, options)
 
 
 def _iter_plan(
     plan: list[_Entry],
     fetch: Callable[[PageTask], TaskResult],
     extra_info: Mapping[str, Any] | None,
-    fs: Any | None,
     report: BatchReport,
     options: LocalReadOptions,
     show_progress: bool,
@@ -474,7 +482,7 @@ def _iter_plan(
             continue
         if entry.light:
             try:
-                parsed, file_path, sha256 = _read_light(entry, fs, options)
+                parsed, file_path, sha256 = _read_light(entry, options)
                 documents = _documents(parsed, file_path, sha256, extra_info, options)
             except (CloudKitError, OSError) as exc:
                 fail(entry.label, exc, report)

@@ -282,3 +282,18 @@ def test_where_no_process_can_start_the_batch_is_read_in_this_one(
     docs, report = _read(batch, workers=2)
     assert _view(docs) == expected and report.ok
     assert "cannot start a local parser process" in caplog.text
+
+
+def test_a_batch_on_an_in_memory_filesystem_is_read_in_this_process(
+    batch: list[Any], pools: type[CountingPool]
+) -> None:
+    import fsspec
+
+    fs = fsspec.filesystem("memory")
+    for path in batch[:3]:
+        with fs.open(f"/mem/{Path(path).name}", "wb") as handle:
+            handle.write(Path(path).read_bytes())
+    reader = CloudKitReader(backend="local")
+    docs = reader.load_data(["/mem/long.pdf", "/mem/notes.md", "/mem/short.pdf"], fs=fs)
+    assert [d.metadata["file_name"] for d in docs] == ["long.pdf"] * 10 + ["notes.md"] + ["short.pdf"] * 2
+    assert pools.started == 0  # workers could not see this process's memory
