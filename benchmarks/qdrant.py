@@ -14,8 +14,9 @@ Prints, measured in the same run:
 
 Every vector comes from one embedding matrix shared by both indexes (the bundled int8 MiniLM),
 computed before any build and cached in benchmarks/.cache: build times are indexing only, not
-embedding (about 25 ms a chunk on 2 busy cores: 20 minutes for 50k chunks, once). Each size and
-index is built in a fresh process, so the memory figures do not mix.
+embedding (50k chunks took 35 minutes on 2 shared cores, once). Each size and index is built in a
+fresh process, so the memory figures do not mix. Qdrant runs embedded (its in-process Python
+engine); no server is started, so the figures say nothing about a Qdrant server's latency.
 """
 
 from __future__ import annotations
