@@ -14,7 +14,7 @@ with ``idf(t) = ln(1 + (N - df(t) + 0.5) / (df(t) + 0.5))``, the very formula Qd
   ``avgdl`` is fixed when the collection is created (the mean passage length of the first
   batch, stored in the collection's metadata) and reused for every later insert, so earlier
   passages never need rewriting; IDF, which moves as the collection grows or shrinks, is left
-  to Qdrant and stays right on one node or many.
+  to Qdrant, which computes it from the collection's statistics at query time.
 
 Tokens are those of LocalHybridIndex exactly (bm25s tokenizer: lowercase words of two or more
 characters, English stopwords, PyStemmer stems). A token becomes a sparse index by CRC-32 of its
