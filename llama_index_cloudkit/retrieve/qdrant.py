@@ -327,7 +327,12 @@ class QdrantHybridIndex:
         }
 
     def close(self) -> None:
-        """Close the client (releases the folder lock of the embedded engine on disk)."""
+        """Close the client (releases the folder lock of the embedded engine on disk).
+
+        Example:
+            >>> index = open_qdrant_index("./qdrant-data")  # doctest: +SKIP
+            >>> index.close()  # doctest: +SKIP
+        """
         self.client.close()
 
     # --- building ------------------------------------------------------------------------------

@@ -349,3 +349,11 @@ def test_an_index_opened_before_its_collection_existed_sees_what_another_client_
     assert len(later) == 2
     with pytest.raises(ConfigError, match="'year'"):  # the first client's key types were kept
         later.search("hay", HybridConfig(filters=_filters(MetadataFilter(key="year", value="2021"))))
+
+
+def test_a_folder_open_in_another_client_is_a_config_error_saying_how_to_share(tmp_path: Path) -> None:
+    first = open_qdrant_index(str(tmp_path / "qdrant"))
+    with pytest.raises(ConfigError, match=r"open in another client.*Qdrant server"):
+        open_qdrant_index(str(tmp_path / "qdrant"))
+    first.close()
+    open_qdrant_index(str(tmp_path / "qdrant")).close()
