@@ -48,7 +48,7 @@ def _lookup(cls: type[E], name: str | E, kind: str) -> E:
 
 
 class ParsePreset(str, Enum):
-    """The three named LlamaParse presets.
+    """The named LlamaParse presets: the seed's three, and ``fast`` on LlamaCloud's API v2 only.
 
     Example:
         >>> ParsePreset.COST_EFFECTIVE.credits_per_page
@@ -58,6 +58,17 @@ class ParsePreset(str, Enum):
     COST_EFFECTIVE = "cost_effective"
     AGENTIC = "agentic"
     AGENTIC_PLUS = "agentic_plus"
+    FAST = "fast"
+
+    @classmethod
+    def for_api(cls, api_version: str) -> tuple[ParsePreset, ...]:
+        """The presets an API generation offers (``fast`` is v2 only).
+
+        Example:
+            >>> [p.value for p in ParsePreset.for_api("v1")]
+            ['cost_effective', 'agentic', 'agentic_plus']
+        """
+        return tuple(p for p in cls if api_version == "v2" or p is not cls.FAST)
 
     @classmethod
     def from_name(cls, name: str | ParsePreset) -> ParsePreset:
@@ -75,7 +86,7 @@ class ParsePreset(str, Enum):
     @property
     def credits_per_page(self) -> int:
         """LlamaCloud's published credits per page for this preset."""
-        return {"cost_effective": 3, "agentic": 10, "agentic_plus": 45}[self.value]
+        return {"fast": 1, "cost_effective": 3, "agentic": 10, "agentic_plus": 45}[self.value]
 
     def llamaparse_kwargs(self) -> dict[str, Any]:
         """The LlamaParse constructor arguments of this preset (without project/org ids).
@@ -84,6 +95,12 @@ class ParsePreset(str, Enum):
             >>> ParsePreset.COST_EFFECTIVE.llamaparse_kwargs()["parse_mode"]
             'parse_page_with_llm'
         """
+        if self is ParsePreset.FAST:
+            raise ConfigError(
+                "The 'fast' parse preset exists on LlamaCloud's API v2 only",
+                hint="Set api_version='v2' (or CLOUDKIT_API_VERSION=v2), or pick cost_effective, "
+                "agentic or agentic_plus on v1",
+            )
         if self is ParsePreset.COST_EFFECTIVE:
             specific: dict[str, Any] = {"parse_mode": "parse_page_with_llm"}
         elif self is ParsePreset.AGENTIC:

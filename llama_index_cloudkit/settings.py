@@ -11,7 +11,7 @@ Constructor arguments win over environment variables, which win over defaults. T
 | ``project_id`` | ``LLAMA_CLOUD_PROJECT_ID`` | none |
 | ``organization_id`` | ``LLAMA_CLOUD_ORGANIZATION_ID`` | none |
 | ``backend`` | ``CLOUDKIT_BACKEND`` | ``auto`` (cloud when a key is set, else local) |
-| ``api_version`` | ``CLOUDKIT_API_VERSION`` | ``v1`` (the routes of llama-cloud-services); ``v2``: the current API |
+| ``api_version`` | ``CLOUDKIT_API_VERSION`` | ``v1`` (the seed SDK's routes); ``v2`` (current API) |
 | ``cache_dir`` | ``CLOUDKIT_CACHE_DIR`` | the platform's user cache dir + ``llama-index-cloudkit`` |
 """
 

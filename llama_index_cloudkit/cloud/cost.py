@@ -61,6 +61,7 @@ class CostReport:
 
     preset: str
     files: list[FileCost]
+    presets: tuple[str, ...] = ("cost_effective", "agentic", "agentic_plus")
 
     @property
     def total_pages(self) -> int:
@@ -93,7 +94,7 @@ class CostReport:
 
     def table(self) -> str:
         """A plain-text table: file, pages, free, credits for each preset."""
-        presets = [p.value for p in ParsePreset]
+        presets = list(self.presets)
         header = ["file", "pages", "free", *presets]
         rows = [
             [
@@ -120,6 +121,7 @@ def estimate_costs(
     is_cached: Any = None,
     journal: JobJournal | None = None,
     key: Any = None,
+    api_version: str = "v1",
 ) -> CostReport:
     """Estimate ``(bytes, file name, label)`` inputs; no request, no upload.
 
@@ -130,6 +132,7 @@ def estimate_costs(
         is_cached: ``is_cached(key) -> bool`` for the result cache (None: nothing cached).
         journal: the job journal (None: nothing to re-attach).
         key: ``key(data) -> str``, the parse key under this preset and options.
+        api_version: which presets exist (``fast`` is v2 only).
     """
     chosen = ParsePreset.from_name(preset)
     estimates = []
@@ -140,15 +143,15 @@ def estimate_costs(
         reattach = bool(
             content_key and not cached and journal is not None and journal.pending_job(content_key)
         )
-        by_preset = {p.value: pages * p.credits_per_page for p in ParsePreset}
+        by_preset = {p.value: pages * p.credits_per_page for p in ParsePreset.for_api(api_version)}
         estimates.append(
             FileCost(
                 file=label,
                 pages=pages,
                 cached=cached,
                 reattach=reattach,
-                credits=0 if (cached or reattach) else by_preset[chosen.value],
+                credits=0 if (cached or reattach) else pages * chosen.credits_per_page,
                 credits_by_preset=by_preset,
             )
         )
-    return CostReport(chosen.value, estimates)
+    return CostReport(chosen.value, estimates, tuple(p.value for p in ParsePreset.for_api(api_version)))

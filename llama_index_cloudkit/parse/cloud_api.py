@@ -21,7 +21,21 @@ from llama_index_cloudkit.parse.cloud import LlamaParseAdapter
 from llama_index_cloudkit.presets import ParsePreset
 from llama_index_cloudkit.settings import CloudKitSettings
 
-__all__ = ["ParseAdapter", "key_options", "parse_adapter", "reported_usage"]
+__all__ = ["ParseAdapter", "credits_per_page", "key_options", "parse_adapter", "reported_usage"]
+
+
+def credits_per_page(settings: CloudKitSettings, preset: ParsePreset, options: Mapping[str, Any]) -> int:
+    """What one page costs: the preset's price, or on v2 the price of the tier actually asked for.
+
+    Example:
+        >>> credits_per_page(CloudKitSettings(api_version="v1"), ParsePreset.AGENTIC, {})
+        10
+    """
+    if settings.api_version == "v2":
+        from llama_index_cloudkit.parse.cloud_v2 import v2_tier
+
+        return int(v2_tier(preset, options)[0].credits_per_page)
+    return preset.credits_per_page
 
 
 def key_options(

@@ -33,7 +33,13 @@ from llama_index_cloudkit.cloud.session import CloudSession
 from llama_index_cloudkit.errors import CloudKitError, ParseError
 from llama_index_cloudkit.parse.cache import ParseCache, parse_key
 from llama_index_cloudkit.parse.cloud import parsed_from_result
-from llama_index_cloudkit.parse.cloud_api import ParseAdapter, key_options, parse_adapter, reported_usage
+from llama_index_cloudkit.parse.cloud_api import (
+    ParseAdapter,
+    credits_per_page,
+    key_options,
+    parse_adapter,
+    reported_usage,
+)
 from llama_index_cloudkit.parse.local import mime_type
 from llama_index_cloudkit.parse.model import ParsedFile
 from llama_index_cloudkit.presets import ParsePreset
@@ -259,7 +265,7 @@ class CloudBackend:
         self, adapter: ParseAdapter, key: str, data: bytes, file_name: str, label: str
     ) -> _Fetched:
         pages = estimate_pages(data, file_name, self.options)
-        credits = pages * self.preset.credits_per_page
+        credits = pages * credits_per_page(self.settings, self.preset, self.options)
 
         class _Ops:
             async def submit(self) -> str:

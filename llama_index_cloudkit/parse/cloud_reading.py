@@ -292,4 +292,5 @@ def estimate_inputs(
         key=lambda data: parse_key(
             data, reader.preset.value, key_options(reader.settings, reader.preset, reader.parse_options)
         ),
+        api_version=reader.settings.api_version,
     )

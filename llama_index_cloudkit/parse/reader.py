@@ -142,9 +142,14 @@ class CloudKitReader(BasePydanticReader):
         self._budget = Budget(self.max_credits)
         backend = self.resolved_backend()
         self.is_remote = backend == "cloud"
-        if backend == "cloud":
+        if backend == "cloud" and self.settings.api_version == "v2":
+            from llama_index_cloudkit.parse.cloud_v2 import check_preset_for_api
+
+            check_preset_for_api(self.preset, "v2")
+        elif backend == "cloud":
             from llama_index_cloudkit.parse.cloud import validate_options
 
+            self.preset.llamaparse_kwargs()  # fast: a ConfigError that says it is v2 only
             self.parse_options = validate_options(self.parse_options)
 
     @classmethod

@@ -115,8 +115,10 @@ def test_fast_is_refused_on_v1_with_the_way_out() -> None:
     with pytest.raises(ConfigError, match="API v2 only") as info:
         check_preset_for_api("fast", "v1")
     assert "api_version='v2'" in str(info.value)
-    with pytest.raises(ConfigError, match="fast"):
-        CloudKitReader(backend="local", preset="fast")
+    with pytest.raises(ConfigError, match="API v2 only"):
+        CloudKitReader(backend="cloud", api_key="llx-test-key-123456", preset="fast")
+    v2 = CloudKitSettings(api_key="llx-test-key-123456", api_version="v2")
+    assert CloudKitReader(backend="cloud", settings=v2, preset="fast").preset.credits_per_page == 1
 
 
 def test_an_option_v2_cannot_carry_is_refused_before_any_request(
