@@ -147,18 +147,22 @@ def _any_of(key: str, values: list[Any]) -> Any:
     return models.Filter(should=[_point(key, v) for v in values])
 
 
+def _is_iso_date(text: str) -> bool:
+    """Whether ``text`` is an ISO 8601 date or date-time (Qdrant's DatetimeRange takes those)."""
+    try:
+        datetime.datetime.fromisoformat(text)
+    except ValueError:
+        return False
+    return True
+
+
 def _range(leaf: MetadataFilter) -> Any:
     models = _models()
     bound = {_RANGE[leaf.operator]: leaf.value}
     if isinstance(leaf.value, (int, float)):
         return models.FieldCondition(key=leaf.key, range=models.Range(**bound))
-    if isinstance(leaf.value, str):
-        try:
-            datetime.datetime.fromisoformat(leaf.value)
-        except ValueError:
-            pass
-        else:
-            return models.FieldCondition(key=leaf.key, range=models.DatetimeRange(**bound))
+    if isinstance(leaf.value, str) and _is_iso_date(leaf.value):
+        return models.FieldCondition(key=leaf.key, range=models.DatetimeRange(**bound))
     raise ConfigError(
         f"Qdrant compares {leaf.operator.value!r} on numbers and ISO 8601 dates only, "
         f"not on {leaf.value!r} (key {leaf.key!r})",
