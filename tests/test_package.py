@@ -27,6 +27,8 @@ EXPECTED = {
     "CostReport",
     "RetryPolicy",
     "LlamaCloudIndexRef",
+    "QdrantHybridIndex",
+    "open_qdrant_index",
     "llamacloud_index_from_documents",
     "ParseError",
     "ParsePreset",
