@@ -406,6 +406,17 @@ def _pdf_page_count(source: str | bytes, password: str | None) -> int | None:
         return None
 
 
+def _frame_count(path: str) -> int:
+    """Frames of a TIFF, or 1 when it cannot be read here (the worker then says why)."""
+    try:
+        from PIL import Image
+
+        with Image.open(path) as image:
+            return int(getattr(image, "n_frames", 1))
+    except Exception:  # an unreadable image: its one task reports the typed error
+        return 1
+
+
 def _is_local(fs: Any) -> bool:
     protocol = getattr(fs, "protocol", None)
     protocols = {protocol} if isinstance(protocol, str) else set(protocol or ())
@@ -444,6 +455,10 @@ def _plan(
                 ranges = [
                     (start, min(start + PAGES_PER_TASK, count)) for start in range(0, count, PAGES_PER_TASK)
                 ]
+        elif suffix in (".tif", ".tiff") and isinstance(source, str):  # one OCR task per frame
+            frames = _frame_count(source)
+            if frames > 1:
+                ranges = [(frame, frame + 1) for frame in range(frames)]
         for pages in ranges:
             task = PageTask(
                 key=key,

@@ -15,6 +15,7 @@ from llama_index.core.schema import Document
 
 from llama_index_cloudkit import CloudKitReader, ParseError
 from llama_index_cloudkit.parse import local_reading
+from llama_index_cloudkit.parse.local.ocr import available_ocr_engines
 from llama_index_cloudkit.parse.local_reading import LocalReadOptions, iter_local_documents
 from llama_index_cloudkit.parse.report import BatchReport
 
@@ -297,3 +298,21 @@ def test_a_batch_on_an_in_memory_filesystem_is_read_in_this_process(
     docs = reader.load_data(["/mem/long.pdf", "/mem/notes.md", "/mem/short.pdf"], fs=fs)
     assert [d.metadata["file_name"] for d in docs] == ["long.pdf"] * 10 + ["notes.md"] + ["short.pdf"] * 2
     assert pools.started == 0  # workers could not see this process's memory
+
+
+@pytest.mark.skipif(not available_ocr_engines(), reason="no OCR engine installed")
+def test_a_multi_frame_tiff_spreads_its_frames_and_keeps_their_order(tmp_path: Path) -> None:
+    from PIL import Image, ImageDraw
+
+    frames = []
+    for number in range(1, 4):
+        frame = Image.new("RGB", (400, 100), "white")
+        ImageDraw.Draw(frame).text((20, 40), f"Frame number {number}", fill="black")
+        frames.append(frame)
+    tiff = tmp_path / "scan.tif"
+    frames[0].save(tiff, save_all=True, append_images=frames[1:])
+    serial, _ = _read([tiff, tiff], workers=1)
+    parallel, report = _read([tiff, tiff], workers=2)
+    assert _view(parallel) == _view(serial)
+    assert [d.metadata["page_number"] for d in parallel] == [1, 2, 3, 1, 2, 3]
+    assert report.ok

@@ -151,7 +151,8 @@ class LocalParser:
         Args:
             data: the file's bytes, or a local path to a PDF (read page by page).
             file_name: picks the engine by suffix; named in errors.
-            pages: 0-based page indexes of a PDF to read (default: all); other formats ignore it.
+            pages: 0-based page indexes of a PDF (frames of an image) to read (default: all);
+                other formats ignore it.
 
         Raises:
             UnsupportedFileError: unknown suffix, or an image with no OCR engine.
@@ -183,7 +184,7 @@ class LocalParser:
             )
         if suffix in _IMAGE_SUFFIXES:
             ocr = load_ocr(self.ocr)
-            return lambda data, name: iter_image_pages(data, name, ocr, ocr_mode=self.ocr)
+            return lambda data, name: iter_image_pages(data, name, ocr, ocr_mode=self.ocr, pages=pages)
         return {
             ".docx": iter_docx_pages,
             ".pptx": iter_pptx_pages,

@@ -193,11 +193,17 @@ def load_ocr(engine: OcrEngineName = "auto") -> OcrFn | None:
 
 
 def iter_image_pages(
-    data: bytes, file_name: str, ocr: OcrFn | None, *, ocr_mode: OcrEngineName = "auto"
+    data: bytes,
+    file_name: str,
+    ocr: OcrFn | None,
+    *,
+    ocr_mode: OcrEngineName = "auto",
+    pages: range | None = None,
 ) -> Iterator[ParsedPage]:
     """Yield an image's frames as pages of OCR text (a TIFF can hold several).
 
-    A frame where OCR finds no text gives an empty page with a warning saying so.
+    A frame where OCR finds no text gives an empty page with a warning saying so. ``pages``
+    (0-based frame indexes) reads only those frames, for splitting a long TIFF.
 
     Raises:
         UnsupportedFileError: no OCR engine is installed, or OCR is off.
@@ -227,6 +233,8 @@ def iter_image_pages(
     except UnidentifiedImageError as exc:
         raise ParseError("The image cannot be decoded", file=file_name) from exc
     for number, frame in enumerate(ImageSequence.Iterator(image), start=1):
+        if pages is not None and number - 1 not in pages:
+            continue
         text = "\n".join(line.rstrip() for line in ocr(frame).splitlines()).strip()
         warnings = [] if text else ["OCR found no text on this page"]
         yield ParsedPage(
