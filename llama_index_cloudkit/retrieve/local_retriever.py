@@ -12,14 +12,9 @@ Example:
 
 from __future__ import annotations
 
-import asyncio
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from llama_index.core.base.base_retriever import BaseRetriever
-from llama_index.core.callbacks import CallbackManager
-from llama_index.core.schema import NodeWithScore, QueryBundle
-
-from llama_index_cloudkit.retrieve.config import HybridConfig
+from llama_index_cloudkit.retrieve.hybrid_search import HybridIndexRetriever
 
 if TYPE_CHECKING:
     from llama_index_cloudkit.retrieve.local import LocalHybridIndex
@@ -27,7 +22,7 @@ if TYPE_CHECKING:
 __all__ = ["LocalHybridRetriever"]
 
 
-class LocalHybridRetriever(BaseRetriever):
+class LocalHybridRetriever(HybridIndexRetriever):
     """A LlamaIndex retriever over a :class:`LocalHybridIndex` with a fixed HybridConfig.
 
     Args:
@@ -40,19 +35,4 @@ class LocalHybridRetriever(BaseRetriever):
         >>> retriever.retrieve("hay")  # doctest: +SKIP
     """
 
-    def __init__(
-        self,
-        index: LocalHybridIndex,
-        config: HybridConfig,
-        callback_manager: CallbackManager | None = None,
-        **kwargs: Any,
-    ) -> None:
-        self.index = index
-        self.config = config
-        super().__init__(callback_manager=callback_manager, **kwargs)
-
-    def _retrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:
-        return self.index.search(query_bundle.query_str, self.config)
-
-    async def _aretrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:
-        return await asyncio.to_thread(self._retrieve, query_bundle)
+    index: LocalHybridIndex
