@@ -20,7 +20,6 @@ Example:
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Sequence
 from pathlib import Path
@@ -29,64 +28,29 @@ from typing import Any
 from llama_index.core.base.embeddings.base import BaseEmbedding
 from llama_index.core.node_parser import SentenceSplitter
 from llama_index.core.postprocessor.types import BaseNodePostprocessor
-from llama_index.core.schema import (
-    BaseNode,
-    Document,
-    MetadataMode,
-    NodeWithScore,
-    QueryBundle,
-    TextNode,
-)
+from llama_index.core.schema import BaseNode, Document, MetadataMode, NodeWithScore
 
 from llama_index_cloudkit._imports import require
-from llama_index_cloudkit._version import __version__
 from llama_index_cloudkit.errors import ConfigError
-from llama_index_cloudkit.events import RetrieveEndEvent, dispatcher
+from llama_index_cloudkit.events import dispatcher
 from llama_index_cloudkit.retrieve.config import HybridConfig
 from llama_index_cloudkit.retrieve.filters import matches
+from llama_index_cloudkit.retrieve.fusion import relative_score_fusion
+from llama_index_cloudkit.retrieve.hybrid_search import default_embedder, finish_search
+from llama_index_cloudkit.retrieve.local_files import (
+    FORMAT_VERSION,
+    RETRIEVAL_FILE,
+    read_index_files,
+    write_index_files,
+    write_retrieval_config,
+)
 from llama_index_cloudkit.retrieve.local_retriever import LocalHybridRetriever
 
-__all__ = ["LocalHybridIndex", "relative_score_fusion"]
+# FORMAT_VERSION and RETRIEVAL_FILE now live in local_files, relative_score_fusion in fusion;
+# they stay importable from here.
+__all__ = ["FORMAT_VERSION", "RETRIEVAL_FILE", "LocalHybridIndex", "relative_score_fusion"]
 
 logger = logging.getLogger(__name__)
-
-FORMAT_VERSION = 1
-RETRIEVAL_FILE = "retrieval.json"
-
-
-def _minmax(scores: dict[str, float]) -> dict[str, float]:
-    if not scores:
-        return {}
-    low, high = min(scores.values()), max(scores.values())
-    if high == low:
-        return dict.fromkeys(scores, 1.0)
-    return {key: (value - low) / (high - low) for key, value in scores.items()}
-
-
-def relative_score_fusion(
-    dense: dict[str, float], sparse: dict[str, float], alpha: float
-) -> list[tuple[str, float]]:
-    """Fuse two ranked lists: min-max scale each, then ``alpha * dense + (1 - alpha) * sparse``.
-
-    A pure function of its inputs: ids are deduplicated, the input scores are not changed, and
-    ties keep a stable order (by id). A list missing from one leg counts 0 there.
-
-    Example:
-        >>> relative_score_fusion({"a": 0.9, "b": 0.1}, {"b": 12.0, "c": 3.0}, alpha=0.5)
-        [('a', 0.5), ('b', 0.5), ('c', 0.0)]
-    """
-    scaled_dense, scaled_sparse = _minmax(dense), _minmax(sparse)
-    fused = {
-        key: alpha * scaled_dense.get(key, 0.0) + (1 - alpha) * scaled_sparse.get(key, 0.0)
-        for key in {**dense, **sparse}
-    }
-    return sorted(fused.items(), key=lambda item: (-item[1], item[0]))
-
-
-def _default_embedder() -> BaseEmbedding:
-    from llama_index_cloudkit.retrieve.embedding import MiniLMEmbedding
-
-    return MiniLMEmbedding()
 
 
 class LocalHybridIndex:
@@ -120,7 +84,7 @@ class LocalHybridIndex:
         _embeddings: Any = None,
     ) -> None:
         self._np = require("numpy", "local")
-        self.embed_model = embed_model or _default_embedder()
+        self.embed_model = embed_model or default_embedder()
         self.k1, self.b, self.language = k1, b, language
         self.reranker = reranker
         self.retrieval_config = retrieval_config
@@ -331,18 +295,7 @@ class LocalHybridIndex:
         results = [
             NodeWithScore(node=self._nodes[self._position[node_id]], score=score) for node_id, score in fused
         ]
-        if config.enable_reranking and self.reranker is not None:
-            results = self.reranker.postprocess_nodes(results, QueryBundle(query))
-        results = results[: config.final_top_k]
-        dispatcher.event(
-            RetrieveEndEvent(
-                query=query,
-                alpha=config.alpha,
-                results=len(results),
-                settings=config.model_dump(exclude={"filters"}),
-            )
-        )
-        return results
+        return finish_search(query, config, results, self.reranker)
 
     def as_hybrid_retriever(self, config: HybridConfig, **kwargs: Any) -> LocalHybridRetriever:
         """The retriever for exactly ``config`` (the factory's hook for any hybrid index).
@@ -381,23 +334,8 @@ class LocalHybridIndex:
         Example:
             >>> index.persist("./my-index")  # doctest: +SKIP
         """
-        target = Path(persist_dir)
-        target.mkdir(parents=True, exist_ok=True)
-        self._np.save(target / "embeddings.npy", self._embeddings, allow_pickle=False)
-        nodes = [n.to_dict() for n in self._nodes]
-        (target / "nodes.json").write_text(json.dumps(nodes, ensure_ascii=False), encoding="utf-8")
-        params = {
-            "format_version": FORMAT_VERSION,
-            "package_version": __version__,
-            "k1": self.k1,
-            "b": self.b,
-            "language": self.language,
-            "embed_model": self.embed_model.model_name,
-            "embed_class": self.embed_model.class_name(),
-            "dimension": int(self._embeddings.shape[1]) if self._embeddings.ndim == 2 else 0,
-            "count": len(self._nodes),
-        }
-        (target / "params.json").write_text(json.dumps(params, indent=2), encoding="utf-8")
+        settings = {"k1": self.k1, "b": self.b, "language": self.language}
+        target = write_index_files(persist_dir, self._embeddings, self._nodes, settings, self.embed_model)
         self.persist_retrieval_config(target)
 
     def persist_retrieval_config(
@@ -412,19 +350,7 @@ class LocalHybridIndex:
         Example:
             >>> index.persist_retrieval_config("./my-index", HybridConfig(alpha=0.3))  # doctest: +SKIP
         """
-        target = Path(persist_dir)
-        if not (target / "params.json").is_file():
-            raise ConfigError(
-                f"No LocalHybridIndex at {target} (params.json is missing)",
-                hint="Persist the index there first: index.persist(...)",
-            )
-        config = config if config is not None else self.retrieval_config
-        path = target / RETRIEVAL_FILE
-        if config is None:
-            path.unlink(missing_ok=True)
-            return None
-        path.write_text(config.to_json(), encoding="utf-8")
-        return path
+        return write_retrieval_config(persist_dir, config if config is not None else self.retrieval_config)
 
     @classmethod
     def load(
@@ -443,40 +369,14 @@ class LocalHybridIndex:
         Example:
             >>> index = LocalHybridIndex.load("./my-index")  # doctest: +SKIP
         """
-        np = require("numpy", "local")
-        source = Path(persist_dir)
-        params_path = source / "params.json"
-        if not params_path.is_file():
-            raise ConfigError(
-                f"No LocalHybridIndex at {source} (params.json is missing)",
-                hint="Build one with LocalHybridIndex.from_documents(...).persist()",
-            )
-        params = json.loads(params_path.read_text(encoding="utf-8"))
-        if params.get("format_version") != FORMAT_VERSION:
-            raise ConfigError(
-                f"Index format {params.get('format_version')} is not supported",
-                hint="Rebuild the index with this version of llama-index-cloudkit",
-            )
-        embedder = embed_model or _default_embedder()
-        if embedder.model_name != params["embed_model"]:
-            raise ConfigError(
-                f"The index was built with {params['embed_model']!r}, not {embedder.model_name!r}",
-                hint="Pass the same embed_model used to build it",
-            )
-        embeddings = np.load(source / "embeddings.npy", allow_pickle=False)
-        raw_nodes = json.loads((source / "nodes.json").read_text(encoding="utf-8"))
-        nodes = [TextNode.from_dict(raw) for raw in raw_nodes]
-        tuned = source / RETRIEVAL_FILE
-        retrieval_config = (
-            HybridConfig.from_json(tuned.read_text(encoding="utf-8")) if tuned.is_file() else None
-        )
+        stored = read_index_files(persist_dir, embed_model)
         return cls(
-            nodes,
-            embed_model=embedder,
-            k1=params["k1"],
-            b=params["b"],
-            language=params["language"],
+            stored.nodes,
+            embed_model=stored.embed_model,
+            k1=stored.params["k1"],
+            b=stored.params["b"],
+            language=stored.params["language"],
             reranker=reranker,
-            retrieval_config=retrieval_config,
-            _embeddings=embeddings,
+            retrieval_config=stored.retrieval_config,
+            _embeddings=stored.embeddings,
         )

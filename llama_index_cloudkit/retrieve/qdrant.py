@@ -45,7 +45,10 @@ from llama_index_cloudkit.retrieve.fusion import relative_score_fusion
 from llama_index_cloudkit.retrieve.hybrid_search import HybridIndexRetriever, default_embedder, finish_search
 from llama_index_cloudkit.retrieve.qdrant_connection import (
     DENSE,
+    FORMAT_VERSION,
+    KEY_TYPES_KEY,
     NODE_ID_KEY,
+    SETTINGS_KEY,
     SPARSE,
     make_client,
     point_id,
@@ -55,7 +58,20 @@ from llama_index_cloudkit.retrieve.qdrant_filters import to_qdrant_filter
 from llama_index_cloudkit.retrieve.qdrant_sparse import BM25SparseEncoder
 from llama_index_cloudkit.retrieve.qdrant_writing import QdrantWriting
 
-__all__ = ["QdrantHybridIndex", "QdrantHybridRetriever", "open_qdrant_index", "point_id"]
+# The vector and metadata names and point_id now live in qdrant_connection; they stay importable
+# from here.
+__all__ = [
+    "DENSE",
+    "FORMAT_VERSION",
+    "KEY_TYPES_KEY",
+    "NODE_ID_KEY",
+    "SETTINGS_KEY",
+    "SPARSE",
+    "QdrantHybridIndex",
+    "QdrantHybridRetriever",
+    "open_qdrant_index",
+    "point_id",
+]
 
 
 class QdrantHybridRetriever(HybridIndexRetriever):
