@@ -1,6 +1,6 @@
 """One call from a target and a preset to a retriever, query engine, chat engine or agent tool.
 
-Targets, tried in order (one row each in ``_TARGETS``):
+Targets, tried in order (one row each in ``retriever_targets``):
 
 | target | accepted when | retriever |
 |---|---|---|
@@ -19,39 +19,33 @@ Example:
 
 from __future__ import annotations
 
-import logging
 import os
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from llama_index.core.base.base_query_engine import BaseQueryEngine
 from llama_index.core.base.base_retriever import BaseRetriever
-from llama_index.core.base.response.schema import Response
-from llama_index.core.callbacks import CallbackManager
-from llama_index.core.indices.vector_store.base import VectorStoreIndex
 from llama_index.core.llms import LLM
-from llama_index.core.prompts.mixin import PromptDictType, PromptMixinType
-from llama_index.core.schema import NodeWithScore, QueryBundle
 from llama_index.core.tools import QueryEngineTool, RetrieverTool, ToolMetadata
-from pydantic import ValidationError
 
-from llama_index_cloudkit.cloud.policy import CloudPolicy
 from llama_index_cloudkit.errors import ConfigError
-from llama_index_cloudkit.presets import RetrievalPreset
-from llama_index_cloudkit.retrieve.config import HybridConfig
 from llama_index_cloudkit.retrieve.local_retriever import LocalHybridRetriever
-from llama_index_cloudkit.settings import (
-    CONNECTION_FIELDS,
-    CloudKitSettings,
-    check_keywords,
-    settings_with,
+from llama_index_cloudkit.retrieve.passages_engine import NO_LLM_NOTE, PassagesQueryEngine, format_citation
+from llama_index_cloudkit.retrieve.retriever_targets import (
+    FinalCountRetriever,
+    PresetLike,
+    resolve_config,
+    retriever_for,
 )
+from llama_index_cloudkit.settings import CloudKitSettings
 
+# FinalCountRetriever, resolve_config and PresetLike (retriever_targets), PassagesQueryEngine,
+# format_citation and NO_LLM_NOTE (passages_engine) stay importable from here.
 __all__ = [
+    "NO_LLM_NOTE",
     "FinalCountRetriever",
     "LocalHybridRetriever",
     "PassagesQueryEngine",
+    "PresetLike",
     "format_citation",
     "make_chat_engine",
     "make_query_engine",
@@ -60,164 +54,6 @@ __all__ = [
     "make_retriever_tool",
     "resolve_config",
 ]
-
-logger = logging.getLogger(__name__)
-
-NO_LLM_NOTE = (
-    "No LLM is configured (pass llm=... or set OPENAI_API_KEY), so here are the most relevant passages:"
-)
-
-PresetLike = str | RetrievalPreset | HybridConfig | None
-
-
-def format_citation(metadata: dict[str, Any]) -> str:
-    """``file, page N`` from a node's metadata.
-
-    Example:
-        >>> format_citation({"file_name": "guide.pdf", "page_number": 2})
-        'guide.pdf, page 2'
-    """
-    page = metadata.get("page_label") or metadata.get("page_number")
-    name = metadata.get("file_name") or metadata.get("file_path") or "unknown source"
-    return f"{name}, page {page}" if page is not None else str(name)
-
-
-class FinalCountRetriever(BaseRetriever):
-    """Keeps the first ``top_k`` nodes of another retriever (for services with no final count).
-
-    LlamaCloud's v1 pipelines return every fused candidate when reranking is off, and some
-    vector stores ignore ``hybrid_top_k``: this cut keeps the count the config promises.
-
-    Example:
-        >>> capped = FinalCountRetriever(some_retriever, 3)  # doctest: +SKIP
-        >>> len(capped.retrieve("hay")) <= 3  # doctest: +SKIP
-        True
-    """
-
-    def __init__(self, inner: BaseRetriever, top_k: int) -> None:
-        self.inner = inner
-        self.top_k = top_k
-        super().__init__(callback_manager=CallbackManager([]))
-
-    def _retrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:
-        return self.inner.retrieve(query_bundle)[: self.top_k]
-
-    async def _aretrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:
-        return (await self.inner.aretrieve(query_bundle))[: self.top_k]
-
-
-# --- the target table --------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class _Target:
-    name: str
-    accepts: Callable[[Any], bool]
-    build: Callable[[Any, HybridConfig, CloudKitSettings, CloudPolicy | None], BaseRetriever]
-
-
-def _is_hybrid_index(target: Any) -> bool:
-    return callable(getattr(target, "as_hybrid_retriever", None))
-
-
-def _hybrid_retriever(
-    target: Any, config: HybridConfig, settings: CloudKitSettings, policy: CloudPolicy | None
-) -> BaseRetriever:
-    retriever: BaseRetriever = target.as_hybrid_retriever(config)
-    return retriever
-
-
-def _vector_store_retriever(
-    index: VectorStoreIndex, config: HybridConfig, settings: CloudKitSettings, policy: CloudPolicy | None
-) -> BaseRetriever:
-    count = config.final_top_k
-    if bool(getattr(index.vector_store, "enable_hybrid", False)):
-        hybrid = index.as_retriever(
-            vector_store_query_mode="hybrid",
-            similarity_top_k=config.dense_similarity_top_k or count,
-            sparse_top_k=config.sparse_similarity_top_k or count,
-            hybrid_top_k=count,
-            alpha=config.alpha,
-            filters=config.filters,
-        )
-        return FinalCountRetriever(hybrid, count)
-    if config.alpha < 1:
-        logger.info("%s has no hybrid search; using its dense search only", type(index.vector_store).__name__)
-    return index.as_retriever(similarity_top_k=count, filters=config.filters)
-
-
-def _is_llamacloud(target: Any) -> bool:
-    from llama_index_cloudkit.retrieve import cloud
-
-    return isinstance(target, str) or cloud.is_llamacloud_index(target)
-
-
-def _llamacloud_retriever(
-    target: Any, config: HybridConfig, settings: CloudKitSettings, policy: CloudPolicy | None
-) -> BaseRetriever:
-    from llama_index_cloudkit.retrieve import cloud
-
-    retriever = cloud.llamacloud_retriever(target, config, settings, policy=policy)
-    return FinalCountRetriever(retriever, config.final_top_k)
-
-
-_TARGETS: tuple[_Target, ...] = (
-    _Target("a hybrid index (LocalHybridIndex, QdrantHybridIndex)", _is_hybrid_index, _hybrid_retriever),
-    _Target("a VectorStoreIndex", lambda t: isinstance(t, VectorStoreIndex), _vector_store_retriever),
-    _Target("a LlamaCloud index name or LlamaCloudIndex", _is_llamacloud, _llamacloud_retriever),
-)
-
-_CONFIG_FIELDS = tuple(HybridConfig.model_fields)
-
-
-def resolve_config(target: Any, preset: PresetLike = None, **overrides: Any) -> HybridConfig:
-    """The HybridConfig a target is searched with: preset (or tuned config), then overrides.
-
-    ``preset=None`` takes the target's tuned ``retrieval_config`` when it has one (see
-    ``tune_retrieval``), else ``balanced``. A HybridConfig is used as given. Overrides always
-    win; ``top_k=N`` alone gives N results whatever the reranking setting.
-
-    Example:
-        >>> resolve_config("any-index", "fast", top_k=1).final_top_k
-        1
-    """
-    try:
-        if isinstance(preset, HybridConfig):
-            return preset.with_overrides(**overrides)
-        if preset is None:
-            tuned = getattr(target, "retrieval_config", None)
-            if isinstance(tuned, HybridConfig):
-                return tuned.with_overrides(**overrides)
-            preset = RetrievalPreset.BALANCED
-        return RetrievalPreset.from_name(preset).config(**overrides)
-    except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'config'}: {e['msg']}" for e in exc.errors())
-        raise ConfigError(
-            f"These retrieval settings cannot work together: {problems}",
-            hint="Raise the per-leg top-k, or lower top_k / rerank_top_n",
-        ) from None
-
-
-def _retriever(
-    target: Any,
-    preset: PresetLike,
-    settings: CloudKitSettings | None,
-    kwargs: Mapping[str, Any],
-    where: str,
-    own: Iterable[str] = (),
-) -> BaseRetriever:
-    check_keywords(kwargs, [*_CONFIG_FIELDS, *CONNECTION_FIELDS, "policy", *own], where)
-    connection = {k: v for k, v in kwargs.items() if k in CONNECTION_FIELDS}
-    overrides = {k: v for k, v in kwargs.items() if k not in CONNECTION_FIELDS and k != "policy"}
-    policy = kwargs.get("policy")
-    config = resolve_config(target, preset, **overrides)
-    for row in _TARGETS:
-        if row.accepts(target):
-            return row.build(target, config, settings_with(settings, connection), policy)
-    raise ConfigError(
-        f"Cannot retrieve from a {type(target).__name__}",
-        hint="Pass " + ", ".join(row.name for row in _TARGETS),
-    )
 
 
 def make_retriever(
@@ -265,48 +101,7 @@ def make_retriever(
         "project_id": project_id,
         "organization_id": organization_id,
     }
-    return _retriever(target, preset, settings, {**overrides, **connection}, "make_retriever")
-
-
-class PassagesQueryEngine(BaseQueryEngine):
-    """The offline query engine: the top passages with file and page citations, no LLM.
-
-    Example:
-        >>> print(PassagesQueryEngine(retriever).query("hay"))  # doctest: +SKIP
-    """
-
-    def __init__(self, retriever: BaseRetriever) -> None:
-        self.retriever = retriever
-        super().__init__(callback_manager=CallbackManager([]))
-
-    def _get_prompts(self) -> PromptDictType:
-        return {}
-
-    def _update_prompts(self, prompts_dict: PromptDictType) -> None:
-        """No prompts: this engine never calls an LLM."""
-
-    def _get_prompt_modules(self) -> PromptMixinType:
-        return {}
-
-    @staticmethod
-    def _answer(nodes: list[NodeWithScore]) -> Response:
-        lines = [NO_LLM_NOTE]
-        for rank, hit in enumerate(nodes, start=1):
-            text = " ".join(hit.node.get_content().split())
-            lines.append(f"[{rank}] ({format_citation(hit.node.metadata)}) {text}")
-        if not nodes:
-            lines.append("(no passage matched)")
-        return Response(
-            response="\n".join(lines),
-            source_nodes=nodes,
-            metadata={"llm": None, "citations": [format_citation(n.node.metadata) for n in nodes]},
-        )
-
-    def _query(self, query_bundle: QueryBundle) -> Response:
-        return self._answer(self.retriever.retrieve(query_bundle))
-
-    async def _aquery(self, query_bundle: QueryBundle) -> Response:
-        return self._answer(await self.retriever.aretrieve(query_bundle))
+    return retriever_for(target, preset, settings, {**overrides, **connection}, "make_retriever")
 
 
 def _default_llm() -> LLM | None:
@@ -342,7 +137,7 @@ def make_query_engine(
         >>> engine.query("What is the refund window?").source_nodes  # doctest: +SKIP
     """
     own = ("llm", "citations", "streaming", "settings")
-    retriever = _retriever(target, preset, settings, overrides, "make_query_engine", own)
+    retriever = retriever_for(target, preset, settings, overrides, "make_query_engine", own)
     llm = llm or _default_llm()
     if llm is None:
         return PassagesQueryEngine(retriever)
@@ -390,7 +185,7 @@ def make_chat_engine(
         )
     from llama_index.core.chat_engine import CondensePlusContextChatEngine
 
-    retriever = _retriever(target, preset, settings, overrides, "make_chat_engine", ("llm", "settings"))
+    retriever = retriever_for(target, preset, settings, overrides, "make_chat_engine", ("llm", "settings"))
     return CondensePlusContextChatEngine.from_defaults(retriever=retriever, llm=llm)
 
 
@@ -429,5 +224,5 @@ def make_retriever_tool(
         >>> tool = make_retriever_tool(index, name="search", description="Search")  # doctest: +SKIP
     """
     own = ("name", "description", "settings")
-    retriever = _retriever(target, preset, settings, overrides, "make_retriever_tool", own)
+    retriever = retriever_for(target, preset, settings, overrides, "make_retriever_tool", own)
     return RetrieverTool(retriever=retriever, metadata=ToolMetadata(name=name, description=description))
