@@ -17,10 +17,8 @@ Jobs go through :func:`~llama_index_cloudkit.cloud.run_job` (journaled before po
 deadline that never restarts, one resubmission of a lost job); a re-run with the same schema,
 configuration and input re-attaches instead of paying again (unless ``disable_cache``).
 
-Citations and confidence come back under the same key as on v1: the result's metadata holds
-``field_metadata`` keyed by field (v2's ``field_metadata.document_metadata``), plus
-``page_metadata`` / ``row_metadata``, ``parse_job_id`` and ``parse_tier`` when reported, so
-``_metadata.field_metadata.<field>.citation`` reads the same on both generations.
+Configuration checks, saved configurations and the v1-shaped metadata (citations and confidence
+under the same key as on v1) live in :mod:`.wire_v2` and are re-exported here.
 
 Example:
     >>> check_v2_config({"tier": "agentic", "cite_sources": True})
@@ -29,32 +27,25 @@ Example:
 
 from __future__ import annotations
 
-import json
-import os
-from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
-from typing import Any, TypeVar
+from collections.abc import Mapping
+from typing import Any
 from urllib.parse import quote
 
-import httpx
-
-from llama_index_cloudkit._loop import run_sync
-from llama_index_cloudkit.cloud.errors import JobState, job_state, map_cloud_errors
-from llama_index_cloudkit.cloud.jobs import raise_for_state, run_job
-from llama_index_cloudkit.cloud.journal import JobJournal
-from llama_index_cloudkit.cloud.policy import CloudPolicy
+from llama_index_cloudkit.cloud.errors import map_cloud_errors
+from llama_index_cloudkit.cloud.jobs import raise_for_state
 from llama_index_cloudkit.cloud.session import CloudSession
-from llama_index_cloudkit.errors import (
-    CloudKitError,
-    ConfigError,
-    ExtractionError,
-    JobLostError,
-    SchemaError,
-    ServiceError,
-)
+from llama_index_cloudkit.errors import CloudKitError, ConfigError, ExtractionError, JobLostError
+from llama_index_cloudkit.extract.client_base import ExtractClientBase, ExtractJobOps
 from llama_index_cloudkit.extract.wire import ExtractInput, ExtractResult, content_key
+from llama_index_cloudkit.extract.wire_v2 import (
+    V2_CONFIG_KEYS,
+    SavedConfiguration,
+    check_v2_config,
+    saved_configuration,
+    usage_of_v2,
+    v1_shaped_metadata,
+)
 from llama_index_cloudkit.parse.files_v2 import submit_job, upload_file
-from llama_index_cloudkit.settings import CloudKitSettings, check_keywords
 
 __all__ = [
     "V2_CONFIG_KEYS",
@@ -64,179 +55,17 @@ __all__ = [
     "v1_shaped_metadata",
 ]
 
-T = TypeVar("T")
-
 EXTRACT = "/api/v2/extract"
 VALIDATION = "/api/v2/extract/schema/validation"
 CONFIGURATIONS = "/api/v1/beta/configurations"
-_WHAT = "Extract v2 job"
 _MAX_PAGES = 100
 
-V2_CONFIG_KEYS = (
-    "tier",
-    "version",
-    "cite_sources",
-    "confidence_scores",
-    "advanced_citations",
-    "system_prompt",
-    "target_pages",
-    "max_pages",
-    "parse_tier",
-    "parse_config_id",
-    "extraction_target",
-    "disable_cache",
-    "spreadsheet_mode",
-    "sheet_names",
-    "configuration_id",
-)
-"""Extract v2 ``configuration`` keys (``data_schema`` is the schema), and ``configuration_id``."""
 
-_CHOICES = {
-    "tier": ("cost_effective", "agentic", "agentic_plus", "turbo"),
-    "parse_tier": ("fast", "cost_effective", "agentic", "agentic_plus"),
-    "extraction_target": ("per_doc", "per_page", "per_table_row"),
-}
-_V1_KEYS = {
-    "extraction_mode": "tier (cost_effective, agentic, agentic_plus, turbo)",
-    "page_range": "target_pages",
-    "invalidate_cache": "disable_cache",
-    "use_reasoning": "nothing (v2 has no reasoning output)",
-    "citation_bbox": "advanced_citations",
-    "chunk_mode": "nothing",
-    "high_resolution_mode": "nothing",
-    "extract_model": "tier",
-    "parse_model": "parse_tier",
-    "priority": "nothing",
-}
+def _job_path(job_id: str) -> str:
+    return f"{EXTRACT}/{quote(job_id, safe='')}"
 
 
-def check_v2_config(config: Mapping[str, Any]) -> dict[str, Any]:
-    """An Extract v2 configuration dict, its keys and choices checked before anything is sent.
-
-    Raises:
-        ConfigError: a v1 key (the message names the v2 one), an unknown key, or a value
-            outside the documented choices.
-
-    Example:
-        >>> check_v2_config({"extraction_mode": "FAST"})
-        Traceback (most recent call last):
-        ...
-        llama_index_cloudkit.errors.ConfigError: extraction_mode is an Extract v1 setting. ...
-    """
-    for key in config:
-        if key in _V1_KEYS:
-            raise ConfigError(
-                f"{key} is an Extract v1 setting",
-                hint=f"On api_version='v2' use {_V1_KEYS[key]}; nothing was sent",
-            )
-    check_keywords(config, V2_CONFIG_KEYS, "Extract v2 configuration")
-    checked = {str(k): getattr(v, "value", v) for k, v in config.items()}
-    for key, choices in _CHOICES.items():
-        value = checked.get(key)
-        if value is not None:
-            value = str(value).lower()
-            if value not in choices:
-                raise ConfigError(
-                    f"{key}={checked[key]!r} is not an Extract v2 choice",
-                    hint="Use one of: " + ", ".join(choices),
-                )
-            checked[key] = value
-    if "configuration_id" in checked and len(checked) > 1:
-        raise ConfigError(
-            "configuration_id names a saved configuration; it takes no other setting",
-            hint="Change the saved configuration, or pass an inline configuration without configuration_id",
-        )
-    return checked
-
-
-def v1_shaped_metadata(job: Mapping[str, Any]) -> dict[str, Any]:
-    """An ExtractV2Job's ``extract_metadata`` in v1's shape: ``field_metadata`` keyed by field.
-
-    Example:
-        >>> v1_shaped_metadata({"extract_metadata": {"field_metadata": {"document_metadata":
-        ...     {"total": {"confidence": 0.9}}}, "parse_job_id": "pjb-1"}})
-        {'field_metadata': {'total': {'confidence': 0.9}}, 'parse_job_id': 'pjb-1'}
-    """
-    raw = job.get("extract_metadata")
-    if not isinstance(raw, Mapping):
-        return {}
-    out: dict[str, Any] = {}
-    fields = raw.get("field_metadata")
-    if isinstance(fields, Mapping):
-        document = fields.get("document_metadata")
-        out["field_metadata"] = dict(document) if isinstance(document, Mapping) else {}
-        for key in ("page_metadata", "row_metadata"):
-            if fields.get(key) is not None:
-                out[key] = fields[key]
-    for key in ("parse_job_id", "parse_tier"):
-        if raw.get(key) is not None:
-            out[key] = raw[key]
-    return out
-
-
-def _usage(job: Mapping[str, Any]) -> dict[str, Any] | None:
-    found: dict[str, Any] = {}
-    metadata = job.get("metadata")
-    if isinstance(metadata, Mapping) and isinstance(metadata.get("usage"), Mapping):
-        found.update(metadata["usage"])
-    if isinstance(job.get("usage"), Mapping):
-        found.update(job["usage"])
-    return found or None
-
-
-@dataclass(frozen=True)
-class SavedConfiguration:
-    """A saved Extract v2 configuration: id, name and its parameters (``data_schema`` among them).
-
-    Example:
-        >>> SavedConfiguration("cfg-1", "invoice", {"data_schema": {"type": "object"}}).data_schema
-        {'type': 'object'}
-    """
-
-    id: str
-    name: str
-    parameters: dict[str, Any]
-
-    @property
-    def data_schema(self) -> dict[str, Any]:
-        """The saved JSON schema."""
-        schema = self.parameters.get("data_schema")
-        return dict(schema) if isinstance(schema, Mapping) else {}
-
-
-def _saved(body: Mapping[str, Any]) -> SavedConfiguration:
-    config_id = body.get("id")
-    if not isinstance(config_id, str) or not config_id:
-        raise ServiceError("A saved configuration was answered without an id")
-    parameters = body.get("parameters")
-    return SavedConfiguration(
-        config_id,
-        str(body.get("name") or config_id),
-        dict(parameters) if isinstance(parameters, Mapping) else {},
-    )
-
-
-class _Ops:
-    def __init__(self, session: CloudSession, submit: Callable[[], Awaitable[str]], label: str) -> None:
-        self._session, self._submit, self._label = session, submit, label
-
-    async def submit(self) -> str:
-        return await self._submit()
-
-    async def state(self, job_id: str) -> tuple[JobState, Mapping[str, Any]]:
-        body = await self._session.json(
-            "GET",
-            f"{EXTRACT}/{quote(job_id, safe='')}",
-            what="Reading the Extract v2 job's status",
-            file=self._label,
-            job_id=job_id,
-            lost_on_404=True,
-            params=self._session.project_params(),
-        )
-        return job_state(body.get("status")), body
-
-
-class ExtractV2Client:
+class ExtractV2Client(ExtractClientBase[Mapping[str, Any] | None]):
     """Extract v2 calls with our settings, transport, journal and errors (see the module).
 
     Each public coroutine opens its own :class:`CloudSession` in the running loop; each sync
@@ -255,59 +84,14 @@ class ExtractV2Client:
         {'number': '42'}
     """
 
-    def __init__(
-        self,
-        settings: CloudKitSettings,
-        policy: CloudPolicy | None = None,
-        *,
-        journal: JobJournal | str | None = "default",
-        transport: httpx.AsyncBaseTransport | None = None,
-    ) -> None:
-        settings.require_key()
-        self.settings = settings
-        self.policy = policy or CloudPolicy()
-        self._transport = transport
-        self._journal_choice = journal
-        self._journal: JobJournal | None = None
-        self._validated: dict[str, dict[str, Any]] = {}
-
-    @property
-    def journal(self) -> JobJournal | None:
-        """The job journal (created on first use)."""
-        if self._journal_choice == "default":
-            if self._journal is None:
-                self._journal = JobJournal(self.settings.cache_path("journal.sqlite"))
-            return self._journal
-        return self._journal_choice if isinstance(self._journal_choice, JobJournal) else None
-
-    def _sync(self, work: Callable[[CloudSession], Awaitable[T]]) -> T:
-        return run_sync(lambda: self._async(work))
-
-    async def _async(self, work: Callable[[CloudSession], Awaitable[T]]) -> T:
-        async with CloudSession(self.settings, self.policy, inner=self._transport) as session:
-            return await work(session)
+    _what = "Extract v2 job"
 
     # --- schema and saved configurations -------------------------------------------------------
 
     async def _validated_schema(self, session: CloudSession, schema: Mapping[str, Any]) -> dict[str, Any]:
-        memo = json.dumps(schema, sort_keys=True)
-        if memo not in self._validated:
-            try:
-                body = await session.json(
-                    "POST",
-                    VALIDATION,
-                    what="Validating the extraction schema",
-                    idempotent=True,  # read-only: nothing is created or billed
-                    json={"data_schema": dict(schema)},
-                    params=session.project_params(),
-                )
-            except ConfigError as exc:
-                raise SchemaError(
-                    [exc.message], hint="Extract v2 rejected the schema; nothing was extracted"
-                ) from exc
-            answer = body.get("data_schema")
-            self._validated[memo] = dict(answer) if isinstance(answer, Mapping) and answer else dict(schema)
-        return self._validated[memo]
+        return await self._checked_schema(
+            session, schema, path=VALIDATION, service="Extract v2", params=session.project_params()
+        )
 
     def validate_schema(self, schema: Mapping[str, Any]) -> dict[str, Any]:
         """Extract v2's own check of a JSON schema; the normalised schema it answers.
@@ -330,7 +114,7 @@ class ExtractV2Client:
                 what=what,
                 params=session.project_params(),
             )
-            return _saved(body)
+            return saved_configuration(body)
         except CloudKitError as exc:
             if getattr(exc, "status_code", None) not in (404, 400, 422):
                 raise
@@ -338,7 +122,7 @@ class ExtractV2Client:
         params: dict[str, Any] = {**session.project_params(), "product_type": "extract_v2"}
         for _ in range(_MAX_PAGES):
             page = await session.json("GET", CONFIGURATIONS, what=what, params=params)
-            found.extend(_saved(i) for i in page.get("items") or [] if isinstance(i, Mapping))
+            found.extend(saved_configuration(i) for i in page.get("items") or [] if isinstance(i, Mapping))
             if not page.get("next_page_token"):
                 break
             params = {**params, "page_token": page["next_page_token"]}
@@ -404,20 +188,22 @@ class ExtractV2Client:
             )
 
         with map_cloud_errors("Extraction", file=source.label):
-            outcome = await run_job(
-                _Ops(session, submit, source.label),
-                key=key,
-                label=source.label,
-                policy=self.policy,
-                journal=self.journal,
-                reattach=not checked.get("disable_cache"),
-                what=_WHAT,
+            ops = ExtractJobOps(
+                session,
+                submit,
+                source.label,
+                status_path=_job_path,
+                what="Reading the Extract v2 job's status",
+                project_params=True,
             )
-            raise_for_state(outcome, what=_WHAT, file=source.label)
+            outcome = await self._run(
+                ops, key=key, label=source.label, reattach=not checked.get("disable_cache")
+            )
+            raise_for_state(outcome, what=self._what, file=source.label)
             try:
                 job = await session.json(
                     "GET",
-                    f"{EXTRACT}/{quote(outcome.job_id, safe='')}",
+                    _job_path(outcome.job_id),
                     what="Reading the Extract v2 result",
                     file=source.label,
                     job_id=outcome.job_id,
@@ -441,38 +227,7 @@ class ExtractV2Client:
                 metadata=v1_shaped_metadata(job),
                 job_id=outcome.job_id,
                 reattached=outcome.reattached,
-                usage=_usage(job),
+                usage=usage_of_v2(job),
             )
 
-    def _mark(self, key: str, status: str) -> None:
-        if self.journal is not None:
-            self.journal.mark(key, status)
-
-    def extract(
-        self,
-        schema: Mapping[str, Any] | None,
-        config: Mapping[str, Any],
-        *,
-        file_path: str | os.PathLike[str] | None = None,
-        text: str | None = None,
-    ) -> ExtractResult:
-        """Extraction of a file or a text with a JSON schema and an inline configuration (or a
-        ``configuration_id``; then ``schema`` may be None).
-
-        Example:
-            >>> client.extract({"type": "object", "properties": {}}, {}, text="x")  # doctest: +SKIP
-        """
-        source = ExtractInput.of(file_path, text)
-        return self._sync(lambda s: self.extract_in_session(s, schema, config, source))
-
-    async def aextract(
-        self,
-        schema: Mapping[str, Any] | None,
-        config: Mapping[str, Any],
-        *,
-        file_path: str | os.PathLike[str] | None = None,
-        text: str | None = None,
-    ) -> ExtractResult:
-        """:meth:`extract` in the running event loop."""
-        source = ExtractInput.of(file_path, text)
-        return await self._async(lambda s: self.extract_in_session(s, schema, config, source))
+    _extract = extract_in_session
