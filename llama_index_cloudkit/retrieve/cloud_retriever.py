@@ -23,14 +23,14 @@ import base64
 import logging
 from typing import Any
 
-from llama_index.core.base.base_retriever import BaseRetriever
 from llama_index.core.callbacks import CallbackManager
 from llama_index.core.schema import NodeWithScore, QueryBundle
 
 from llama_index_cloudkit.cloud.policy import CloudPolicy
-from llama_index_cloudkit.cloud.session import CloudSession, run_in_session
+from llama_index_cloudkit.cloud.session import CloudSession
 from llama_index_cloudkit.retrieve.cloud_index import LlamaCloudIndexRef, about_index
 from llama_index_cloudkit.retrieve.cloud_nodes import ImageRef, image_node, image_refs, text_nodes
+from llama_index_cloudkit.retrieve.cloud_session_retriever import CloudSessionRetriever
 from llama_index_cloudkit.retrieve.config import HybridConfig
 from llama_index_cloudkit.settings import CloudKitSettings
 
@@ -66,7 +66,7 @@ def retrieve_body(
     return body
 
 
-class LlamaCloudHybridRetriever(BaseRetriever):
+class LlamaCloudHybridRetriever(CloudSessionRetriever):
     """A LlamaIndex retriever on a LlamaCloud index, safe across event loops and threads.
 
     Args:
@@ -85,6 +85,8 @@ class LlamaCloudHybridRetriever(BaseRetriever):
         'handbook'
     """
 
+    index: LlamaCloudIndexRef
+
     def __init__(
         self,
         index: LlamaCloudIndexRef,
@@ -96,23 +98,9 @@ class LlamaCloudHybridRetriever(BaseRetriever):
         retrieve_page_figure_nodes: bool = False,
         callback_manager: CallbackManager | None = None,
     ) -> None:
-        self.index = index
-        self.config = config
-        self.settings = settings
-        self.policy = policy or CloudPolicy()
         self.screenshots = retrieve_page_screenshot_nodes
         self.figures = retrieve_page_figure_nodes
-        super().__init__(callback_manager=callback_manager)
-
-    def __repr__(self) -> str:
-        return f"LlamaCloudHybridRetriever({self.index}, final_top_k={self.config.final_top_k})"
-
-    def _retrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:
-        return run_in_session(self.settings, self.policy, lambda session: self.asearch(session, query_bundle))
-
-    async def _aretrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:
-        async with CloudSession(self.settings, self.policy) as session:
-            return await self.asearch(session, query_bundle)
+        super().__init__(index, config, settings, policy=policy, callback_manager=callback_manager)
 
     async def asearch(self, session: CloudSession, query_bundle: QueryBundle) -> list[NodeWithScore]:
         """One retrieval on an open session: text passages, then image nodes.

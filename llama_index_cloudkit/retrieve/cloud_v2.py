@@ -13,13 +13,8 @@ One ``POST /api/v1/retrieval/retrieve`` per query, with exactly the HybridConfig
 
 0, 0.0 and False are sent as given, never dropped (the current SDK's retriever drops them).
 
-Index v2 filters are one condition per field, all of which must hold (``{field: {operator,
-value}}``, or a list of range bounds). :func:`v2_custom_filters` keeps the meaning of AND / OR
-groups and their nesting where v2 can say it exactly: an AND group merges its fields, an OR group
-over one field (``==`` / ``in``) becomes ``in`` with every value, NOT of one condition flips it
-(``==`` to ``!=``, ``in`` to ``nin``), and bounds on one field become a range. Anything else (an
-OR across fields, text match, ``contains``) would change the answer, so it is refused with a
-ConfigError before any request, never flattened.
+Filters are translated by :func:`v2_custom_filters` (module ``cloud_v2_filters``), which keeps
+their meaning or refuses them before any request.
 
 An index is named by its name or its id: ``GET /api/v1/indexes`` (cursor pages) is read until
 one matches. Results have no node id in v2; it is derived from ``parsed_directory_file_id`` and
@@ -39,24 +34,21 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from llama_index.core.base.base_retriever import BaseRetriever
 from llama_index.core.callbacks import CallbackManager
 from llama_index.core.schema import NodeWithScore, QueryBundle, TextNode
-from llama_index.core.vector_stores.types import (
-    FilterCondition,
-    FilterOperator,
-    MetadataFilter,
-    MetadataFilters,
-)
 
 from llama_index_cloudkit.cloud.policy import CloudPolicy
 from llama_index_cloudkit.cloud.session import CloudSession, run_in_session
 from llama_index_cloudkit.errors import ConfigError, ServiceError
 from llama_index_cloudkit.retrieve.cloud_index import about_index
+from llama_index_cloudkit.retrieve.cloud_session_retriever import CloudSessionRetriever
+from llama_index_cloudkit.retrieve.cloud_v2_filters import Constraint, v2_custom_filters
 from llama_index_cloudkit.retrieve.config import HybridConfig
 from llama_index_cloudkit.settings import CloudKitSettings
 
+# Constraint and v2_custom_filters now live in cloud_v2_filters; they stay importable from here.
 __all__ = [
+    "Constraint",
     "LlamaCloudV2IndexRef",
     "LlamaCloudV2Retriever",
     "aresolve_v2_index",
@@ -69,19 +61,6 @@ __all__ = [
 RETRIEVE = "/api/v1/retrieval/retrieve"
 INDEXES = "/api/v1/indexes"
 _MAX_PAGES = 100  # cursor pages read when looking an index up
-
-_OPERATORS = {
-    FilterOperator.EQ: "eq",
-    FilterOperator.NE: "ne",
-    FilterOperator.GT: "gt",
-    FilterOperator.GTE: "gte",
-    FilterOperator.LT: "lt",
-    FilterOperator.LTE: "lte",
-    FilterOperator.IN: "in",
-    FilterOperator.NIN: "nin",
-}
-_RANGE = {"gt", "gte", "lt", "lte"}
-_NEGATED = {"eq": "ne", "ne": "eq", "in": "nin", "nin": "in"}
 
 
 @dataclass(frozen=True)
@@ -105,120 +84,6 @@ class LlamaCloudV2IndexRef:
 
     def __str__(self) -> str:
         return f"LlamaCloud index {self.name!r} (index {self.index_id})"
-
-
-def _refuse(what: str) -> ConfigError:
-    return ConfigError(
-        f"Index v2 filters cannot express {what}",
-        hint="Index v2 takes one condition per field, all of which must hold (an OR over one "
-        "field's values works); use api_version='v1' for this filter, or split the query",
-    )
-
-
-Constraint = dict[str, Any]
-
-
-def _leaf(leaf: MetadataFilter, negate: bool) -> tuple[str, Constraint]:
-    operator = _OPERATORS.get(FilterOperator(leaf.operator))
-    if operator is None:
-        raise _refuse(f"the operator {FilterOperator(leaf.operator).value!r} (on {leaf.key!r})")
-    if negate:
-        if operator not in _NEGATED:
-            raise _refuse(f"NOT of a range ({leaf.key!r} {operator})")
-        operator = _NEGATED[operator]
-    value = list(leaf.value) if isinstance(leaf.value, (list, tuple)) else leaf.value
-    return leaf.key, {"operator": operator, "value": value}
-
-
-def _merge(into: dict[str, list[Constraint]], key: str, constraint: Constraint) -> None:
-    into.setdefault(key, []).append(constraint)
-
-
-def _any_of(group: MetadataFilters) -> tuple[str, Constraint]:
-    """An OR group over one field's values: ``in`` with all of them."""
-    keys: set[str] = set()
-    values: list[Any] = []
-    for child in group.filters:
-        if isinstance(child, MetadataFilters):
-            if child.condition == FilterCondition.OR or len(child.filters) == 1:
-                key, constraint = _any_of(child) if child.condition == FilterCondition.OR else _one(child)
-            else:
-                raise _refuse("an AND group inside an OR group")
-        else:
-            key, constraint = _leaf(child, negate=False)
-        if constraint["operator"] not in ("eq", "in"):
-            raise _refuse(f"an OR of {constraint['operator']!r} conditions (on {key!r})")
-        keys.add(key)
-        new = constraint["value"] if constraint["operator"] == "in" else [constraint["value"]]
-        values.extend(v for v in new if v not in values)
-    if len(keys) != 1:
-        raise _refuse(f"an OR across fields ({', '.join(sorted(keys))})")
-    return keys.pop(), {"operator": "in", "value": values}
-
-
-def _one(group: MetadataFilters) -> tuple[str, Constraint]:
-    collected = _all_of(group)
-    if len(collected) != 1 or len(next(iter(collected.values()))) != 1:
-        raise _refuse("this nested group")
-    key, constraints = next(iter(collected.items()))
-    return key, constraints[0]
-
-
-def _all_of(group: MetadataFilters) -> dict[str, list[Constraint]]:
-    """Every field's conditions, for a group whose children must all hold (AND, or NOT of one)."""
-    collected: dict[str, list[Constraint]] = {}
-    condition = group.condition or FilterCondition.AND
-    if condition == FilterCondition.OR:
-        key, constraint = _any_of(group)
-        return {key: [constraint]}
-    negate = condition == FilterCondition.NOT
-    if negate and len(group.filters) != 1:
-        raise _refuse("NOT of several conditions")
-    for child in group.filters:
-        if isinstance(child, MetadataFilters):
-            if negate:
-                key, constraint = _one(child)
-                if constraint["operator"] not in _NEGATED:
-                    raise _refuse(f"NOT of a range (on {key!r})")
-                _merge(collected, key, {**constraint, "operator": _NEGATED[constraint["operator"]]})
-                continue
-            for key, constraints in _all_of(child).items():
-                for constraint in constraints:
-                    _merge(collected, key, constraint)
-        else:
-            key, constraint = _leaf(child, negate)
-            _merge(collected, key, constraint)
-    return collected
-
-
-def v2_custom_filters(filters: MetadataFilters) -> dict[str, Any]:
-    """MetadataFilters as Index v2 ``custom_filters``, with the same meaning (see the module).
-
-    Raises:
-        ConfigError: a filter whose meaning v2 cannot express (nothing is sent).
-
-    Example:
-        >>> f = MetadataFilters(filters=[
-        ...     MetadataFilter(key="year", value=2020, operator=">="),
-        ...     MetadataFilters(filters=[MetadataFilter(key="section", value="care"),
-        ...                              MetadataFilter(key="section", value="faq")], condition="or"),
-        ... ])
-        >>> v2_custom_filters(f)
-        {'year': {'operator': 'gte', 'value': 2020}, 'section': {'operator': 'in', 'value': ['care', 'faq']}}
-    """
-    out: dict[str, Any] = {}
-    for key, constraints in _all_of(filters).items():
-        if len(constraints) == 1:
-            out[key] = constraints[0]
-        elif all(c["operator"] in _RANGE for c in constraints):
-            out[key] = constraints
-        else:
-            raise _refuse(
-                f"several conditions on {key!r} ("
-                + ", ".join(str(c["operator"]) for c in constraints)
-                + ") other than range bounds"
-            )
-    return out
 
 
 def v2_retrieve_body(
@@ -350,7 +215,7 @@ def resolve_v2_index(
     return run_in_session(settings, policy, lambda session: aresolve_v2_index(session, name_or_id))
 
 
-class LlamaCloudV2Retriever(BaseRetriever):
+class LlamaCloudV2Retriever(CloudSessionRetriever):
     """A LlamaIndex retriever on an Index v2 index, safe across event loops and threads.
 
     Filters are translated when the retriever is built, so a filter v2 cannot express fails
@@ -371,6 +236,8 @@ class LlamaCloudV2Retriever(BaseRetriever):
         'idx-1'
     """
 
+    index: LlamaCloudV2IndexRef
+
     def __init__(
         self,
         index: LlamaCloudV2IndexRef,
@@ -381,23 +248,9 @@ class LlamaCloudV2Retriever(BaseRetriever):
         score_threshold: float | None = None,
         callback_manager: CallbackManager | None = None,
     ) -> None:
-        self.index = index
-        self.config = config
-        self.settings = settings
-        self.policy = policy or CloudPolicy()
         self.score_threshold = score_threshold
         v2_retrieve_body("", index.index_id, config, score_threshold=score_threshold)  # fail early
-        super().__init__(callback_manager=callback_manager)
-
-    def __repr__(self) -> str:
-        return f"LlamaCloudV2Retriever({self.index}, final_top_k={self.config.final_top_k})"
-
-    def _retrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:
-        return run_in_session(self.settings, self.policy, lambda session: self.asearch(session, query_bundle))
-
-    async def _aretrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:
-        async with CloudSession(self.settings, self.policy) as session:
-            return await self.asearch(session, query_bundle)
+        super().__init__(index, config, settings, policy=policy, callback_manager=callback_manager)
 
     async def asearch(self, session: CloudSession, query_bundle: QueryBundle) -> list[NodeWithScore]:
         """One retrieval on an open session.
