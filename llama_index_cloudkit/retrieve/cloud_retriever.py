@@ -113,13 +113,7 @@ class LlamaCloudHybridRetriever(CloudSessionRetriever):
             body = retrieve_body(
                 query_bundle.query_str, self.config, screenshots=self.screenshots, figures=self.figures
             )
-            answer = await session.json(
-                "POST",
-                f"/api/v1/pipelines/{index.pipeline_id}/retrieve",
-                what=f"retrieving from LlamaCloud index {index.name!r}",
-                idempotent=True,  # a search: repeating it charges and creates nothing
-                json=body,
-            )
+            answer = await self.post_search(session, f"/api/v1/pipelines/{index.pipeline_id}/retrieve", body)
             hits = text_nodes(answer)[: self.config.final_top_k]
             refs = image_refs(answer)
             images = await asyncio.gather(*(self._image(session, ref) for ref in refs))

@@ -70,6 +70,26 @@ class CloudSessionRetriever(BaseRetriever):
         async with CloudSession(self.settings, self.policy) as session:
             return await self.asearch(session, query_bundle)
 
+    async def post_search(
+        self, session: CloudSession, path: str, body: dict[str, Any], **request_options: Any
+    ) -> dict[str, Any]:
+        """POST one search body and return the JSON answer (``request_options``: e.g. ``params``).
+
+        A search is read-only: repeating it charges and creates nothing, so the transport may
+        retry it like a GET. Errors name the index.
+
+        Example:
+            >>> answer = await retriever.post_search(session, RETRIEVE, body)  # doctest: +SKIP
+        """
+        return await session.json(
+            "POST",
+            path,
+            what=f"retrieving from LlamaCloud index {self.index.name!r}",
+            idempotent=True,  # a search: repeating it charges and creates nothing
+            json=body,
+            **request_options,
+        )
+
     async def asearch(self, session: CloudSession, query_bundle: QueryBundle) -> list[NodeWithScore]:
         """One retrieval on an open session (each LlamaCloud retriever says how).
 

@@ -263,12 +263,5 @@ class LlamaCloudV2Retriever(CloudSessionRetriever):
             body = v2_retrieve_body(
                 query_bundle.query_str, index.index_id, self.config, score_threshold=self.score_threshold
             )
-            answer = await session.json(
-                "POST",
-                RETRIEVE,
-                what=f"retrieving from LlamaCloud index {index.name!r}",
-                idempotent=True,  # a search: repeating it charges and creates nothing
-                json=body,
-                params=session.project_params(),
-            )
+            answer = await self.post_search(session, RETRIEVE, body, params=session.project_params())
             return v2_nodes(answer)[: self.config.final_top_k]

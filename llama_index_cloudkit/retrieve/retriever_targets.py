@@ -29,12 +29,7 @@ from llama_index_cloudkit.cloud.policy import CloudPolicy
 from llama_index_cloudkit.errors import ConfigError
 from llama_index_cloudkit.presets import RetrievalPreset
 from llama_index_cloudkit.retrieve.config import HybridConfig
-from llama_index_cloudkit.settings import (
-    CONNECTION_FIELDS,
-    CloudKitSettings,
-    check_keywords,
-    settings_with,
-)
+from llama_index_cloudkit.settings import CONNECTION_FIELDS, CloudKitSettings, check_keywords, settings_with
 
 __all__ = ["FinalCountRetriever", "PresetLike", "resolve_config", "retriever_for"]
 
