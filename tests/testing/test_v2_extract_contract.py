@@ -6,7 +6,6 @@ gives them (section 3a).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -14,35 +13,15 @@ import httpx
 import pytest
 
 from llama_index_cloudkit.testing import FakeLlamaCloud
-from llama_index_cloudkit.testing.plugin import describe_unexpected
 
 SCHEMA = {"type": "object", "properties": {"animal": {"type": "string"}, "hay_kg": {"type": "number"}}}
 NOTES = b"# Feeding\n\nAn adult llama eats 2.5 kg of hay a day."
 
 
-@pytest.fixture(scope="module")
-def _server() -> Iterator[FakeLlamaCloud]:
-    """One emulator for the module (reset before each test): starting one costs 0.2 s."""
-    with FakeLlamaCloud() as fake:
-        yield fake
-
-
 @pytest.fixture()
-def fake_llamacloud(_server: FakeLlamaCloud) -> Iterator[FakeLlamaCloud]:
-    """The module's emulator, reset; strict at teardown like the plugin's fixture."""
-    _server.reset()
-    yield _server
-    unexpected = _server.unexpected()
-    if unexpected:
-        pytest.fail(describe_unexpected(unexpected), pytrace=False)
-
-
-@pytest.fixture(scope="module")
-def api(_server: FakeLlamaCloud) -> Iterator[httpx.Client]:
-    """A keep-alive client with the emulator's key, shared by the module's tests."""
-    headers = {"Authorization": f"Bearer {_server.api_key}"}
-    with httpx.Client(base_url=_server.base_url, headers=headers, timeout=30) as client:
-        yield client
+def fake_llamacloud(module_fake_llamacloud: FakeLlamaCloud) -> FakeLlamaCloud:
+    """This module's tests share one emulator, reset before each (see conftest)."""
+    return module_fake_llamacloud
 
 
 @pytest.fixture(autouse=True)
