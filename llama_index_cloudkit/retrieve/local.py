@@ -20,7 +20,6 @@ Example:
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -49,8 +48,6 @@ from llama_index_cloudkit.retrieve.local_retriever import LocalHybridRetriever
 # FORMAT_VERSION and RETRIEVAL_FILE now live in local_files, relative_score_fusion in fusion;
 # they stay importable from here.
 __all__ = ["FORMAT_VERSION", "RETRIEVAL_FILE", "LocalHybridIndex", "relative_score_fusion"]
-
-logger = logging.getLogger(__name__)
 
 
 class LocalHybridIndex:
@@ -125,7 +122,11 @@ class LocalHybridIndex:
 
     @property
     def nodes(self) -> list[BaseNode]:
-        """The indexed passages, in insertion order."""
+        """The indexed passages, in insertion order.
+
+        Example:
+            >>> [n.node_id for n in index.nodes]  # doctest: +SKIP
+        """
         return list(self._nodes)
 
     def _add(self, nodes: list[BaseNode], embeddings: Any = None) -> None:
@@ -185,12 +186,21 @@ class LocalHybridIndex:
         self._add(list(nodes))
 
     def insert(self, document: Document, **split_kwargs: Any) -> None:
-        """Split one document into passages and add them."""
+        """Split one document into passages and add them.
+
+        Example:
+            >>> index.insert(Document(text="Refunds within 30 days."), chunk_size=256)  # doctest: +SKIP
+        """
         splitter = SentenceSplitter(**{"chunk_size": 512, "chunk_overlap": 32, **split_kwargs})
         self._add(splitter.get_nodes_from_documents([document]))
 
     def delete_nodes(self, node_ids: Sequence[str]) -> int:
-        """Remove passages by node id; returns how many were removed."""
+        """Remove passages by node id; returns how many were removed.
+
+        Example:
+            >>> index.delete_nodes(["hay"])  # doctest: +SKIP
+            1
+        """
         drop = set(node_ids)
         keep = [i for i, n in enumerate(self._nodes) if n.node_id not in drop]
         removed = len(self._nodes) - len(keep)
@@ -200,7 +210,12 @@ class LocalHybridIndex:
         return removed
 
     def delete_ref_doc(self, ref_doc_id: str) -> int:
-        """Remove every passage that came from the document ``ref_doc_id``."""
+        """Remove every passage that came from the document ``ref_doc_id``.
+
+        Example:
+            >>> index.delete_ref_doc("policy")  # doctest: +SKIP
+            3
+        """
         return self.delete_nodes([n.node_id for n in self._nodes if n.ref_doc_id == ref_doc_id])
 
     # --- searching -----------------------------------------------------------------------------

@@ -86,9 +86,17 @@ class FaultControls:
         return self.add_fault(method, path, drop=True, times=times)
 
     def clear_faults(self) -> None:
-        """Remove every fault rule."""
+        """Remove every fault rule.
+
+        Example:
+            >>> fake.clear_faults()  # doctest: +SKIP
+        """
         self._gate.faults.clear()
 
     def rate_limit(self, limit: int, window: float) -> None:
-        """Answer 429 with Retry-After past ``limit`` requests per ``window`` seconds."""
+        """Answer 429 with Retry-After past ``limit`` requests per ``window`` seconds.
+
+        Example:
+            >>> fake.rate_limit(5, window=1.0)  # doctest: +SKIP
+        """
         self._gate.rate_limiter = RateLimiter(limit, window)

@@ -33,7 +33,12 @@ class RequestLogControls:
 
     @property
     def requests(self) -> list[RecordedRequest]:
-        """Every request received, in order (the key is redacted in the headers)."""
+        """Every request received, in order (the key is redacted in the headers).
+
+        Example:
+            >>> fake.requests[-1].method, fake.requests[-1].path  # doctest: +SKIP
+            ('POST', '/api/parsing/upload')
+        """
         return list(self._gate.requests)
 
     def _matching(self, method: str, path: str, regex: bool) -> Iterator[RecordedRequest]:

@@ -58,7 +58,11 @@ class V1Controls:
         stuck: bool = False,
         error_message: str | None = None,
     ) -> None:
-        """How the next ``count`` extraction jobs (all future ones when None) behave."""
+        """How the next ``count`` extraction jobs (all future ones when None) behave.
+
+        Example:
+            >>> fake.script_extract_jobs("ERROR", count=1, error_message="Bad schema")  # doctest: +SKIP
+        """
         self.state.script_extract_jobs(
             JobScript(status, pending_polls, pending_seconds, stuck, None, error_message), count
         )

@@ -68,6 +68,9 @@ class FakeLlamaCloud(RequestLogControls, FaultControls, V1Controls, V2Controls):
 
         After a :meth:`stop`, it serves again on the same port (so ``base_url`` stays valid),
         with the state, scripts, faults and request log it had.
+
+        Example:
+            >>> fake = FakeLlamaCloud().start()  # doctest: +SKIP
         """
         if self._server is not None:
             return self
@@ -92,7 +95,11 @@ class FakeLlamaCloud(RequestLogControls, FaultControls, V1Controls, V2Controls):
         return self
 
     def stop(self) -> None:
-        """Stop serving and wait for the thread to end."""
+        """Stop serving and wait for the thread to end.
+
+        Example:
+            >>> fake.stop()  # doctest: +SKIP
+        """
         if self._server is not None:
             self._server.should_exit = True
         if self._thread is not None:
@@ -114,7 +121,12 @@ class FakeLlamaCloud(RequestLogControls, FaultControls, V1Controls, V2Controls):
 
     @property
     def running(self) -> bool:
-        """Whether the server is accepting connections."""
+        """Whether the server is accepting connections.
+
+        Example:
+            >>> fake.running  # doctest: +SKIP
+            True
+        """
         return self._server is not None and bool(self._server.started)
 
     def __enter__(self) -> FakeLlamaCloud:
@@ -127,13 +139,22 @@ class FakeLlamaCloud(RequestLogControls, FaultControls, V1Controls, V2Controls):
 
     @property
     def base_url(self) -> str:
-        """The URL to pass as ``base_url`` (or ``LLAMA_CLOUD_BASE_URL``)."""
+        """The URL to pass as ``base_url`` (or ``LLAMA_CLOUD_BASE_URL``).
+
+        Example:
+            >>> fake.base_url  # doctest: +SKIP
+            'http://127.0.0.1:54321'
+        """
         if self.port is None:
             raise RuntimeError("the emulator is not started: call start() or use `with`")
         return f"http://{self.host}:{self.port}"
 
     def reset(self) -> None:
-        """Forget all state (v1 and v2), faults, rate limits, served fixtures and the request log."""
+        """Forget all state (v1 and v2), faults, rate limits, served fixtures and the request log.
+
+        Example:
+            >>> fake.reset()  # doctest: +SKIP
+        """
         reset_state(self.state)
         self._gate.faults.clear()
         self._gate.rate_limiter = None
