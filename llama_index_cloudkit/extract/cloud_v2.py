@@ -162,6 +162,13 @@ class ExtractV2Client(ExtractClientBase[Mapping[str, Any] | None]):
         config: Mapping[str, Any],
         source: ExtractInput,
     ) -> ExtractResult:
+        """One Extract v2 extraction in an open session (what :meth:`extract` and the v1 client's
+        ``api_version="v2"`` path run).
+
+        Example:
+            >>> source = ExtractInput.of(None, "Invoice 42")  # doctest: +SKIP
+            >>> await client.extract_in_session(session, schema, {}, source)  # doctest: +SKIP
+        """
         checked = check_v2_config(config)
         saved_id = checked.get("configuration_id")
         if saved_id is None and not schema:
