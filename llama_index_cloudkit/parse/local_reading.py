@@ -7,8 +7,8 @@ A batch (``load_data(list)``) uses every core: PDFs (split into 2-page tasks whe
 images and Office files are tasks that this process and ``workers - 1`` worker processes
 (:mod:`llama_index_cloudkit.parse.local.workers`) take in turn; PDFium is not thread-safe, so
 threads would not help. Light formats are read here. The workers start only when the batch is
-not done after 0.25 s, so a small batch, a single file and ``workers=1`` never pay their start-up
-(about half a second of a core each). Concurrent single-file reads (SimpleDirectoryReader's
+not done after 0.1 s, so a small batch, a single file and ``workers=1`` never pay their start-up
+(about 0.05 s of a core each, and memory). Concurrent single-file reads (SimpleDirectoryReader's
 ``aload_data`` runs one thread per file) share one pool: one reads here, the others go to it.
 Documents come out in input order either way, errors are typed and name their file, and
 ``on_error`` works as for one process.
@@ -241,8 +241,8 @@ def iter_local_documents(
 
 
 # A batch starts its workers only when it is not done after this many seconds of work here:
-# a small batch never pays their start-up (about half a second of a core each).
-SPAWN_AFTER = 0.25
+# a small batch never pays their start-up (about 0.05 s of a core each, and memory).
+SPAWN_AFTER = 0.1
 
 
 class _LazyPool:

@@ -5,11 +5,13 @@ it never re-imports the caller's ``__main__`` (a script without an ``if __name__
 "__main__"`` guard stays safe), it is safe to start from any thread (``aload_data``) and from
 daemonic processes (``SimpleDirectoryReader(num_workers=...)``), and it imports only the
 parsing engines, not the package's ``__init__`` (which pulls in llama-index-core): a worker is
-ready in about half a second. Tasks and results travel as length-prefixed pickles over the
-worker's stdin and stdout; the worker's own prints go to stderr, and its warning log records
-are re-emitted in the caller's process, under their own logger names.
+ready in about 0.05 s (the OCR engine loads on first use). Tasks and results travel as
+length-prefixed pickles over the worker's stdin and stdout; the worker's own prints go to
+stderr, and its warning log records are re-emitted in the caller's process, under their own
+logger names.
 
-A task is a file, or a range of pages of a long PDF, so one big file spreads over the cores.
+A task is a file, or a range of pages of a long PDF (frames of a TIFF), so one big file spreads
+over the cores.
 A worker that dies fails only the task it held (typed, naming the file), and is replaced.
 
 Example:
