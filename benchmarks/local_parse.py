@@ -101,9 +101,14 @@ def read_corpus(paths: list[Path], workers: int, ocr: str) -> tuple[list, float]
     )
     elapsed = time.perf_counter() - start
     set_ocr_threads(None)
-    if report.failures:
-        print(f"  ({len(report.failures)} file(s) failed: {[f.file for f in report.failures]})")
+    failed = sorted(Path(f.file).name for f in report.failures)
+    if failed and failed != _reported_failures.get(ocr):
+        _reported_failures[ocr] = failed
+        print(f"  ({len(failed)} file(s) not read: {', '.join(failed)})")
     return docs, elapsed
+
+
+_reported_failures: dict[str, list[str]] = {}
 
 
 def ocr_quality(docs: list, corpus: Path) -> list[tuple[str, float]]:  # type: ignore[type-arg]
