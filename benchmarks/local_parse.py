@@ -11,6 +11,8 @@ Prints, measured in the same run:
   be the same;
 - OCR quality of the pip engine on the corpus's scans, from the one-worker run: word-sequence
   similarity to each reference (see ../shared/data/corpus/MANIFEST.md);
+- the CPU time of both runs, and the ratio they give on idle cores (the busiest process's CPU
+  time is then the wall time), a figure the machine's other load does not change;
 - the machine's headroom in the same run: how much faster ``cores`` spinning processes finish
   than one after another (about ``cores`` on a quiet machine; near 1 when other work holds
   the cores, and then no worker ratio can show either);
@@ -80,6 +82,12 @@ def rate(fn, paths: list[Path], repeat: int) -> float:  # type: ignore[no-untype
     return pages / best
 
 
+def _cpu() -> tuple[float, float]:
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime, children.ru_utime + children.ru_stime
+
+
 def read_corpus(paths: list[Path], workers: int, ocr: str) -> tuple[list, float]:  # type: ignore[type-arg]
     from llama_index_cloudkit.parse.local.ocr import set_ocr_threads
     from llama_index_cloudkit.parse.local_reading import LocalReadOptions, iter_local_documents
@@ -87,6 +95,7 @@ def read_corpus(paths: list[Path], workers: int, ocr: str) -> tuple[list, float]
 
     set_ocr_threads(1)  # one OCR thread per process, as in the workers: one worker = one core
     report = BatchReport()
+    cpu_before = _cpu()
     start = time.perf_counter()
     docs = list(
         iter_local_documents(
@@ -100,6 +109,8 @@ def read_corpus(paths: list[Path], workers: int, ocr: str) -> tuple[list, float]
         )
     )
     elapsed = time.perf_counter() - start
+    cpu_after = _cpu()
+    _cpu_used[workers] = (cpu_after[0] - cpu_before[0], cpu_after[1] - cpu_before[1])
     set_ocr_threads(None)
     failed = sorted(Path(f.file).name for f in report.failures)
     if failed and failed != _reported_failures.get(ocr):
@@ -109,6 +120,7 @@ def read_corpus(paths: list[Path], workers: int, ocr: str) -> tuple[list, float]
 
 
 _reported_failures: dict[str, list[str]] = {}
+_cpu_used: dict[int, tuple[float, float]] = {}  # workers -> CPU s of this process, of the workers
 
 
 def ocr_quality(docs: list, corpus: Path) -> list[tuple[str, float]]:  # type: ignore[type-arg]
@@ -247,7 +259,7 @@ def main() -> None:
         after = machine_headroom(cores)
         rate_one = len(one) / one_s
         print(f"  1 worker (this process)     : {rate_one:8.2f} pages/s  ({len(one)} pages, {one_s:.1f} s)")
-        label = f"{cores} workers (processes)"
+        label = f"{cores} workers (this + {cores - 1} process)"
         print(f"  {label:28s}: {len(every) / every_s:8.2f} pages/s  ({len(every)} pages, {every_s:.1f} s)")
         same = [(d.id_, d.text) for d in one] == [(d.id_, d.text) for d in every]
         goal = "goal >= 1.7x on 2 cores"
@@ -255,6 +267,14 @@ def main() -> None:
         print(
             f"  machine headroom            : {before:8.2f}x before, {after:.2f}x after "
             f"({cores} spinning processes vs one by one; {cores}x is a quiet machine)"
+        )
+        # load-independent: the busiest process's CPU time is the wall time on idle cores
+        serial_cpu = sum(_cpu_used[1])
+        here_cpu, workers_cpu = _cpu_used[cores]
+        busiest = max(here_cpu, workers_cpu / max(1, cores - 1))
+        print(
+            f"  CPU time                    : 1 worker {serial_cpu:.1f} s; {cores} workers {here_cpu:.1f} s "
+            f"here + {workers_cpu:.1f} s in workers -> {serial_cpu / busiest:.2f}x on idle cores (last runs)"
         )
         own_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         print(f"  peak RSS: this process {own_mb:.0f} MB, largest worker {workers_mb:.0f} MB")
