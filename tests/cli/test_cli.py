@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+import signal
 import subprocess
 import sys
 from pathlib import Path
 
+import httpx
+import pytest
 from click.testing import CliRunner
 
 from llama_index_cloudkit.cli import cli
@@ -53,16 +56,25 @@ def test_console_script_runs(examples_dir: Path) -> None:
     assert result.returncode == 0 and "ask" in result.stdout
 
 
-def test_fake_server_serves_until_interrupted() -> None:
-    import signal
-    import time
+def _ignore_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
-    import httpx
 
+@pytest.mark.parametrize(
+    "stop_signal, sigint_ignored",
+    [
+        (signal.SIGINT, False),  # Ctrl-C in a terminal
+        (signal.SIGINT, True),  # a script's background job: the shell hands SIGINT over ignored
+        (signal.SIGTERM, False),  # a process manager
+    ],
+    ids=["ctrl-c", "sigint-in-a-background-job", "sigterm"],
+)
+def test_fake_server_serves_until_interrupted(stop_signal: int, sigint_ignored: bool) -> None:
     process = subprocess.Popen(
         [sys.executable, "-m", "llama_index_cloudkit.cli", "fake-server", "--port", "0"],
         stdout=subprocess.PIPE,
         text=True,
+        preexec_fn=_ignore_sigint if sigint_ignored else None,
     )
     try:
         assert process.stdout is not None
@@ -74,13 +86,15 @@ def test_fake_server_serves_until_interrupted() -> None:
         )
         assert response.status_code == 200
     finally:
-        process.send_signal(signal.SIGINT)
-        deadline = time.monotonic() + 20
-        while process.poll() is None and time.monotonic() < deadline:
-            time.sleep(0.1)
-        if process.poll() is None:
+        process.send_signal(stop_signal)
+        try:
+            out, _ = process.communicate(timeout=60)
+        except subprocess.TimeoutExpired:
             process.kill()
+            process.communicate()
+            pytest.fail(f"cloudkit fake-server did not stop on signal {stop_signal}")
     assert process.returncode == 0
+    assert "stopping" in out
 
 
 def test_index_then_ask_the_local_index(examples_dir: Path, tmp_path: Path) -> None:
