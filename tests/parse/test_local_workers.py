@@ -301,18 +301,20 @@ def test_a_batch_on_an_in_memory_filesystem_is_read_in_this_process(
 
 
 @pytest.mark.skipif(not available_ocr_engines(), reason="no OCR engine installed")
-def test_a_multi_frame_tiff_spreads_its_frames_and_keeps_their_order(tmp_path: Path) -> None:
+def test_a_multi_frame_tiff_spreads_its_frames_and_keeps_their_order(
+    tmp_path: Path, batch: list[Any]
+) -> None:
     from PIL import Image, ImageDraw
 
     frames = []
-    for number in range(1, 4):
+    for number in range(1, 3):
         frame = Image.new("RGB", (400, 100), "white")
         ImageDraw.Draw(frame).text((20, 40), f"Frame number {number}", fill="black")
         frames.append(frame)
     tiff = tmp_path / "scan.tif"
     frames[0].save(tiff, save_all=True, append_images=frames[1:])
-    serial, _ = _read([tiff, tiff], workers=1)
-    parallel, report = _read([tiff, tiff], workers=2)
+    serial, _ = _read([tiff, batch[1]], workers=1)
+    parallel, report = _read([tiff, batch[1]], workers=2)  # two OCR tasks, one per frame
     assert _view(parallel) == _view(serial)
-    assert [d.metadata["page_number"] for d in parallel] == [1, 2, 3, 1, 2, 3]
+    assert [d.metadata["page_number"] for d in parallel] == [1, 2, 1]
     assert report.ok
