@@ -34,7 +34,7 @@ from llama_index_cloudkit.errors import (
 from llama_index_cloudkit.extract.schema import check_schema
 from llama_index_cloudkit.extract.tool import ExtractionToolSpec, extraction_tool
 from llama_index_cloudkit.parse.reader import CloudKitReader, file_extractor
-from llama_index_cloudkit.parse.report import BatchReport, FileReport
+from llama_index_cloudkit.parse.report import BatchReport, FileReport, ReportWarning
 from llama_index_cloudkit.presets import ParsePreset, RetrievalPreset
 from llama_index_cloudkit.retrieve.cloud import LlamaCloudIndexRef, llamacloud_index_from_documents
 from llama_index_cloudkit.retrieve.config import HybridConfig
@@ -77,6 +77,7 @@ __all__ = [
     "ParsePreset",
     "QdrantHybridIndex",
     "RateLimitError",
+    "ReportWarning",
     "RetrievalPreset",
     "RetryPolicy",
     "SchemaError",

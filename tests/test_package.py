@@ -28,6 +28,7 @@ EXPECTED = {
     "RetryPolicy",
     "LlamaCloudIndexRef",
     "QdrantHybridIndex",
+    "ReportWarning",
     "open_qdrant_index",
     "llamacloud_index_from_documents",
     "ParseError",

@@ -214,6 +214,14 @@ async def _tag_upload(request: httpx.Request) -> None:
         request.extensions = {**request.extensions, **intent(idempotent=False, rate_limited=True)}
 
 
+def _page_warnings(page: Mapping[str, Any]) -> list[str]:
+    """Why a page of the result holds no content: a page LlamaParse failed on (v2 partial results)."""
+    failed = page.get("success") is False or str(page.get("status") or "").upper() == "ERROR"
+    if not failed:
+        return []
+    return [f"LlamaParse could not parse this page: {page.get('error') or 'no reason given'}"]
+
+
 def parsed_from_result(result: Mapping[str, Any], file_name: str, file_type: str) -> ParsedFile:
     """LlamaParse's JSON result -> neutral pages (one per page of the JSON, never split text).
 
@@ -239,6 +247,7 @@ def parsed_from_result(result: Mapping[str, Any], file_name: str, file_type: str
                 width=page.get("width"),
                 height=page.get("height"),
                 table_count=len(tables),
+                warnings=_page_warnings(page),
             )
         )
     return ParsedFile(file_name=file_name, pages=pages, parser="llamaparse", file_type=file_type)

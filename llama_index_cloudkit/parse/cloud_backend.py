@@ -84,6 +84,7 @@ class CloudOutcome:
     resubmissions: int = 0
     pages_reported: int | None = None
     credits_reported: float | None = None
+    credits_per_page: float | None = None
 
 
 @dataclass(frozen=True)
@@ -226,7 +227,12 @@ class CloudBackend:
                     for page in parsed.pages
                 ],
             )
-        outcome = CloudOutcome(parsed=parsed, job_id=job_id, cache_hit=cache_hit)
+        outcome = CloudOutcome(
+            parsed=parsed,
+            job_id=job_id,
+            cache_hit=cache_hit,
+            credits_per_page=credits_per_page(self.settings, self.preset, self.options),
+        )
         if fetched is not None and owner and not fetched.reattached:
             outcome.pages_reported, outcome.credits_reported = reported_usage(result, self.preset)
         if fetched is not None:

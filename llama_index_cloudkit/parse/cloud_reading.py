@@ -27,6 +27,8 @@ from llama_index_cloudkit.parse.cloud_backend import CloudBackend, CloudOutcome
 from llama_index_cloudkit.parse.inputs import FileInput, label_of, os_error, progress_bar, read_input
 from llama_index_cloudkit.parse.pages import page_documents
 from llama_index_cloudkit.parse.report import BatchReport
+from llama_index_cloudkit.presets import ParsePreset
+from llama_index_cloudkit.settings import CloudKitSettings
 
 if TYPE_CHECKING:
     from llama_index_cloudkit.parse.reader import CloudKitReader
@@ -35,11 +37,13 @@ __all__ = [
     "CloudInput",
     "acloud_documents",
     "aload_cloud",
+    "checked_parse_options",
     "cloud_batch",
     "cloud_documents",
     "cloud_results",
     "documents_from_outcomes",
     "estimate_inputs",
+    "files_for_reader",
     "iter_cloud",
     "planned_batch",
     "planned_outcome",
@@ -111,6 +115,7 @@ def documents_from_outcomes(
             "pages_estimated": outcome.pages_estimated,
             "pages_reported": outcome.pages_reported,
             "credits_reported": outcome.credits_reported,
+            "credits_per_page": outcome.credits_per_page,
         }
         if outcome.error is not None:
             results.append((item, outcome.error, details))
@@ -158,6 +163,14 @@ def cloud_batch(
     return batch, requested
 
 
+def _record_page_warnings(label: str, documents: list[Document], report: BatchReport) -> None:
+    """Pages LlamaParse could not parse (v2 partial results) are warnings, never silent."""
+    for doc in documents:
+        for message in doc.metadata.get("parse_warnings") or []:
+            logger.warning("%s, page %s: %s", label, doc.metadata.get("page_number"), message)
+            report.add_warning(label, message, page=doc.metadata.get("page_number"))
+
+
 def cloud_results(
     reader: CloudKitReader, results: list[Any], requested: int, report: BatchReport
 ) -> Iterator[Document]:
@@ -167,12 +180,18 @@ def cloud_results(
         if isinstance(documents, BaseException):
             reader._fail(entry.label, documents, report)
             continue
+        _record_page_warnings(entry.label, documents, report)
         report.add_success(
             entry.label,
             pages=len(documents),
             documents=len(documents),
             cache_hit=details["cache_hit"],
             job_id=details["job_id"],
+            pages_estimated=details["pages_estimated"] or None,
+            credits_estimated=details["credits"],
+            pages_reported=details["pages_reported"],
+            credits_reported=details["credits_reported"],
+            credits_per_page=details["credits_per_page"],
         )
         dispatcher.event(
             ParseFileEndEvent(
@@ -294,3 +313,41 @@ def estimate_inputs(
         ),
         api_version=reader.settings.api_version,
     )
+
+
+def files_for_reader(reader: CloudKitReader, directory_reader: Any) -> list[FileInput]:
+    """The files a SimpleDirectoryReader would hand to ``reader``: those its mapping gives it.
+
+    Example:
+        >>> files_for_reader(object(), object())  # doctest: +SKIP
+        []
+    """
+    mapping = getattr(directory_reader, "file_extractor", None) or {}
+    return [
+        str(f)
+        for f in getattr(directory_reader, "input_files", [])
+        if mapping.get(os.path.splitext(str(f))[1].lower()) is reader
+    ]
+
+
+def checked_parse_options(
+    preset: ParsePreset, options: dict[str, Any], settings: CloudKitSettings
+) -> dict[str, Any]:
+    """The reader's LlamaParse options, checked for its API generation when it is built.
+
+    Raises:
+        ConfigError: ``fast`` on v1, an unknown option or value, or one v2 cannot carry.
+
+    Example:
+        >>> checked_parse_options(ParsePreset.AGENTIC, {"max_pages": 2}, CloudKitSettings())  # doctest: +SKIP
+        {'max_pages': 2}
+    """
+    if settings.api_version == "v2":
+        from llama_index_cloudkit.parse.cloud_v2 import check_preset_for_api
+
+        check_preset_for_api(preset, "v2")
+        return options
+    from llama_index_cloudkit.parse.cloud import validate_options
+
+    preset.llamaparse_kwargs()  # fast: a ConfigError that says it is v2 only
+    return validate_options(options)

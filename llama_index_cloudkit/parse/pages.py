@@ -57,6 +57,7 @@ LLM_EXCLUDED_KEYS = [
     "table_count",
     "image_paths",
     "needs_ocr",
+    "parse_warnings",
 ]
 # Kept out of embeddings: all of the above, and the page numbers too.
 EMBED_EXCLUDED_KEYS = [*LLM_EXCLUDED_KEYS, "page_number", "page_label"]
@@ -192,6 +193,8 @@ def page_documents(
             metadata["image_paths"] = list(page.image_paths)
         if page.needs_ocr:
             metadata["needs_ocr"] = True
+        if page.warnings and backend == "cloud":
+            metadata["parse_warnings"] = list(page.warnings)
         metadata.update(extra_metadata or {})
         kwargs: dict[str, Any] = {}
         if sha256 is not None:

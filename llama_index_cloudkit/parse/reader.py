@@ -14,7 +14,7 @@ import asyncio
 import logging
 import warnings
 from collections.abc import Iterable, Iterator, Mapping
-from pathlib import Path, PurePath
+from pathlib import Path
 from typing import Any, Literal
 
 from llama_index.core.readers.base import BasePydanticReader
@@ -60,8 +60,11 @@ class CloudKitReader(BasePydanticReader):
         output_tables_as_HTML: tables as HTML instead of markdown tables.
         on_error: ``"raise"`` stops at the first bad file; ``"report"`` skips it, logs a
             warning and records it in ``last_report``.
-        ocr: OCR engine for images and text-less PDF pages: ``auto``, ``tesseract``,
+        ocr: OCR engine for images and text-less PDF pages: ``auto`` (tesseract when
+            installed, else rapidocr, which the ``local`` extra installs), ``tesseract``,
             ``rapidocr`` or ``off``.
+        workers: local backend: processes that read a batch, this one included (None: one per
+            core; 1: only this one). Workers start only when a batch outlasts 0.1 s.
         pdf_password: for encrypted PDFs (never serialized).
         settings: key, endpoint, project and cache settings.
 
@@ -109,6 +112,12 @@ class CloudKitReader(BasePydanticReader):
         "take_screenshot=True) here, under sanitized names; paths in metadata image_paths.",
     )
 
+    workers: int | None = Field(
+        default=None,
+        ge=1,
+        description="Local backend: processes that read a batch, this one included "
+        "(None: one per core; 1: only this one).",
+    )
     request_timeout: float = Field(default=60.0, gt=0, description="Seconds one HTTP request may take.")
     policy: CloudPolicy | None = Field(
         default=None,
@@ -125,12 +134,8 @@ class CloudKitReader(BasePydanticReader):
     def __init__(self, **data: Any) -> None:
         connection = {name: data.pop(name) for name in CONNECTION_FIELDS if name in data}
         if "prefetch_siblings" in data:  # 0.1.0's name; it read the whole folder
-            warnings.warn(
-                "prefetch_siblings is replaced by batch_directory_reads, which submits only the "
-                "files SimpleDirectoryReader will hand over",
-                DeprecationWarning,
-                stacklevel=2,
-            )
+            message = "prefetch_siblings is now batch_directory_reads (only what SimpleDirectoryReader reads)"
+            warnings.warn(message, DeprecationWarning, stacklevel=2)
             data["batch_directory_reads"] = data.pop("prefetch_siblings")
         check_keywords(data, [*type(self).model_fields, "class_name"], "CloudKitReader")
         data.pop("class_name", None)
@@ -142,15 +147,10 @@ class CloudKitReader(BasePydanticReader):
         self._budget = Budget(self.max_credits)
         backend = self.resolved_backend()
         self.is_remote = backend == "cloud"
-        if backend == "cloud" and self.settings.api_version == "v2":
-            from llama_index_cloudkit.parse.cloud_v2 import check_preset_for_api
+        if backend == "cloud":
+            from llama_index_cloudkit.parse.cloud_reading import checked_parse_options
 
-            check_preset_for_api(self.preset, "v2")
-        elif backend == "cloud":
-            from llama_index_cloudkit.parse.cloud import validate_options
-
-            self.preset.llamaparse_kwargs()  # fast: a ConfigError that says it is v2 only
-            self.parse_options = validate_options(self.parse_options)
+            self.parse_options = checked_parse_options(self.preset, self.parse_options, self.settings)
 
     @classmethod
     def class_name(cls) -> str:
@@ -276,13 +276,11 @@ class CloudKitReader(BasePydanticReader):
             >>> sdr = SimpleDirectoryReader("scans/", file_extractor=mapping)  # doctest: +SKIP
             >>> print(reader.estimate_directory(sdr).table())  # doctest: +SKIP
         """
-        mapping = getattr(directory_reader, "file_extractor", None) or {}
-        files = [
-            str(f)
-            for f in directory_reader.input_files
-            if mapping.get(PurePath(str(f)).suffix.lower()) is self
-        ]
-        return self.estimate(files, fs=getattr(directory_reader, "fs", None))  # type: ignore[arg-type]
+        from llama_index_cloudkit.parse.cloud_reading import files_for_reader
+
+        return self.estimate(
+            files_for_reader(self, directory_reader), fs=getattr(directory_reader, "fs", None)
+        )
 
     def file_extractor(self) -> dict[str, CloudKitReader]:
         """The mapping for ``SimpleDirectoryReader(file_extractor=...)``: every suffix we read.
@@ -313,6 +311,7 @@ class CloudKitReader(BasePydanticReader):
             ocr=self.ocr,
             password=self.pdf_password.get_secret_value() if self.pdf_password else None,
             tables_as_html=self.output_tables_as_HTML,
+            workers=self.workers,
         )
         yield from iter_local_documents(
             inputs,
@@ -349,15 +348,9 @@ class CloudKitReader(BasePydanticReader):
             >>> CloudKitReader(backend="local", job_timeout=60).cloud_policy().job_timeout
             60.0
         """
-        if self.policy is not None:
-            return self.policy
-        return CloudPolicy(
-            request_timeout=self.request_timeout,
-            max_concurrency=self.max_concurrency,
-            upload_limit=self.upload_limit,
-            upload_window=self.upload_window,
-            job_timeout=self.job_timeout,
-            poll_interval=self.poll_interval,
+        fields = ("request_timeout", "max_concurrency", "upload_limit", "upload_window", "job_timeout")
+        return self.policy or CloudPolicy(
+            poll_interval=self.poll_interval, **{name: getattr(self, name) for name in fields}
         )
 
     @property

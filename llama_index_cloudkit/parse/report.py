@@ -15,6 +15,7 @@ Example:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from llama_index_cloudkit.errors import CloudKitError
 
@@ -37,11 +38,31 @@ class FileReport:
     error_type: str | None = None
     cache_hit: bool = False
     job_id: str | None = None
+    pages_estimated: int | None = None
+    credits_estimated: float = 0.0
+    pages_reported: int | None = None
+    credits_reported: float | None = None
+    credits_per_page: float | None = None
 
     @property
     def ok(self) -> bool:
         """Whether the file was read."""
         return self.error is None
+
+    @property
+    def billing_surprise(self) -> bool:
+        """The service reported more than one page's worth of credits away from the estimate.
+
+        Example:
+            >>> FileReport("a.pdf", credits_estimated=30, credits_reported=50, credits_per_page=10,
+            ...            pages_estimated=3).billing_surprise
+            True
+        """
+        if self.credits_reported is None or self.credits_per_page is None or self.pages_estimated is None:
+            return False
+        return (
+            abs(self.credits_reported - self.pages_estimated * self.credits_per_page) > self.credits_per_page
+        )
 
 
 @dataclass(frozen=True)
@@ -83,10 +104,11 @@ class BatchReport:
         documents: int,
         cache_hit: bool = False,
         job_id: str | None = None,
+        **cost: Any,
     ) -> None:
-        """Record a file that was read."""
+        """Record a file that was read; ``cost`` takes FileReport's estimate and usage fields."""
         self.files.append(
-            FileReport(file, pages=pages, documents=documents, cache_hit=cache_hit, job_id=job_id)
+            FileReport(file, pages=pages, documents=documents, cache_hit=cache_hit, job_id=job_id, **cost)
         )
 
     def add_failure(self, file: str, error: BaseException) -> None:
@@ -107,6 +129,37 @@ class BatchReport:
             (True, 'scan.pdf, page 1: needs OCR')
         """
         self.warnings.append(ReportWarning(file, message, page))
+
+    @property
+    def credits_reported(self) -> float | None:
+        """Credits LlamaCloud reported for the jobs of this call, where it reported them."""
+        reported = [f.credits_reported for f in self.files if f.credits_reported is not None]
+        return sum(reported) if reported else None
+
+    @property
+    def billing_surprises(self) -> list[FileReport]:
+        """Files whose reported credits differ from the estimate by more than one page's worth."""
+        return [f for f in self.files if f.billing_surprise]
+
+    def cost_summary(self) -> str:
+        """One line: files, pages, cache hits, credits estimated and reported.
+
+        Example:
+            >>> BatchReport().cost_summary()
+            '0 file(s), 0 page(s), 0 cache hit(s), about 0 credits estimated, none reported'
+        """
+        reported = self.credits_reported
+        line = (
+            f"{len(self.files)} file(s), {self.total_pages} page(s), {self.cache_hits} cache hit(s), "
+            f"about {self.credits_estimated:g} credits estimated, "
+            + (f"{reported:g} reported by LlamaCloud" if reported is not None else "none reported")
+        )
+        surprises = self.billing_surprises
+        if surprises:
+            line += f"; {len(surprises)} file(s) billed differently than estimated: " + ", ".join(
+                f.file for f in surprises
+            )
+        return line
 
     @property
     def cache_hits(self) -> int:

@@ -253,3 +253,14 @@ def test_images_v2_gives_no_page_for_are_named_not_dropped() -> None:
 
     assert [i["name"] for i in result["pages"][0]["images"]] == ["page_1.jpg"]
     assert result["job_metadata"]["images_without_page"] == ["img_0.png"]
+
+
+def test_a_failed_page_is_a_report_warning_and_page_metadata(fake: FakeLlamaCloud, tmp_path: Path) -> None:
+    fake.script_v2_parse_jobs(failed_pages=(2,), page_error="Page timed out")
+    reader = _reader(fake, tmp_path, on_error="report")
+    docs = reader.load_data(_pdf(tmp_path, pages=3))
+    assert [d.metadata["page_number"] for d in docs] == [1, 2, 3]
+    assert "Page timed out" in docs[1].metadata["parse_warnings"][0]
+    assert "parse_warnings" not in docs[0].metadata
+    (warning,) = reader.last_report.warnings
+    assert warning.page == 2 and "Page timed out" in warning.message and reader.last_report.ok

@@ -108,3 +108,39 @@ def test_a_directory_estimate_prices_exactly_the_files_it_would_read(
     sdr = SimpleDirectoryReader(str(folder), exclude=["*.xlsx"], file_extractor=reader.file_extractor())
     names = sorted(Path(f.file).name for f in reader.estimate_directory(sdr).files)
     assert names == ["deck.pptx", "notes.md", "report.pdf"] and fake_llamacloud.requests == []
+
+
+def test_the_report_holds_estimate_and_reported_usage_per_file(
+    fake_llamacloud: FakeLlamaCloud, folder: Path
+) -> None:
+    reader = _reader(fake_llamacloud, preset="cost_effective")
+    reader.load_data([folder / "report.pdf", folder / "deck.pptx"])
+    by_file = {Path(f.file).name: f for f in reader.last_report.files}
+    pdf = by_file["report.pdf"]
+    assert (pdf.pages_estimated, pdf.credits_estimated, pdf.pages_reported, pdf.credits_reported) == (
+        3,
+        9,
+        3,
+        9,
+    )
+    assert not pdf.billing_surprise and not reader.last_report.billing_surprises
+    assert reader.last_report.credits_reported == 9 + 12
+    assert reader.last_report.cost_summary() == (
+        "2 file(s), 7 page(s), 0 cache hit(s), about 21 credits estimated, 21 reported by LlamaCloud"
+    )
+
+
+def test_a_bill_that_differs_from_the_estimate_is_flagged(
+    fake_llamacloud: FakeLlamaCloud, folder: Path
+) -> None:
+    fake_llamacloud.serve_fixture(
+        {
+            "pages": [{"page": 1, "md": "# Notes", "text": "Notes", "items": []}],
+            "job_metadata": {"job_pages": 4},
+        }
+    )
+    reader = _reader(fake_llamacloud)  # agentic: 10 credits a page; the file is one page
+    reader.load_data(folder / "notes.md")
+    (file,) = reader.last_report.files
+    assert file.billing_surprise and file.credits_reported == 40 and file.credits_estimated == 10
+    assert "billed differently than estimated: " in reader.last_report.cost_summary()
