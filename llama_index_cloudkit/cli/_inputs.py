@@ -76,6 +76,7 @@ def read_files(
     *,
     preset: str = "agentic",
     progress: bool = False,
+    max_credits: float | None = None,
 ) -> tuple[list[Any], Any]:
     """Parse ``files`` into Documents, one per page; failures go to the report, not an exception.
 
@@ -91,7 +92,7 @@ def read_files(
     """
     from llama_index_cloudkit.parse.reader import CloudKitReader
 
-    reader = CloudKitReader(settings=settings, preset=preset, on_error="report")
+    reader = CloudKitReader(settings=settings, preset=preset, on_error="report", max_credits=max_credits)
     reader.show_progress = progress
     documents = reader.load_data([str(f) for f in files])
     return list(documents), reader.last_report

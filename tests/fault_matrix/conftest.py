@@ -26,10 +26,11 @@ from llama_index_cloudkit.testing import FakeLlamaCloud
 
 KEY = "llx-fault-matrix-key-0123456789"
 
-# Fast but real: 4 attempts within 3 s per request, 0.5 s request timeout, 3 s job deadline.
+# Fast but real: 4 attempts within 5 s per request, 1.5 s request timeout (the suite runs on
+# three workers over two cores, so an ordinary answer can take a while), 3 s job deadline.
 FAST_POLICY = CloudPolicy(
-    retry=RetryPolicy(max_attempts=4, max_total_seconds=3.0, initial_backoff=0.05, max_backoff=0.3),
-    request_timeout=0.5,
+    retry=RetryPolicy(max_attempts=4, max_total_seconds=5.0, initial_backoff=0.05, max_backoff=0.3),
+    request_timeout=1.5,
     job_timeout=3.0,
     poll_interval=0.05,
     max_poll_interval=0.2,
@@ -52,7 +53,7 @@ HTTP_FAULTS = [
     HttpFault("500 twice then OK", {"status": 500, "times": 2}),
     HttpFault("503 once", {"status": 503, "times": 1}),
     HttpFault("one dropped connection", {"drop": True, "times": 1}),
-    HttpFault("slower than the client's timeout", {"delay": 1.5, "times": 1}),
+    HttpFault("slower than the client's timeout", {"delay": 3.0, "times": 1}),
     HttpFault(
         "malformed JSON body", {"status": 200, "body": ["not", "an", "object"]}, "typed", "ServiceError"
     ),
