@@ -14,8 +14,12 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
-from llama_index_cloudkit import CloudKitReader, CloudKitSettings, make_query_engine
-from llama_index_cloudkit.retrieve.cloud import llamacloud_index_from_documents
+from llama_index_cloudkit import (
+    CloudKitReader,
+    CloudKitSettings,
+    llamacloud_index_from_documents,
+    make_query_engine,
+)
 
 DATA = Path(__file__).parent / "data"
 
@@ -28,7 +32,7 @@ def llamacloud() -> Iterator[CloudKitSettings]:
         return
     from llama_index_cloudkit.testing import FakeLlamaCloud
 
-    with FakeLlamaCloud(connection_close=True) as fake:
+    with FakeLlamaCloud() as fake:  # keep-alive connections, like the real service
         print(f"(no LLAMA_CLOUD_API_KEY: using the emulator at {fake.base_url})")
         os.environ.update(LLAMA_CLOUD_BASE_URL=fake.base_url, LLAMA_CLOUD_API_KEY=fake.api_key)
         try:

@@ -32,6 +32,7 @@ def _run(name: str) -> str:
         ("hybrid_rag.py", "(llama-care-guide.pdf, page 2)"),
         ("cloud_rag.py", "shipping-policy.docx, page 1"),
         ("extraction_agent_tool.py", '"refund_window_days": 30'),
+        ("v2_quickstart.py", "retrieved (shipping-policy.docx, page 1)"),
     ],
 )
 def test_example_runs_offline(name: str, expected: str) -> None:
