@@ -2,56 +2,26 @@
 
 from __future__ import annotations
 
-import io
 from pathlib import Path
 
 import pytest
 from llama_index.core import SimpleDirectoryReader
+from made_documents import pdf_bytes, pptx_bytes, xlsx_bytes
 
 from llama_index_cloudkit import CloudKitSettings, CreditLimitError, file_extractor
 from llama_index_cloudkit.cloud.budget import estimate_pages
 from llama_index_cloudkit.testing import FakeLlamaCloud
 
 
-def _pptx(slides: int) -> bytes:
-    pptx = pytest.importorskip("pptx")
-    deck = pptx.Presentation()
-    for i in range(slides):
-        deck.slides.add_slide(deck.slide_layouts[5]).shapes.title.text = f"Slide {i}"
-    out = io.BytesIO()
-    deck.save(out)
-    return out.getvalue()
-
-
-def _xlsx(sheets: int) -> bytes:
-    openpyxl = pytest.importorskip("openpyxl")
-    book = openpyxl.Workbook()
-    for i in range(sheets - 1):
-        book.create_sheet(f"S{i}")
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
-
-
-def _pdf(pages: int, tag: str = "") -> bytes:
-    fpdf = pytest.importorskip("fpdf")
-    pdf = fpdf.FPDF()
-    pdf.set_font("Helvetica", size=12)
-    for i in range(pages):
-        pdf.add_page()
-        pdf.cell(text=f"Page {i} {tag}")
-    return bytes(pdf.output())
-
-
 def test_pages_are_counted_from_the_file() -> None:
-    assert estimate_pages(_pdf(7), "a.pdf") == 7
-    assert estimate_pages(_pptx(12), "deck.pptx") == 12
-    assert estimate_pages(_xlsx(3), "book.xlsx") == 3
+    assert estimate_pages(pdf_bytes(7), "a.pdf") == 7
+    assert estimate_pages(pptx_bytes(12), "deck.pptx") == 12
+    assert estimate_pages(xlsx_bytes(3), "book.xlsx") == 3
     assert estimate_pages(b"# notes", "notes.md") == 1
 
 
 def test_target_pages_and_max_pages_are_applied() -> None:
-    data = _pdf(10)
+    data = pdf_bytes(10)
     assert estimate_pages(data, "a.pdf", {"target_pages": "0,2-4"}) == 4
     assert estimate_pages(data, "a.pdf", {"max_pages": 3}) == 3
 
@@ -63,7 +33,7 @@ def test_max_credits_holds_across_simple_directory_reader_calls(
     folder.mkdir()
     for i in range(4):
         (folder / f"scan-{i}.pdf").write_bytes(
-            _pdf(2, tag=f"scan {i}")
+            pdf_bytes(2, tag=f"scan {i}")
         )  # 2 pages x 3 credits (cost_effective) = 6 each
     settings = CloudKitSettings(api_key=fake_llamacloud.api_key, base_url=fake_llamacloud.base_url)
     extractor = file_extractor(
@@ -86,7 +56,7 @@ def test_credits_estimated_counts_every_submitted_file(
     files = []
     for i, pages in enumerate([1, 3, 2]):
         path = tmp_path / f"doc-{i}.pdf"
-        path.write_bytes(_pdf(pages, tag=f"doc {i}"))
+        path.write_bytes(pdf_bytes(pages, tag=f"doc {i}"))
         files.append(path)
     settings = CloudKitSettings(api_key=fake_llamacloud.api_key, base_url=fake_llamacloud.base_url)
     reader = CloudKitReader(backend="cloud", settings=settings, preset="agentic", poll_interval=0.05)

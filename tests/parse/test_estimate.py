@@ -2,54 +2,23 @@
 
 from __future__ import annotations
 
-import io
 from pathlib import Path
 
 import pytest
 from llama_index.core import SimpleDirectoryReader
+from made_documents import pdf_bytes, pptx_bytes, xlsx_bytes
 
 from llama_index_cloudkit import CloudKitReader, CloudKitSettings
 from llama_index_cloudkit.testing import FakeLlamaCloud
-
-
-def _pdf(pages: int, tag: str) -> bytes:
-    from fpdf import FPDF
-
-    pdf = FPDF()
-    pdf.set_font("Helvetica", size=12)
-    for i in range(pages):
-        pdf.add_page()
-        pdf.cell(text=f"{tag} page {i}")
-    return bytes(pdf.output())
-
-
-def _pptx(slides: int) -> bytes:
-    pptx = pytest.importorskip("pptx")
-    deck = pptx.Presentation()
-    for i in range(slides):
-        deck.slides.add_slide(deck.slide_layouts[5]).shapes.title.text = f"Slide {i}"
-    out = io.BytesIO()
-    deck.save(out)
-    return out.getvalue()
-
-
-def _xlsx(sheets: int) -> bytes:
-    openpyxl = pytest.importorskip("openpyxl")
-    book = openpyxl.Workbook()
-    for i in range(sheets - 1):
-        book.create_sheet(f"S{i}")
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
 
 
 @pytest.fixture
 def folder(tmp_path: Path) -> Path:
     root = tmp_path / "mixed"
     root.mkdir()
-    (root / "report.pdf").write_bytes(_pdf(3, "report"))
-    (root / "deck.pptx").write_bytes(_pptx(4))
-    (root / "book.xlsx").write_bytes(_xlsx(2))
+    (root / "report.pdf").write_bytes(pdf_bytes(3, "report"))
+    (root / "deck.pptx").write_bytes(pptx_bytes(4))
+    (root / "book.xlsx").write_bytes(xlsx_bytes(2))
     (root / "notes.md").write_text("# Notes\n\nOne page.")
     return root
 
