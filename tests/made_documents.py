@@ -6,7 +6,7 @@ import io
 
 import pytest
 
-__all__ = ["pdf_bytes", "pptx_bytes", "xlsx_bytes"]
+__all__ = ["docx_bytes", "pdf_bytes", "pptx_bytes", "xlsx_bytes"]
 
 
 def pdf_bytes(pages: int, tag: str = "") -> bytes:
@@ -39,4 +39,15 @@ def xlsx_bytes(sheets: int) -> bytes:
         book.create_sheet(f"S{i}")
     out = io.BytesIO()
     book.save(out)
+    return out.getvalue()
+
+
+def docx_bytes(paragraphs: int) -> bytes:
+    """A Word document of ``paragraphs`` short paragraphs (one page)."""
+    docx = pytest.importorskip("docx")
+    document = docx.Document()
+    for i in range(paragraphs):
+        document.add_paragraph(f"Paragraph {i}: llamas eat hay.")
+    out = io.BytesIO()
+    document.save(out)
     return out.getvalue()

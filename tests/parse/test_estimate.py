@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 from llama_index.core import SimpleDirectoryReader
-from made_documents import pdf_bytes, pptx_bytes, xlsx_bytes
+from made_documents import docx_bytes, pdf_bytes, pptx_bytes, xlsx_bytes
 
 from llama_index_cloudkit import CloudKitReader, CloudKitSettings
 from llama_index_cloudkit.testing import FakeLlamaCloud
@@ -20,6 +20,7 @@ def folder(tmp_path: Path) -> Path:
     (root / "deck.pptx").write_bytes(pptx_bytes(4))
     (root / "book.xlsx").write_bytes(xlsx_bytes(2))
     (root / "notes.md").write_text("# Notes\n\nOne page.")
+    (root / "letter.docx").write_bytes(docx_bytes(3))
     return root
 
 
@@ -34,10 +35,10 @@ def test_estimate_makes_no_request_and_prices_every_preset(
     report = _reader(fake_llamacloud, preset="agentic").estimate(sorted(folder.iterdir()))
     assert fake_llamacloud.requests == []
     pages = {Path(f.file).name: f.pages for f in report.files}
-    assert pages == {"book.xlsx": 2, "deck.pptx": 4, "notes.md": 1, "report.pdf": 3}
-    assert report.total_credits == 10 * 10
-    assert report.total_for("cost_effective") == 30 and report.total_for("agentic_plus") == 450
-    assert "agentic_plus" in report.table() and report.summary().startswith("4 file(s), 10 page(s)")
+    assert pages == {"book.xlsx": 2, "deck.pptx": 4, "letter.docx": 1, "notes.md": 1, "report.pdf": 3}
+    assert report.total_credits == 11 * 10
+    assert report.total_for("cost_effective") == 33 and report.total_for("agentic_plus") == 495
+    assert "agentic_plus" in report.table() and report.summary().startswith("5 file(s), 11 page(s)")
 
 
 def test_cached_and_journaled_files_show_as_free(fake_llamacloud: FakeLlamaCloud, folder: Path) -> None:
@@ -76,7 +77,7 @@ def test_a_directory_estimate_prices_exactly_the_files_it_would_read(
     reader = _reader(fake_llamacloud)
     sdr = SimpleDirectoryReader(str(folder), exclude=["*.xlsx"], file_extractor=reader.file_extractor())
     names = sorted(Path(f.file).name for f in reader.estimate_directory(sdr).files)
-    assert names == ["deck.pptx", "notes.md", "report.pdf"] and fake_llamacloud.requests == []
+    assert names == ["deck.pptx", "letter.docx", "notes.md", "report.pdf"] and fake_llamacloud.requests == []
 
 
 def test_the_report_holds_estimate_and_reported_usage_per_file(
