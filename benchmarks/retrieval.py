@@ -1,13 +1,14 @@
 """Retrieval quality and latency on SciFact (train judgments), local backend, in one run.
 
 Run: python benchmarks/retrieval.py [--data ../shared/data/beir/scifact] [--queries N]
-     [--plot docs/scifact-ndcg-vs-alpha.png | --no-plot]
+     [--plot docs/scifact-ndcg-vs-alpha.png | --no-plot] [--no-qdrant]
 
 Prints, all measured in the same run, with ratios against the named baseline, LlamaIndex's
 QueryFusionRetriever (VectorStoreIndex + BM25Retriever, the same embedder and vectors, the same
 per-leg top-k and alpha, relative_score fusion, the balanced preset's settings):
-- nDCG@10 and latency p50 / p95 (query embedding included) of the baseline and of
-  LocalHybridIndex (balanced), on the same queries;
+- nDCG@10 and latency p50 / p95 (query embedding included) of the baseline, of
+  LocalHybridIndex (balanced) and of QdrantHybridIndex on Qdrant's embedded engine (balanced,
+  the same vectors; skipped without the qdrant extra or with --no-qdrant), on the same queries;
 - nDCG@10 and recall@k of the candidates for BM25 alone, dense alone and each preset;
 - the sweep: nDCG@10 (recall@k of the candidates) by alpha x per-leg top-k, as the Markdown
   table in docs/retrieval-presets.md, and its plot (the README picture);
@@ -127,12 +128,43 @@ def mean_ndcg(rankings: list[list[str]], relevant: list[list[set[str]]]) -> floa
     return statistics.fmean(ndcg_at_10(r, items) for r, items in zip(rankings, relevant, strict=True))
 
 
+def qdrant_column(
+    nodes: list[TextNode],
+    matrix: np.ndarray,
+    embedder: MiniLMEmbedding,
+    texts: list[str],
+    relevant: list[list[set[str]]],
+    local_ndcg: float,
+    local_p50: float,
+) -> None:
+    """The same preset on QdrantHybridIndex (embedded, in memory), same vectors, same queries."""
+    try:
+        from llama_index_cloudkit.retrieve.qdrant import QdrantHybridIndex
+
+        qdrant = QdrantHybridIndex.from_nodes(
+            nodes, location=":memory:", embed_model=embedder, embeddings=matrix
+        )
+    except ImportError as exc:
+        print(f"  (QdrantHybridIndex skipped: {exc})")
+        return
+    rank, ms = timed_runs(qdrant.as_retriever("balanced").retrieve, texts)
+    ndcg, (p50, p95) = mean_ndcg(rank, relevant), percentiles(ms)
+    print(f"  {'QdrantHybridIndex embedded':34s} {ndcg:7.3f}  {p50:7.1f}  {p95:7.1f}")
+    print(
+        f"  {'qdrant - local':34s} {ndcg - local_ndcg:+7.3f}  (goal: within 0.010)  "
+        f"p50 {p50 / local_p50:.1f}x the local index (the embedded engine is pure Python)"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
     parser.add_argument("--queries", type=int, default=0, help="use the first N judged queries (0: all)")
     parser.add_argument("--plot", type=Path, default=DEFAULT_PLOT, help="where the sweep's PNG goes")
     parser.add_argument("--no-plot", action="store_true")
+    parser.add_argument(
+        "--no-qdrant", action="store_true", help="skip the QdrantHybridIndex (embedded) column"
+    )
     args = parser.parse_args()
     if not args.data.is_dir():
         sys.exit(f"SciFact not found at {args.data}")
@@ -160,6 +192,8 @@ def main() -> None:
         f"  {'ratio (local / baseline)':34s} {local_ndcg / base_ndcg:6.3f}x  "
         f"speed-up at p50 {bp50 / lp50:.1f}x, at p95 {bp95 / lp95:.1f}x"
     )
+    if not args.no_qdrant:
+        qdrant_column(nodes, matrix, embedder, texts, relevant, local_ndcg, lp50)
 
     vectors = embedder.embed(texts)
     deepest = max(
