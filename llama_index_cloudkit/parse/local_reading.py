@@ -15,27 +15,32 @@ Documents come out in input order either way, errors are typed and name their fi
 
 Pages that needed OCR and got none (and other page warnings) are logged, listed in the report's
 ``warnings`` and flagged ``needs_ocr: True`` in their metadata: never silent.
+
+The pieces live in their own modules: one file in this process in
+:mod:`llama_index_cloudkit.parse.local_file_reading`, a batch's split into work here and worker
+tasks in :mod:`llama_index_cloudkit.parse.local_batch_plan`; this module decides which way a
+read goes and owns the workers it starts.
+
+Example:
+    >>> report = BatchReport()
+    >>> docs = list(iter_local_documents([b"hi"], {"file_name": "a.txt"}, None, report,
+    ...     options=LocalReadOptions(), show_progress=False, fail=lambda *a: None))
+    >>> [d.text for d in docs]
+    ['hi']
 """
 
 from __future__ import annotations
 
 import collections
 import contextlib
-import logging
-import os
 import threading
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from concurrent.futures import Future
-from dataclasses import dataclass, field
-from pathlib import PurePath
 from typing import Any
 
 from llama_index.core.schema import Document
 
-from llama_index_cloudkit.errors import CloudKitError, ParseError
-from llama_index_cloudkit.events import ParseFileEndEvent, dispatcher
-from llama_index_cloudkit.parse.inputs import FileInput, label_of, progress, read_input
-from llama_index_cloudkit.parse.local import LocalParser, mime_type
+from llama_index_cloudkit.parse.inputs import FileInput
 from llama_index_cloudkit.parse.local.workers import (
     PageTask,
     TaskQueue,
@@ -44,143 +49,24 @@ from llama_index_cloudkit.parse.local.workers import (
     default_workers,
     run_task,
 )
-from llama_index_cloudkit.parse.model import ParsedFile, ParsedPage
-from llama_index_cloudkit.parse.pages import page_documents
+from llama_index_cloudkit.parse.local_batch_plan import iter_plan, plan_batch
+from llama_index_cloudkit.parse.local_file_reading import (
+    FailHandler,
+    LocalReadOptions,
+    ReadContext,
+    iter_here,
+    local_documents,
+)
 from llama_index_cloudkit.parse.report import BatchReport
 
 __all__ = ["LocalReadOptions", "iter_local_documents", "local_documents"]
 
-logger = logging.getLogger(__name__)
-
-FailHandler = Callable[[str, BaseException, BatchReport], None]
-
-# Read in the caller's process even in a batch: fast, not worth a trip to a worker.
-_LIGHT_SUFFIXES = frozenset({".md", ".markdown", ".txt", ".csv", ".json", ".html", ".htm"})
 # A long PDF is split into tasks of this many pages, so one big file spreads over the cores
 # (a scanned page takes seconds of OCR: small tasks keep the cores evenly busy).
 PAGES_PER_TASK = 2
 # Tasks a batch may run ahead of the one it waits for: while a long task (OCR) holds the
 # caller, the workers go on this far. Bounds the results held (text) at once.
 WINDOW = 64
-
-
-@dataclass(frozen=True)
-class LocalReadOptions:
-    """The reader's settings that the local parser needs (picklable, no secrets in repr).
-
-    Args:
-        ocr: the OCR engine (``auto``, ``tesseract``, ``rapidocr``, ``off``).
-        password: for encrypted PDFs.
-        tables_as_html: tables as HTML instead of markdown.
-        workers: processes that read a batch, this one included; None: one per core; 1: only
-            this one.
-
-    Example:
-        >>> LocalReadOptions(workers=1, password="s3cret")
-        LocalReadOptions(ocr='auto', tables_as_html=False, workers=1)
-    """
-
-    ocr: str = "auto"
-    password: str | None = None
-    tables_as_html: bool = False
-    workers: int | None = None
-
-    def __repr__(self) -> str:
-        return (
-            f"LocalReadOptions(ocr={self.ocr!r}, tables_as_html={self.tables_as_html!r}, "
-            f"workers={self.workers!r})"
-        )
-
-
-def _parse(
-    item: FileInput, extra_info: Mapping[str, Any] | None, fs: Any | None, options: LocalReadOptions
-) -> tuple[ParsedFile, str, str]:
-    data, file_name, file_path = read_input(item, extra_info, fs)
-    return _parse_data(data, file_name, file_path, options)
-
-
-def _parse_data(
-    data: bytes, file_name: str, file_path: str, options: LocalReadOptions
-) -> tuple[ParsedFile, str, str]:
-    parser = LocalParser(ocr=options.ocr, password=options.password)  # type: ignore[arg-type]
-    if not parser.supports(file_name):
-        parser.parser_name(file_name)  # raises UnsupportedFileError naming the suffixes
-    try:
-        pages = list(parser.iter_pages(data, file_name))
-    except (ImportError, CloudKitError, OSError):
-        raise
-    except Exception as exc:  # an engine's own exception: typed, naming the file
-        raise ParseError(f"The local parser failed ({type(exc).__name__}: {exc})", file=file_path) from exc
-    return _parsed_file(file_name, pages, parser), file_path, _sha256(data)
-
-
-def _sha256(data: bytes) -> str:
-    import hashlib
-
-    return hashlib.sha256(data).hexdigest()
-
-
-def _parsed_file(file_name: str, pages: list[ParsedPage], parser: LocalParser) -> ParsedFile:
-    return ParsedFile(
-        file_name=PurePath(file_name).name,
-        pages=pages,
-        parser=parser.parser_name(file_name),
-        file_type=mime_type(file_name),
-    )
-
-
-def _documents(
-    parsed: ParsedFile,
-    file_path: str,
-    sha256: str,
-    extra_info: Mapping[str, Any] | None,
-    options: LocalReadOptions,
-) -> list[Document]:
-    if not parsed.pages:
-        raise ParseError("The file has no pages", file=file_path)
-    return page_documents(
-        parsed,
-        backend="local",
-        file_path=file_path,
-        extra_info=extra_info,
-        tables_as_html=options.tables_as_html,
-        sha256=sha256,
-    )
-
-
-def local_documents(
-    item: FileInput, extra_info: Mapping[str, Any] | None, fs: Any | None, options: LocalReadOptions
-) -> list[Document]:
-    """One input -> its Documents, one per page (in this process).
-
-    Raises:
-        CloudKitError: the file cannot be parsed (typed, naming the file).
-        OSError: the file cannot be read.
-
-    Example:
-        >>> docs = local_documents(b"hi", {"file_name": "a.txt"}, None, LocalReadOptions())
-        >>> docs[0].text
-        'hi'
-    """
-    parsed, file_path, sha256 = _parse(item, extra_info, fs, options)
-    return _documents(parsed, file_path, sha256, extra_info, options)
-
-
-def _record_warnings(label: str, pages: list[ParsedPage], report: BatchReport) -> None:
-    for page in pages:
-        for message in page.warnings:
-            logger.warning("%s, page %d: %s", label, page.number, message)
-            report.add_warning(label, message, page=page.number)
-
-
-def _succeed(label: str, documents: list[Document], pages: list[ParsedPage], report: BatchReport) -> None:
-    _record_warnings(label, pages, report)
-    report.add_success(
-        label,
-        pages=documents[0].metadata["total_pages"] if documents else 0,
-        documents=len(documents),
-    )
-    dispatcher.event(ParseFileEndEvent(file=label, backend="local", pages=len(documents)))
 
 
 def iter_local_documents(
@@ -207,37 +93,28 @@ def iter_local_documents(
         fs = None  # plain paths: workers can read them
     if fs is not None:  # maybe in this process's memory only: read here, one file at a time
         workers = 1
+    context = ReadContext(extra_info, report, options, show_progress, fail)
     with _activity() as others:
         if workers > 1 and (len(inputs) > 1 or others > 0):
-            plan = _plan(inputs, extra_info, options)
+            plan = plan_batch(inputs, extra_info, options, pages_per_task=PAGES_PER_TASK)
             tasks = [task for entry in plan for task in entry.tasks]
             if len(inputs) > 1 and len(tasks) >= 2:  # a batch: this process and workers-1 more
                 queue = TaskQueue(tasks, window=WINDOW)
                 with _LazyPool(min(workers, len(tasks)) - 1, queue):
-                    yield from _iter_plan(
-                        plan,
-                        lambda task: queue.result(task.key),
-                        extra_info,
-                        report,
-                        options,
-                        show_progress,
-                        fail,
-                    )
+                    yield from iter_plan(plan, lambda task: queue.result(task.key), context)
                 return
             if len(inputs) == 1 and tasks:  # other threads parse too (aload_data): share
                 with _shared_pool(workers) as pool:
                     submitted = _Submitted(pool, tasks)
                     try:
-                        yield from _iter_plan(
-                            plan, submitted.result, extra_info, report, options, show_progress, fail
-                        )
+                        yield from iter_plan(plan, submitted.result, context)
                     finally:
                         submitted.cancel()
                 return
             # not worth a worker: read the plan here (file objects in it were read already)
-            yield from _iter_plan(plan, run_task, extra_info, report, options, show_progress, fail)
+            yield from iter_plan(plan, run_task, context)
             return
-        yield from _iter_here(inputs, extra_info, fs, report, options, show_progress, fail)
+        yield from iter_here(inputs, fs, context)
 
 
 # A batch starts its workers only when it is not done after this many seconds of work here:
@@ -305,27 +182,6 @@ class _Submitted:
             future.cancel()
 
 
-def _iter_here(
-    inputs: list[FileInput],
-    extra_info: Mapping[str, Any] | None,
-    fs: Any | None,
-    report: BatchReport,
-    options: LocalReadOptions,
-    show_progress: bool,
-    fail: FailHandler,
-) -> Iterator[Document]:
-    for item in progress(inputs, show_progress):
-        label = label_of(item, extra_info)
-        try:
-            parsed, file_path, sha256 = _parse(item, extra_info, fs, options)
-            documents = _documents(parsed, file_path, sha256, extra_info, options)
-        except (CloudKitError, OSError) as exc:  # ImportError (a missing extra) propagates
-            fail(label, exc, report)
-            continue
-        _succeed(label, documents, parsed.pages, report)
-        yield from documents
-
-
 # --- who else is parsing: concurrent single-file calls share one pool -------------------
 
 _state = threading.Lock()
@@ -373,154 +229,7 @@ def _shared_pool(workers: int) -> Iterator[WorkerPool]:
             pool.close()
 
 
-# --- batches over worker processes ------------------------------------------------------
-
-
-@dataclass
-class _Entry:
-    """One input of a batch: read here (``light``), or by the worker tasks ``tasks``."""
-
-    label: str
-    source: str | bytes = b""
-    file_name: str = ""
-    file_path: str = ""
-    light: bool = False
-    tasks: list[PageTask] = field(default_factory=list)
-    error: BaseException | None = None
-
-
-def _pdf_page_count(source: str | bytes, password: str | None) -> int | None:
-    """Pages of a PDF, or None when it cannot be opened here (the worker then says why)."""
-    import pypdfium2
-
-    from llama_index_cloudkit.parse.local.pdf import PDFIUM_LOCK
-
-    try:
-        with PDFIUM_LOCK:
-            document = pypdfium2.PdfDocument(source, password=password)
-            try:
-                return len(document)
-            finally:
-                document.close()
-    except (pypdfium2.PdfiumError, OSError):
-        return None
-
-
-def _frame_count(path: str) -> int:
-    """Frames of a TIFF, or 1 when it cannot be read here (the worker then says why)."""
-    try:
-        from PIL import Image
-
-        with Image.open(path) as image:
-            return int(getattr(image, "n_frames", 1))
-    except Exception:  # an unreadable image: its one task reports the typed error
-        return 1
-
-
 def _is_local(fs: Any) -> bool:
     protocol = getattr(fs, "protocol", None)
     protocols = {protocol} if isinstance(protocol, str) else set(protocol or ())
     return bool(protocols & {"file", "local"})
-
-
-def _plan(
-    inputs: list[FileInput], extra_info: Mapping[str, Any] | None, options: LocalReadOptions
-) -> list[_Entry]:
-    """Split a batch of local paths, bytes and file objects: light files are read here, heavy
-    ones become worker tasks."""
-    plan: list[_Entry] = []
-    key = 0
-    for item in inputs:
-        label = label_of(item, extra_info)
-        source: str | bytes
-        if isinstance(item, (str, os.PathLike)):  # a local path (see iter_local_documents)
-            source = file_path = os.fspath(item)
-            name = PurePath(file_path).name
-        else:  # bytes or a file object: read it now, it cannot travel as it is
-            try:
-                source, name, file_path = read_input(item, extra_info, None)
-            except (CloudKitError, OSError) as exc:
-                plan.append(_Entry(label, error=exc))
-                continue
-        entry = _Entry(label, source=source, file_name=name, file_path=file_path)
-        plan.append(entry)
-        suffix = PurePath(name).suffix.lower()
-        if suffix in _LIGHT_SUFFIXES or not LocalParser().supports(name):
-            entry.light = True
-            continue
-        ranges: list[tuple[int, int] | None] = [None]
-        if suffix == ".pdf" and isinstance(source, str):
-            count = _pdf_page_count(source, options.password)
-            if count is not None and count > PAGES_PER_TASK:
-                ranges = [
-                    (start, min(start + PAGES_PER_TASK, count)) for start in range(0, count, PAGES_PER_TASK)
-                ]
-        elif suffix in (".tif", ".tiff") and isinstance(source, str):  # one OCR task per frame
-            frames = _frame_count(source)
-            if frames > 1:
-                ranges = [(frame, frame + 1) for frame in range(frames)]
-        for pages in ranges:
-            task = PageTask(
-                key=key,
-                source=source,
-                file_name=name,
-                label=label,
-                pages=pages,
-                ocr=options.ocr,
-                password=options.password,
-            )
-            entry.tasks.append(task)
-            key += 1
-    return plan
-
-
-def _read_light(entry: _Entry, options: LocalReadOptions) -> tuple[ParsedFile, str, str]:
-    if isinstance(entry.source, bytes):
-        return _parse_data(entry.source, entry.file_name, entry.file_path, options)
-    return _parse(entry.source, None, None, options)
-
-
-def _iter_plan(
-    plan: list[_Entry],
-    fetch: Callable[[PageTask], TaskResult],
-    extra_info: Mapping[str, Any] | None,
-    report: BatchReport,
-    options: LocalReadOptions,
-    show_progress: bool,
-    fail: FailHandler,
-) -> Iterator[Document]:
-    """Documents of ``plan`` in order: heavy entries' tasks through ``fetch``, light ones here."""
-    entries: Any = progress(plan, show_progress)  # type: ignore[arg-type]
-    for entry in entries:
-        if entry.error is not None:
-            fail(entry.label, entry.error, report)
-            continue
-        if entry.light:
-            try:
-                parsed, file_path, sha256 = _read_light(entry, options)
-                documents = _documents(parsed, file_path, sha256, extra_info, options)
-            except (CloudKitError, OSError) as exc:
-                fail(entry.label, exc, report)
-                continue
-            _succeed(entry.label, documents, parsed.pages, report)
-            yield from documents
-            continue
-        results = [fetch(task) for task in entry.tasks]
-        error = next((r.error for r in results if r.error is not None), None)
-        if error is not None:
-            fail(entry.label, error, report)
-            continue
-        pages = [page for result in results for page in result.pages]
-        try:
-            documents = _documents(
-                _parsed_file(entry.file_name, pages, LocalParser(ocr=options.ocr)),  # type: ignore[arg-type]
-                entry.file_path,
-                results[0].sha256 or "",
-                extra_info,
-                options,
-            )
-        except CloudKitError as exc:
-            fail(entry.label, exc, report)
-            continue
-        _succeed(entry.label, documents, pages, report)
-        yield from documents
