@@ -118,10 +118,12 @@ def parse(
 
 def _print_estimate(files: list[Path], settings: CloudKitSettings, preset: str) -> None:
     """The dry run: a table of what each file would cost, from the files and the local cache only."""
-    from llama_index_cloudkit.parse.reader import CloudKitReader
+    from llama_index_cloudkit.parse.reader import CloudKitReader, FileInput
 
     offline = settings.model_copy(update={"backend": "local"})  # no key needed to estimate
-    labels = [os.path.relpath(f) if Path(f).resolve().is_relative_to(Path.cwd()) else str(f) for f in files]
+    labels: list[FileInput] = [
+        os.path.relpath(f) if Path(f).resolve().is_relative_to(Path.cwd()) else str(f) for f in files
+    ]
     report = CloudKitReader(settings=offline, preset=preset).estimate(labels)
     click.echo(report.table())
     click.echo(f"dry run: {report.summary()}; nothing was uploaded", err=True)
