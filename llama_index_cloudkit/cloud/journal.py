@@ -19,6 +19,8 @@ Example:
 from __future__ import annotations
 
 import contextlib
+import logging
+import random
 import sqlite3
 import threading
 import time
@@ -27,6 +29,36 @@ from pathlib import Path
 from typing import Any
 
 __all__ = ["JobJournal"]
+
+logger = logging.getLogger(__name__)
+
+
+def _use_wal(db: sqlite3.Connection, attempts: int = 100) -> None:
+    """Switch the file to WAL once (it stays so); readers opening it at once may have to wait.
+
+    Changing the journal mode takes a lock that sqlite's busy timeout does not wait for, so
+    several readers opening a new journal at the same moment retry here for a few seconds.
+    """
+    for attempt in range(attempts):
+        try:
+            mode = str(db.execute("PRAGMA journal_mode").fetchone()[0]).lower()
+            if mode != "wal":
+                db.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or attempt == attempts - 1:
+                raise
+            time.sleep(0.02 + 0.03 * random.random())
+
+
+def _add_resubmissions_column(db: sqlite3.Connection) -> None:
+    """Migrate a 0.1.0 journal; another thread or process may be doing the same right now."""
+    try:
+        db.execute("ALTER TABLE jobs ADD COLUMN resubmissions INTEGER NOT NULL DEFAULT 0")
+    except sqlite3.OperationalError as exc:
+        if "duplicate column" not in str(exc):
+            raise
+        logger.debug("the journal at %s was migrated by another reader meanwhile", db)
 
 
 class JobJournal:
@@ -49,15 +81,16 @@ class JobJournal:
         # without an fsync per row, which serialized whole batches on the event loop.
         self._db = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
         with self._connect() as db:
-            db.execute("PRAGMA journal_mode=WAL")
+            _use_wal(db)
             db.execute("PRAGMA synchronous=NORMAL")
             db.execute(
                 "CREATE TABLE IF NOT EXISTS jobs (key TEXT PRIMARY KEY, job_id TEXT NOT NULL, "
-                "file_name TEXT, status TEXT NOT NULL, created REAL, updated REAL)"
+                "file_name TEXT, status TEXT NOT NULL, created REAL, updated REAL, "
+                "resubmissions INTEGER NOT NULL DEFAULT 0)"
             )
             columns = {row[1] for row in db.execute("PRAGMA table_info(jobs)")}
             if "resubmissions" not in columns:  # journals written by 0.1.0
-                db.execute("ALTER TABLE jobs ADD COLUMN resubmissions INTEGER NOT NULL DEFAULT 0")
+                _add_resubmissions_column(db)
 
     @contextlib.contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:

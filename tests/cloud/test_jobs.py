@@ -156,3 +156,36 @@ def test_a_failed_job_is_marked_failed_so_the_next_run_submits_anew(tmp_path: Pa
     journal = JobJournal(tmp_path / "j.sqlite")
     outcome = _run(_Ops(journal, [state]), _Clock(), journal=journal)
     assert outcome.state is state and journal.pending_job("k") is None
+
+
+def test_many_readers_open_one_new_journal_at_once(tmp_path: Path) -> None:
+    import threading
+
+    path, errors = tmp_path / "shared.sqlite", []
+
+    def open_it(i: int) -> None:
+        try:
+            JobJournal(path).record(f"k-{i}", "job", "a.pdf")
+        except Exception as exc:  # reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=open_it, args=(i,)) for i in range(12)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == [] and len(JobJournal(path).entries()) == 12
+
+
+def test_a_journal_of_0_1_0_gains_the_resubmission_count(tmp_path: Path) -> None:
+    import sqlite3
+
+    path = tmp_path / "old.sqlite"
+    with sqlite3.connect(path) as db:
+        db.execute(
+            "CREATE TABLE jobs (key TEXT PRIMARY KEY, job_id TEXT NOT NULL, file_name TEXT, "
+            "status TEXT NOT NULL, created REAL, updated REAL)"
+        )
+        db.execute("INSERT INTO jobs VALUES ('k', 'job-old', 'a.pdf', 'PENDING', 0, 0)")
+    journal = JobJournal(path)
+    assert journal.pending_job("k") == "job-old" and journal.resubmissions("k") == 0
