@@ -163,11 +163,11 @@ def test_marker_still_passes_emulator_options(pytester: pytest.Pytester) -> None
         pytester,
         HEADER
         + """
-@pytest.mark.fake_llamacloud(connection_close=True, api_key="llx-other")
+@pytest.mark.fake_llamacloud(api_key="llx-other", allow_errors=True)
 def test_options(fake_llamacloud):
     response = get(fake_llamacloud, "/api/v1/projects")
     assert fake_llamacloud.api_key == "llx-other"
-    assert response.headers["connection"] == "close"
+    assert response.status_code == 200 and response.headers.get("connection") != "close"
 """,
     )
     result.assert_outcomes(passed=1)
