@@ -33,6 +33,7 @@ from llama_index_cloudkit.cloud.errors import JobState
 from llama_index_cloudkit.cloud.journal import JobJournal
 from llama_index_cloudkit.cloud.policy import CloudPolicy
 from llama_index_cloudkit.errors import (
+    CloudKitError,
     JobFailedError,
     JobLostError,
     JobTimeoutError,
@@ -130,7 +131,7 @@ async def _poll(
         state, body = await ops.state(job_id)
         if state.terminal:
             return state, body
-        if deadline.remaining() < min(interval, 0.05) or deadline.expired():
+        if deadline.remaining() < 0.05:  # no time left for another wait and poll
             raise JobTimeoutError(
                 f"The {what} was still running after {deadline.seconds:g} s",
                 file=label,
@@ -188,8 +189,8 @@ async def run_job(
                 job_id = await ops.submit()
             except SubmissionUnknownError:
                 raise  # may have been billed: the budget keeps it
-            except BaseException:
-                if budget is not None:
+            except CloudKitError:
+                if budget is not None:  # refused by the service (or before sending): not billed
                     budget.release(credits)
                 raise
             submitted = True
