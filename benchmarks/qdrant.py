@@ -39,6 +39,7 @@ from typing import Any
 
 import numpy as np
 from llama_index.core.schema import TextNode
+from scifact import load
 
 from llama_index_cloudkit.presets import RetrievalPreset
 from llama_index_cloudkit.retrieve.config import HybridConfig
@@ -51,18 +52,6 @@ CACHE = Path(__file__).resolve().parent / ".cache"
 
 
 # --- data ----------------------------------------------------------------------------------------
-
-
-def load(data: Path) -> tuple[list[TextNode], dict[str, str], dict[str, dict[str, int]]]:
-    """SciFact as benchmarks/retrieval.py reads it: title + abstract per node, train judgments."""
-    docs = [json.loads(line) for line in (data / "corpus.jsonl").open()]
-    nodes = [TextNode(text=f"{d['title']} {d['text']}".strip(), id_=d["_id"]) for d in docs]
-    queries = {q["_id"]: q["text"] for q in map(json.loads, (data / "queries.jsonl").open())}
-    qrels: dict[str, dict[str, int]] = {}
-    for line in list((data / "qrels" / "train.tsv").open())[1:]:
-        query_id, doc_id, score = line.rstrip("\n").split("\t")
-        qrels.setdefault(query_id, {})[doc_id] = int(score)
-    return nodes, queries, qrels
 
 
 def cached_matrix(name: str, texts: list[str], embedder: MiniLMEmbedding, digest_of: bytes) -> np.ndarray:

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import json
 import statistics
 import sys
 import time
@@ -31,6 +30,7 @@ from typing import Any
 
 import numpy as np
 from llama_index.core.schema import TextNode
+from scifact import load
 
 from llama_index_cloudkit.presets import RetrievalPreset
 from llama_index_cloudkit.retrieve.embedding import MiniLMEmbedding
@@ -48,17 +48,6 @@ ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DATA = ROOT.parent / "shared" / "data" / "beir" / "scifact"
 DEFAULT_PLOT = ROOT / "docs" / "scifact-ndcg-vs-alpha.png"
 CACHE = Path(__file__).resolve().parent / ".cache"
-
-
-def load(data: Path) -> tuple[list[TextNode], dict[str, str], dict[str, dict[str, int]]]:
-    docs = [json.loads(line) for line in (data / "corpus.jsonl").open()]
-    nodes = [TextNode(text=f"{d['title']} {d['text']}".strip(), id_=d["_id"]) for d in docs]
-    queries = {q["_id"]: q["text"] for q in map(json.loads, (data / "queries.jsonl").open())}
-    qrels: dict[str, dict[str, int]] = {}
-    for line in list((data / "qrels" / "train.tsv").open())[1:]:
-        query_id, doc_id, score = line.rstrip("\n").split("\t")
-        qrels.setdefault(query_id, {})[doc_id] = int(score)
-    return nodes, queries, qrels
 
 
 def embeddings(nodes: list[TextNode], embedder: MiniLMEmbedding, data: Path) -> np.ndarray:

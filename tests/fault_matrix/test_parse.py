@@ -72,7 +72,6 @@ def _reader(fake: FakeLlamaCloud, cache: Path, *, key: str = KEY, **kwargs: obje
 
 def _check(run: Run, reader: CloudKitReader, files: list[Path], expect: str, error: str) -> list[Document]:
     """Run; a recovery gives every file's pages, a typed failure names the file."""
-    started = time.monotonic()
     try:
         docs = run(reader, files)
     except CloudKitError as exc:
@@ -83,7 +82,6 @@ def _check(run: Run, reader: CloudKitReader, files: list[Path], expect: str, err
         return []
     except BaseException as exc:  # anything else is a defect of the package
         pytest.fail(f"raw {type(exc).__name__} escaped: {exc}")
-    assert time.monotonic() - started < 30
     assert expect == "recover", f"expected a {error}, got {len(docs)} documents"
     assert sorted({d.metadata["file_name"] for d in docs}) == sorted(f.name for f in files)
     return docs

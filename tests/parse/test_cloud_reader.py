@@ -253,11 +253,12 @@ def test_simple_directory_reader_runs_its_files_concurrently(
     fake_llamacloud.script_parse_jobs(pending_seconds=0.5)
     settings = CloudKitSettings(api_key=fake_llamacloud.api_key, base_url=fake_llamacloud.base_url)
     extractor = file_extractor(backend="cloud", settings=settings, poll_interval=0.05)
-    started = time.monotonic()
     docs = SimpleDirectoryReader(str(folder), file_extractor=extractor).load_data()
-    elapsed = time.monotonic() - started
     assert len(docs) == 6 and fake_llamacloud.count(*UPLOAD) == 6
-    assert elapsed < 6 * 0.5  # one concurrent batch, not six jobs in a row
+    paths = [r.path for r in fake_llamacloud.requests]
+    last_upload = max(i for i, path in enumerate(paths) if path.endswith("/parsing/upload"))
+    first_result = min(i for i, path in enumerate(paths) if path.endswith("/result/json"))
+    assert last_upload < first_result  # one concurrent batch, not six jobs in a row
 
 
 def test_crash_mid_batch_then_rerun_pays_each_file_once(
