@@ -90,7 +90,7 @@ def _cpu() -> tuple[float, float]:
 
 def read_corpus(paths: list[Path], workers: int, ocr: str) -> tuple[list, float]:  # type: ignore[type-arg]
     from llama_index_cloudkit.parse.local.ocr import set_ocr_threads
-    from llama_index_cloudkit.parse.local_reading import LocalReadOptions, iter_local_documents
+    from llama_index_cloudkit.parse.local._reading import LocalBackend, LocalReadOptions
     from llama_index_cloudkit.parse.report import BatchReport
 
     set_ocr_threads(1)  # one OCR thread per process, as in the workers: one worker = one core
@@ -98,15 +98,11 @@ def read_corpus(paths: list[Path], workers: int, ocr: str) -> tuple[list, float]
     cpu_before = _cpu()
     start = time.perf_counter()
     docs = list(
-        iter_local_documents(
-            list(paths),
-            None,
-            None,
-            report,
-            options=LocalReadOptions(ocr=ocr, workers=workers),
+        LocalBackend(
+            LocalReadOptions(ocr=ocr, workers=workers),
             show_progress=False,
             fail=lambda label, exc, report: report.add_failure(label, exc),
-        )
+        ).read(list(paths), None, None, report)
     )
     elapsed = time.perf_counter() - start
     cpu_after = _cpu()

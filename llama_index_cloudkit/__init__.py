@@ -10,7 +10,6 @@ Example:
 """
 
 from llama_index_cloudkit._version import __version__
-from llama_index_cloudkit.cloud.cost import CostReport
 from llama_index_cloudkit.cloud.policy import CloudPolicy
 from llama_index_cloudkit.cloud.transport import RetryPolicy
 from llama_index_cloudkit.errors import (
@@ -33,9 +32,11 @@ from llama_index_cloudkit.errors import (
 )
 from llama_index_cloudkit.extract.schema import check_schema
 from llama_index_cloudkit.extract.tool import ExtractionToolSpec, extraction_tool
+from llama_index_cloudkit.parse.cost import CostReport
+from llama_index_cloudkit.parse.presets import ParsePreset
 from llama_index_cloudkit.parse.reader import CloudKitReader, file_extractor
 from llama_index_cloudkit.parse.report import BatchReport, FileReport, ReportWarning
-from llama_index_cloudkit.presets import ParsePreset, RetrievalPreset
+from llama_index_cloudkit.presets import RetrievalPreset
 from llama_index_cloudkit.retrieve.cloud import LlamaCloudIndexRef, llamacloud_index_from_documents
 from llama_index_cloudkit.retrieve.config import HybridConfig
 from llama_index_cloudkit.retrieve.embedding import MiniLMEmbedding

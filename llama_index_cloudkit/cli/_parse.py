@@ -18,7 +18,7 @@ from llama_index_cloudkit.cli._group import fail_usage
 from llama_index_cloudkit.cli._inputs import gather_files, read_files, report_problems
 from llama_index_cloudkit.cli._options import backend_option, command_settings, connection_options
 from llama_index_cloudkit.cli._outputs import OutputExistsError, OutputPlan
-from llama_index_cloudkit.presets import ParsePreset
+from llama_index_cloudkit.parse.presets import ParsePreset
 from llama_index_cloudkit.settings import CloudKitSettings
 
 __all__ = ["parse"]
@@ -118,7 +118,8 @@ def parse(
 
 def _print_estimate(files: list[Path], settings: CloudKitSettings, preset: str) -> None:
     """The dry run: a table of what each file would cost, from the files and the local cache only."""
-    from llama_index_cloudkit.parse.reader import CloudKitReader, FileInput
+    from llama_index_cloudkit.parse.inputs import FileInput
+    from llama_index_cloudkit.parse.reader import CloudKitReader
 
     offline = settings.model_copy(update={"backend": "local"})  # no key needed to estimate
     labels: list[FileInput] = [

@@ -5,7 +5,7 @@
 - :mod:`.session`: one HTTP client per event loop (:class:`CloudSession`).
 - :mod:`.jobs`: submit once, journal, poll to a deadline that never restarts, bounded
   resubmission of lost jobs (:func:`run_job`).
-- :mod:`.journal`: the sqlite job journal; :mod:`.budget`: page estimates and credit budgets;
+- :mod:`.journal`: the sqlite job journal; :mod:`.budget`: credit budgets;
   :mod:`.policy`: every knob as one value (:class:`CloudPolicy`).
 
 Nothing here imports a LlamaCloud SDK.
@@ -16,7 +16,7 @@ Example:
     1
 """
 
-from llama_index_cloudkit.cloud.budget import Budget, estimate_pages
+from llama_index_cloudkit.cloud.budget import Budget
 from llama_index_cloudkit.cloud.errors import JobState, map_cloud_errors
 from llama_index_cloudkit.cloud.jobs import Deadline, JobOutcome, run_job
 from llama_index_cloudkit.cloud.journal import JobJournal
@@ -33,7 +33,6 @@ __all__ = [
     "JobOutcome",
     "JobState",
     "RetryPolicy",
-    "estimate_pages",
     "map_cloud_errors",
     "run_in_session",
     "run_job",

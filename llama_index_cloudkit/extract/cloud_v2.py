@@ -45,7 +45,7 @@ from llama_index_cloudkit.extract.wire_v2 import (
     usage_of_v2,
     v1_shaped_metadata,
 )
-from llama_index_cloudkit.parse.files_v2 import submit_job, upload_file
+from llama_index_cloudkit.parse.llamacloud.files import submit_job, upload_file
 
 __all__ = [
     "V2_CONFIG_KEYS",

@@ -21,7 +21,7 @@ import html
 import io
 from dataclasses import dataclass, field
 
-__all__ = ["Block", "ParsedFile", "ParsedPage", "ParsedTable"]
+__all__ = ["Block", "ParsedFile", "ParsedPage", "ParsedTable", "Usage"]
 
 
 def _cell_markdown(cell: str) -> str:
@@ -100,6 +100,8 @@ class ParsedPage:
         height: page height in points, when known.
         table_count: how many tables, when the blocks hold them as rendered text (LlamaParse).
         image_paths: where the page's images and screenshots were saved, when asked for.
+        images: names of the images the service holds for this page (LlamaParse), which the
+            cloud backend downloads into ``image_paths`` when asked to.
         needs_ocr: the page has no text layer, only images, and no OCR engine read it.
         warnings: what went wrong on this page without failing the file (for example why
             it needed OCR and got none); the reader logs them and lists them in its report.
@@ -118,6 +120,7 @@ class ParsedPage:
     image_paths: list[str] = field(default_factory=list)
     needs_ocr: bool = False
     warnings: list[str] = field(default_factory=list)
+    images: list[str] = field(default_factory=list)
 
     @property
     def n_tables(self) -> int:
@@ -145,6 +148,19 @@ class ParsedPage:
         return "\n\n".join(p for p in parts if p)
 
 
+@dataclass(frozen=True)
+class Usage:
+    """What the service reported it billed for one parse (None where it reports nothing).
+
+    Example:
+        >>> Usage(pages=3, credits=30.0).credits
+        30.0
+    """
+
+    pages: int | None = None
+    credits: float | None = None
+
+
 @dataclass
 class ParsedFile:
     """A whole parsed file.
@@ -154,6 +170,7 @@ class ParsedFile:
         pages: the pages, numbered from 1.
         parser: which engine produced them (for example ``"pypdfium2+pdfplumber"``).
         file_type: the MIME type.
+        usage: what the service billed (LlamaParse), None for the local engines.
 
     Example:
         >>> ParsedFile("a.txt", [ParsedPage(1, ["hi"])], parser="text").total_pages
@@ -164,6 +181,7 @@ class ParsedFile:
     pages: list[ParsedPage]
     parser: str
     file_type: str = "application/octet-stream"
+    usage: Usage | None = None
 
     @property
     def total_pages(self) -> int:

@@ -22,18 +22,19 @@ from llama_index.core.schema import Document
 from pydantic import Field, PrivateAttr, SecretStr
 
 from llama_index_cloudkit.cloud.budget import Budget
-from llama_index_cloudkit.cloud.cost import CostReport
 from llama_index_cloudkit.cloud.policy import CloudPolicy
 from llama_index_cloudkit.errors import CloudKitError
 from llama_index_cloudkit.events import ParseFileEndEvent, dispatcher
-from llama_index_cloudkit.parse.inputs import (
-    FileInput,
-    os_error,
-)
+from llama_index_cloudkit.parse.cost import CostReport
+from llama_index_cloudkit.parse.inputs import FileInput, os_error
+from llama_index_cloudkit.parse.llamacloud import parse_service
+from llama_index_cloudkit.parse.llamacloud.backend import CloudBackend
+from llama_index_cloudkit.parse.llamacloud.lookahead import Lookahead
 from llama_index_cloudkit.parse.local import SUPPORTED_SUFFIXES
+from llama_index_cloudkit.parse.local._reading import LocalBackend, LocalReadOptions
 from llama_index_cloudkit.parse.local.ocr import OcrEngineName
+from llama_index_cloudkit.parse.presets import ParsePreset
 from llama_index_cloudkit.parse.report import BatchReport
-from llama_index_cloudkit.presets import ParsePreset
 from llama_index_cloudkit.settings import (
     CONNECTION_FIELDS,
     BackendName,
@@ -42,7 +43,7 @@ from llama_index_cloudkit.settings import (
     settings_with,
 )
 
-__all__ = ["CloudKitReader", "FileInput", "file_extractor"]
+__all__ = ["CloudKitReader", "file_extractor"]
 
 logger = logging.getLogger(__name__)
 
@@ -103,7 +104,7 @@ class CloudKitReader(BasePydanticReader):
         default=True,
         description="Cloud, under SimpleDirectoryReader.load_data(): submit the files that the same "
         "run is certain to hand to this reader next, so their jobs run concurrently (exactly "
-        "those files; see parse/batching.py).",
+        "those files; see parse/llamacloud/lookahead.py).",
     )
     poll_interval: float = Field(default=0.5, gt=0, le=60)
     download_images_to: Path | None = Field(
@@ -127,8 +128,7 @@ class CloudKitReader(BasePydanticReader):
     )
 
     _last_report: BatchReport = PrivateAttr(default_factory=BatchReport)
-    _planned_runs: set[int] = PrivateAttr(default_factory=set)
-    _planned: dict[str, tuple[Any, Any]] = PrivateAttr(default_factory=dict)
+    _lookahead: Lookahead = PrivateAttr(default_factory=Lookahead)
     _budget: Budget = PrivateAttr(default_factory=lambda: Budget(None))
 
     def __init__(self, **data: Any) -> None:
@@ -147,10 +147,8 @@ class CloudKitReader(BasePydanticReader):
         self._budget = Budget(self.max_credits)
         backend = self.resolved_backend()
         self.is_remote = backend == "cloud"
-        if backend == "cloud":
-            from llama_index_cloudkit.parse.cloud_reading import checked_parse_options
-
-            self.parse_options = checked_parse_options(self.preset, self.parse_options, self.settings)
+        if backend == "cloud":  # options checked for the API generation when the reader is built
+            parse_service(self.settings, self.preset, self.parse_options)
 
     @classmethod
     def class_name(cls) -> str:
@@ -233,12 +231,12 @@ class CloudKitReader(BasePydanticReader):
         Example:
             >>> docs = await CloudKitReader(backend="local").aload_data("a.pdf")  # doctest: +SKIP
         """
-        if self.resolved_backend() == "cloud":
-            from llama_index_cloudkit.parse import cloud_reading
-
-            return await cloud_reading.aload_cloud(
-                self, file_path if isinstance(file_path, list) else [file_path], extra_info, fs
-            )
+        backend = self._backend()
+        if isinstance(backend, CloudBackend):
+            report = BatchReport()
+            self._last_report = report
+            inputs = file_path if isinstance(file_path, list) else [file_path]
+            return await backend.aread(inputs, extra_info, fs, report)
         return await asyncio.to_thread(self.load_data, file_path, extra_info, fs)
 
     def estimate(
@@ -259,11 +257,8 @@ class CloudKitReader(BasePydanticReader):
             >>> report.total_credits
             10
         """
-        from llama_index_cloudkit.parse.cloud_reading import estimate_inputs
-
-        return estimate_inputs(
-            self, file_path if isinstance(file_path, list) else [file_path], extra_info, fs
-        )
+        backend = self._cloud_backend()
+        return backend.estimate(file_path if isinstance(file_path, list) else [file_path], extra_info, fs)
 
     def estimate_directory(self, directory_reader: Any) -> CostReport:
         """:meth:`estimate` for exactly the files a SimpleDirectoryReader would hand to this reader.
@@ -276,11 +271,13 @@ class CloudKitReader(BasePydanticReader):
             >>> sdr = SimpleDirectoryReader("scans/", file_extractor=mapping)  # doctest: +SKIP
             >>> print(reader.estimate_directory(sdr).table())  # doctest: +SKIP
         """
-        from llama_index_cloudkit.parse.cloud_reading import files_for_reader
-
-        return self.estimate(
-            files_for_reader(self, directory_reader), fs=getattr(directory_reader, "fs", None)
-        )
+        mapping = getattr(directory_reader, "file_extractor", None) or {}
+        files: list[FileInput] = [
+            str(f)
+            for f in getattr(directory_reader, "input_files", [])
+            if mapping.get(Path(str(f)).suffix.lower()) is self
+        ]
+        return self.estimate(files, fs=getattr(directory_reader, "fs", None))
 
     def file_extractor(self) -> dict[str, CloudKitReader]:
         """The mapping for ``SimpleDirectoryReader(file_extractor=...)``: every suffix we read.
@@ -300,28 +297,19 @@ class CloudKitReader(BasePydanticReader):
         fs: Any | None,
         report: BatchReport,
     ) -> Iterator[Document]:
+        yield from self._backend().read(inputs, extra_info, fs, report)
+
+    def _backend(self) -> LocalBackend | CloudBackend:
+        """The backend object of this call, made from the reader's current fields."""
         if self.resolved_backend() == "cloud":
-            from llama_index_cloudkit.parse import cloud_reading
-
-            yield from cloud_reading.iter_cloud(self, inputs, extra_info, fs, report)
-            return
-        from llama_index_cloudkit.parse.local_reading import LocalReadOptions, iter_local_documents
-
+            return self._cloud_backend()
         options = LocalReadOptions(
             ocr=self.ocr,
             password=self.pdf_password.get_secret_value() if self.pdf_password else None,
             tables_as_html=self.output_tables_as_HTML,
             workers=self.workers,
         )
-        yield from iter_local_documents(
-            inputs,
-            extra_info,
-            fs,
-            report,
-            options=options,
-            show_progress=self.show_progress,
-            fail=self._fail,
-        )
+        return LocalBackend(options, show_progress=self.show_progress, fail=self._fail)
 
     def _fail(self, label: str, exc: BaseException, report: BatchReport) -> None:
         """Raise (on_error="raise") or record and log (on_error="report") a failed file."""
@@ -361,19 +349,21 @@ class CloudKitReader(BasePydanticReader):
         """
         return self._budget.spent
 
-    def _cloud_backend(self) -> Any:
-        from llama_index_cloudkit.parse.cloud_backend import CloudBackend
-
+    def _cloud_backend(self) -> CloudBackend:
         if self._budget.max_credits != self.max_credits:  # changed after construction
             self._budget.max_credits = self.max_credits
         return CloudBackend(
             self.settings,
-            self.preset,
-            self.parse_options,
+            parse_service(self.settings, self.preset, self.parse_options),
+            fail=self._fail,
+            owner=self,
+            lookahead=self._lookahead if self.batch_directory_reads else None,
             policy=self.cloud_policy(),
             budget=self._budget,
             use_cache=self.use_cache,
             images_dir=self.download_images_to,
+            tables_as_html=self.output_tables_as_HTML,
+            show_progress=self.show_progress,
         )
 
 
@@ -383,7 +373,7 @@ def file_extractor(**reader_kwargs: Any) -> dict[str, CloudKitReader]:
     The same as ``CloudKitReader(**reader_kwargs).file_extractor()``. Under
     ``SimpleDirectoryReader(...).load_data()`` the cloud backend submits, with the first file,
     exactly the files that run will hand to this reader next (see
-    :mod:`llama_index_cloudkit.parse.batching`), so the jobs run concurrently;
+    :mod:`llama_index_cloudkit.parse.llamacloud.lookahead`), so the jobs run concurrently;
     ``await SimpleDirectoryReader(...).aload_data(num_workers=8)`` runs them concurrently as it is.
 
     Args:

@@ -22,6 +22,7 @@ from llama_index_cloudkit import (
     CreditLimitError,
     JobFailedError,
     JobTimeoutError,
+    ParsePreset,
     RateLimitError,
     file_extractor,
 )
@@ -169,11 +170,14 @@ def test_rate_limit_that_never_lifts_is_a_typed_error(
     fake_llamacloud: FakeLlamaCloud, examples_dir: Path
 ) -> None:
     from llama_index_cloudkit.cloud import CloudPolicy, RetryPolicy
+    from llama_index_cloudkit.parse.llamacloud import parse_service
+    from llama_index_cloudkit.parse.llamacloud.engine import CloudEngine
 
     fake_llamacloud.add_fault(*UPLOAD, status=429, retry_after=0)
     policy = CloudPolicy(retry=RetryPolicy(max_attempts=3, initial_backoff=0.01))
-    backend = _reader(fake_llamacloud, policy=policy)._cloud_backend()
-    (outcome,) = backend.parse_all([(b"# x", "x.md")])
+    settings = CloudKitSettings(api_key=fake_llamacloud.api_key, base_url=fake_llamacloud.base_url)
+    engine = CloudEngine(settings, parse_service(settings, ParsePreset.AGENTIC, {}), policy=policy)
+    (outcome,) = engine.parse_all([(b"# x", "x.md")])
     assert isinstance(outcome.error, RateLimitError) and outcome.error.attempts == 3
 
 

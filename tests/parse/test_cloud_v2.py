@@ -10,9 +10,10 @@ import pytest
 from llama_index_cloudkit import CloudKitReader, CloudKitSettings
 from llama_index_cloudkit.errors import ConfigError, JobFailedError
 from llama_index_cloudkit.parse.cache import parse_key
-from llama_index_cloudkit.parse.cloud_backend import CloudBackend, key_options
-from llama_index_cloudkit.parse.cloud_v2 import V2_TIERS, check_preset_for_api, v2_request
-from llama_index_cloudkit.presets import ParsePreset
+from llama_index_cloudkit.parse.llamacloud import parse_service
+from llama_index_cloudkit.parse.llamacloud.engine import CloudEngine
+from llama_index_cloudkit.parse.llamacloud.llamaparse_v2 import parsed_from_v2, v2_request
+from llama_index_cloudkit.parse.presets import PRESETS, ParsePreset
 from llama_index_cloudkit.testing import FakeLlamaCloud
 
 FILES = "/api/v1/beta/files"
@@ -23,6 +24,10 @@ def _settings(fake: FakeLlamaCloud, tmp_path: Path, version: str = "v2") -> Clou
     return CloudKitSettings(
         api_key=fake.api_key, base_url=fake.base_url, cache_dir=tmp_path / "cache", api_version=version
     )
+
+
+def _engine(settings: CloudKitSettings) -> CloudEngine:
+    return CloudEngine(settings, parse_service(settings, ParsePreset.AGENTIC, {}))
 
 
 def _reader(fake: FakeLlamaCloud, tmp_path: Path, **kwargs: object) -> CloudKitReader:
@@ -62,7 +67,7 @@ def test_a_v2_read_uploads_the_file_then_submits_a_pinned_tier_job(
     assert len(upload) == 1 and upload[0].method == "POST"
     (job,) = fake.v2.parse_jobs.values()
     assert job.request["tier"] == "cost_effective"
-    assert job.request["version"] == V2_TIERS["cost_effective"].version == "2026-09-28"
+    assert job.request["version"] == PRESETS["cost_effective"].v2_version == "2026-09-28"
     assert job.request["file_id"].startswith("dfl-")
     assert fake.v2.file_purposes[job.request["file_id"]]["purpose"] == "parse"
     assert fake.count("POST", PARSE) == 1
@@ -112,8 +117,9 @@ def test_the_fast_tier_reads_text_pages_and_never_asks_for_markdown(
 
 
 def test_fast_is_refused_on_v1_with_the_way_out() -> None:
+    v1 = CloudKitSettings(api_key="llx-test-key-123456", api_version="v1")
     with pytest.raises(ConfigError, match="API v2 only") as info:
-        check_preset_for_api("fast", "v1")
+        parse_service(v1, ParsePreset.FAST, {})
     assert "api_version='v2'" in str(info.value)
     with pytest.raises(ConfigError, match="API v2 only"):
         CloudKitReader(backend="cloud", api_key="llx-test-key-123456", preset="fast")
@@ -124,22 +130,21 @@ def test_fast_is_refused_on_v1_with_the_way_out() -> None:
 def test_an_option_v2_cannot_carry_is_refused_before_any_request(
     fake: FakeLlamaCloud, tmp_path: Path
 ) -> None:
-    reader = _reader(fake, tmp_path, parse_options={"adaptive_long_table": True})
     with pytest.raises(ConfigError, match="adaptive_long_table"):
-        reader.load_data(_memo(tmp_path))
+        _reader(fake, tmp_path, parse_options={"adaptive_long_table": True})
     assert fake.count("POST", PARSE) == 0
 
 
 def test_a_custom_prompt_on_the_fast_tier_is_refused() -> None:
     with pytest.raises(ConfigError, match="no custom prompt"):
-        v2_request("agentic", {"tier": "fast", "user_prompt": "Summarise"})
+        v2_request(ParsePreset.AGENTIC, {"tier": "fast", "user_prompt": "Summarise"})
 
 
 def test_failed_pages_keep_their_place_and_are_reported(
     fake: FakeLlamaCloud, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     fake.script_v2_parse_jobs(failed_pages=(2,), page_error="Page timed out")
-    backend = CloudBackend(_settings(fake, tmp_path), ParsePreset.AGENTIC, {})
+    backend = _engine(_settings(fake, tmp_path))
     pdf = _pdf(tmp_path, pages=3).read_bytes()
     with caplog.at_level(logging.WARNING):
         (outcome,) = backend.parse_all([(pdf, "pages.pdf")])
@@ -150,11 +155,15 @@ def test_failed_pages_keep_their_place_and_are_reported(
     assert "page 2: Page timed out" in caplog.text and "pages.pdf" in caplog.text
     cached = backend.cache.get(backend.key(pdf))
     assert cached is not None
-    assert cached["result"]["job_metadata"]["failed_pages"] == [{"page": 2, "error": "Page timed out"}]
+    assert [page["warnings"] for page in cached["pages"]] == [
+        [],
+        ["LlamaParse could not parse this page: Page timed out"],
+        [],
+    ]
 
 
 def test_the_credits_the_service_reports_reach_the_outcome(fake: FakeLlamaCloud, tmp_path: Path) -> None:
-    backend = CloudBackend(_settings(fake, tmp_path), ParsePreset.AGENTIC, {})
+    backend = _engine(_settings(fake, tmp_path))
     (outcome,) = backend.parse_all([(_pdf(tmp_path, pages=2).read_bytes(), "pages.pdf")])
 
     # the emulator bills the agentic tier 10 credits a page, as LlamaCloud publishes
@@ -185,12 +194,12 @@ def test_the_cache_key_names_generation_tier_and_pinned_version() -> None:
     v2 = CloudKitSettings(api_version="v2")
 
     def key(settings: CloudKitSettings, options: dict[str, object]) -> str:
-        return parse_key(data, "agentic", key_options(settings, ParsePreset.AGENTIC, options))
+        return parse_key(data, "agentic", parse_service(settings, ParsePreset.AGENTIC, options).key_options())
 
     assert key(v1, {}) != key(v2, {})
     assert key(v2, {}) != key(v2, {"version": "latest"})
     assert key(v2, {}) != key(v2, {"tier": "fast"})
-    assert key(v2, {}) == key(v2, {"version": V2_TIERS["agentic"].version})
+    assert key(v2, {}) == key(v2, {"version": PRESETS["agentic"].v2_version})
 
 
 def test_screenshots_are_downloaded_without_the_api_key(fake: FakeLlamaCloud, tmp_path: Path) -> None:
@@ -235,9 +244,7 @@ def test_aload_data_reads_on_v2_in_the_running_loop(fake: FakeLlamaCloud, tmp_pa
     assert fake.count("POST", PARSE) == 3
 
 
-def test_images_v2_gives_no_page_for_are_named_not_dropped() -> None:
-    from llama_index_cloudkit.parse.cloud_v2 import v1_shaped_result
-
+def test_images_v2_gives_no_page_for_are_named_not_dropped(caplog: pytest.LogCaptureFixture) -> None:
     body = {
         "job": {"id": "pjb-1", "status": "COMPLETED"},
         "markdown": {"pages": [{"page_number": 1, "markdown": "# A", "success": True}]},
@@ -249,10 +256,11 @@ def test_images_v2_gives_no_page_for_are_named_not_dropped() -> None:
             ],
         },
     }
-    result = v1_shaped_result(body, tier="agentic", version="2026-10-16")
+    with caplog.at_level(logging.INFO):
+        parsed = parsed_from_v2(body, "a.pdf")
 
-    assert [i["name"] for i in result["pages"][0]["images"]] == ["page_1.jpg"]
-    assert result["job_metadata"]["images_without_page"] == ["img_0.png"]
+    assert parsed.pages[0].images == ["page_1.jpg"]
+    assert "img_0.png" in caplog.text and "a.pdf" in caplog.text
 
 
 def test_a_failed_page_is_a_report_warning_and_page_metadata(fake: FakeLlamaCloud, tmp_path: Path) -> None:

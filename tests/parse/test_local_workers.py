@@ -14,9 +14,9 @@ import pytest
 from llama_index.core.schema import Document
 
 from llama_index_cloudkit import CloudKitReader, ParseError
-from llama_index_cloudkit.parse import local_reading
+from llama_index_cloudkit.parse.local import _reading as local_reading
 from llama_index_cloudkit.parse.local.ocr import available_ocr_engines
-from llama_index_cloudkit.parse.local_reading import LocalReadOptions, iter_local_documents
+from llama_index_cloudkit.parse.local._reading import LocalBackend, LocalReadOptions
 from llama_index_cloudkit.parse.report import BatchReport
 
 pytestmark = pytest.mark.timeout(120)
@@ -74,14 +74,8 @@ def _read(inputs: list[Any], workers: int, on_error: str = "raise") -> tuple[lis
         report.add_failure(label, exc)
 
     docs = list(
-        iter_local_documents(
-            inputs,
-            None,
-            None,
-            report,
-            options=LocalReadOptions(workers=workers),
-            show_progress=False,
-            fail=fail,
+        LocalBackend(LocalReadOptions(workers=workers), show_progress=False, fail=fail).read(
+            inputs, None, None, report
         )
     )
     return docs, report
@@ -161,14 +155,8 @@ def test_bytes_and_file_objects_travel_to_workers(batch: list[Any]) -> None:
     handle = io.BytesIO(data)
     report = BatchReport()
     docs = list(
-        iter_local_documents(
-            [data, handle, batch[0]],
-            {"file_name": "upload.pdf"},
-            None,
-            report,
-            options=LocalReadOptions(workers=2),
-            show_progress=False,
-            fail=lambda *a: None,
+        LocalBackend(LocalReadOptions(workers=2), show_progress=False, fail=lambda *a: None).read(
+            [data, handle, batch[0]], {"file_name": "upload.pdf"}, None, report
         )
     )
     assert [d.metadata["page_number"] for d in docs] == [1, 2, 1, 2, *range(1, 11)]
@@ -192,12 +180,12 @@ def test_a_script_without_a_main_guard_reads_a_batch_once(tmp_path: Path, batch:
     script.write_text(
         textwrap.dedent(
             f"""
-            from llama_index_cloudkit.parse import local_reading
-            from llama_index_cloudkit.parse.local_reading import LocalReadOptions, iter_local_documents
+            from llama_index_cloudkit.parse.local import _reading as local_reading
+            from llama_index_cloudkit.parse.local._reading import LocalBackend, LocalReadOptions
             from llama_index_cloudkit.parse.report import BatchReport
             local_reading.SPAWN_AFTER = 0  # start the workers at once, as a long batch would
-            docs = list(iter_local_documents({[str(p) for p in batch]!r}, None, None, BatchReport(),
-                options=LocalReadOptions(workers=2), show_progress=False, fail=None))
+            backend = LocalBackend(LocalReadOptions(workers=2), show_progress=False, fail=None)
+            docs = list(backend.read({[str(p) for p in batch]!r}, None, None, BatchReport()))
             import resource
             print("read", len(docs))
             print("workers ran:", resource.getrusage(resource.RUSAGE_CHILDREN).ru_utime > 0)

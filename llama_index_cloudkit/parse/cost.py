@@ -1,9 +1,13 @@
-"""What a parse will cost before anything is paid: per file, per preset, with what is free.
+"""What a parse will cost before anything is paid: pages as LlamaParse bills them, per preset.
+
+:func:`estimate_pages` counts what LlamaParse bills: PDF pages, PPTX slides, XLSX sheets, DOCX
+pages (when the file records them), with ``target_pages`` / ``max_pages`` applied; anything else
+counts as one page. The cloud backend reserves that many pages times the price per page from its
+:class:`~llama_index_cloudkit.cloud.budget.Budget` before each submission.
 
 :func:`estimate_costs` reads nothing but the bytes it is given and the local cache and journal:
-no request, no upload, no credit. Pages come from :func:`~llama_index_cloudkit.cloud.budget.
-estimate_pages` (the same count the budget uses), credits from each preset's price per page. A
-file is free when its result is cached, or when a journaled job for it can be re-attached.
+no request, no upload, no credit. Credits come from each preset's price per page. A file is free
+when its result is cached, or when a journaled job for it can be re-attached.
 
 Example:
     >>> report = estimate_costs([(b"# notes", "notes.md", "notes.md")], "agentic", {})
@@ -13,15 +17,113 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import io
+import re
+import zipfile
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from llama_index_cloudkit.cloud.budget import estimate_pages
 from llama_index_cloudkit.cloud.journal import JobJournal
-from llama_index_cloudkit.presets import ParsePreset
+from llama_index_cloudkit.errors import CloudKitError
+from llama_index_cloudkit.parse.presets import ParsePreset
 
-__all__ = ["CostReport", "FileCost", "estimate_costs"]
+__all__ = ["CostReport", "FileCost", "count_file_pages", "estimate_costs", "estimate_pages", "pages_after_options"]
+
+_PDF_PAGE = re.compile(rb"/Type\s*/Page(?![a-zA-Z])")
+_DOCX_PAGES = re.compile(r"<Pages>(\d+)</Pages>")
+_SLIDE = re.compile(r"^ppt/slides/slide\d+\.xml$")
+_SHEET = re.compile(r"^xl/worksheets/sheet\d+\.xml$")
+
+
+def _zip_names(data: bytes) -> list[str]:
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            return archive.namelist()
+    except (zipfile.BadZipFile, OSError, ValueError):
+        return []
+
+
+def _docx_pages(data: bytes) -> int:
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            text = archive.read("docProps/app.xml").decode("utf-8", "replace")
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError):
+        return 1
+    match = _DOCX_PAGES.search(text)
+    return max(1, int(match.group(1))) if match else 1
+
+
+def _pdf_pages(data: bytes, file_name: str) -> int:
+    try:
+        from llama_index_cloudkit.parse.local.pdf import count_pdf_pages
+
+        return max(1, count_pdf_pages(data, file_name))
+    except (CloudKitError, ImportError):
+        return max(1, len(_PDF_PAGE.findall(data)))
+
+
+def count_file_pages(data: bytes, file_name: str) -> int:
+    """Pages in the file as LlamaParse counts them (at least 1).
+
+    Example:
+        >>> count_file_pages(b"plain text", "a.txt")
+        1
+    """
+    suffix = file_name.lower().rsplit(".", 1)[-1] if "." in file_name else ""
+    if suffix == "pdf":
+        return _pdf_pages(data, file_name)
+    if suffix in ("pptx", "ppsx", "potx"):
+        return max(1, sum(1 for n in _zip_names(data) if _SLIDE.match(n)))
+    if suffix in ("xlsx", "xlsm"):
+        return max(1, sum(1 for n in _zip_names(data) if _SHEET.match(n)))
+    if suffix == "docx":
+        return _docx_pages(data)
+    return 1
+
+
+def _target_page_count(spec: str, total: int) -> int:
+    """How many of ``total`` pages a ``target_pages`` spec such as ``"0,2-4"`` selects (0-based)."""
+    chosen: set[int] = set()
+    for part in str(spec).split(","):
+        part = part.strip()
+        if not part:
+            continue
+        start, _, end = part.partition("-")
+        try:
+            first = int(start)
+            last = int(end) if end else first
+        except ValueError:
+            continue
+        chosen.update(p for p in range(first, last + 1) if 0 <= p < total)
+    return len(chosen) or total
+
+
+def pages_after_options(pages: int, options: Mapping[str, Any]) -> int:
+    """Apply ``target_pages`` and ``max_pages`` to a page count.
+
+    Example:
+        >>> pages_after_options(10, {"target_pages": "0,2-4"}), pages_after_options(10, {"max_pages": 3})
+        (4, 3)
+    """
+    if options.get("target_pages"):
+        pages = _target_page_count(str(options["target_pages"]), pages)
+    max_pages = options.get("max_pages")
+    if isinstance(max_pages, int) and max_pages > 0:
+        pages = min(pages, max_pages)
+    return max(1, pages)
+
+
+def estimate_pages(data: bytes, file_name: str, options: Mapping[str, Any] | None = None) -> int:
+    """Pages LlamaParse will bill for this file under these options.
+
+    Example:
+        >>> estimate_pages(b"plain text", "a.txt")
+        1
+    """
+    return pages_after_options(count_file_pages(data, file_name), options or {})
+
+
 
 
 @dataclass(frozen=True)
@@ -118,10 +220,10 @@ def estimate_costs(
     preset: str | ParsePreset,
     options: Mapping[str, Any],
     *,
-    is_cached: Any = None,
+    is_cached: Callable[[str], bool] | None = None,
     journal: JobJournal | None = None,
-    key: Any = None,
-    api_version: str = "v1",
+    key: Callable[[bytes], str] | None = None,
+    presets: Sequence[ParsePreset] | None = None,
 ) -> CostReport:
     """Estimate ``(bytes, file name, label)`` inputs; no request, no upload.
 
@@ -132,9 +234,10 @@ def estimate_costs(
         is_cached: ``is_cached(key) -> bool`` for the result cache (None: nothing cached).
         journal: the job journal (None: nothing to re-attach).
         key: ``key(data) -> str``, the parse key under this preset and options.
-        api_version: which presets exist (``fast`` is v2 only).
+        presets: the presets to price each file under (None: those of LlamaParse v1).
     """
     chosen = ParsePreset.from_name(preset)
+    offered = tuple(presets) if presets is not None else tuple(p for p in ParsePreset if p.on_v1)
     estimates = []
     for data, file_name, label in files:
         pages = estimate_pages(data, file_name, options)
@@ -143,7 +246,7 @@ def estimate_costs(
         reattach = bool(
             content_key and not cached and journal is not None and journal.pending_job(content_key)
         )
-        by_preset = {p.value: pages * p.credits_per_page for p in ParsePreset.for_api(api_version)}
+        by_preset = {p.value: pages * p.credits_per_page for p in offered}
         estimates.append(
             FileCost(
                 file=label,
@@ -154,4 +257,4 @@ def estimate_costs(
                 credits_by_preset=by_preset,
             )
         )
-    return CostReport(chosen.value, estimates, tuple(p.value for p in ParsePreset.for_api(api_version)))
+    return CostReport(chosen.value, estimates, tuple(p.value for p in offered))

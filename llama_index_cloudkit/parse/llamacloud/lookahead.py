@@ -19,9 +19,12 @@ It is used only where that set is certain:
 Anything else (another caller, a changed SimpleDirectoryReader) gives an empty plan: nothing is
 submitted ahead of time. The cost of being unsure is speed, never an upload that was not asked for.
 
+The files submitted ahead wait in a :class:`Lookahead`, which the reader keeps across its calls
+(SimpleDirectoryReader calls it once per file) and the cloud backend alone reads and fills.
+
 Example:
-    >>> planned_directory_batch(object(), "a.pdf")
-    DirectoryPlan(files=(), fs=None)
+    >>> Lookahead().next_files(object(), "a.pdf")
+    DirectoryPlan(files=(), fs=None, run_id=None)
 """
 
 from __future__ import annotations
@@ -33,9 +36,9 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-__all__ = ["DirectoryPlan", "planned_directory_batch"]
+__all__ = ["DirectoryPlan", "Lookahead"]
 
-_MAX_DEPTH = 16  # our load_data, the instrumentation span, load_file, SimpleDirectoryReader.load_data
+_MAX_DEPTH = 24  # our load_data, the instrumentation span, load_file, SimpleDirectoryReader.load_data
 
 
 @dataclass(frozen=True)
@@ -61,7 +64,7 @@ def _directory_reader_frame(start: FrameType | None) -> FrameType | None:
     return None
 
 
-def planned_directory_batch(reader: Any, current: Any) -> DirectoryPlan:
+def _planned_directory_batch(reader: Any, current: Any) -> DirectoryPlan:
     """The files after ``current`` that the calling SimpleDirectoryReader will give ``reader``.
 
     Args:
@@ -73,7 +76,7 @@ def planned_directory_batch(reader: Any, current: Any) -> DirectoryPlan:
     """
     if not isinstance(current, (str, os.PathLike)):
         return DirectoryPlan()
-    frame = _directory_reader_frame(sys._getframe(1))
+    frame = _directory_reader_frame(sys._getframe(2))
     if frame is None:
         return DirectoryPlan()
     local = frame.f_locals
@@ -92,3 +95,41 @@ def planned_directory_batch(reader: Any, current: Any) -> DirectoryPlan:
     except ValueError:
         return DirectoryPlan()
     return DirectoryPlan(tuple(files[position + 1 :]), local.get("fs"), id(directory_reader))
+
+
+class Lookahead:
+    """The outcomes of files submitted ahead for the current SimpleDirectoryReader run, by path.
+
+    Example:
+        >>> lookahead = Lookahead()
+        >>> lookahead.keep("b.pdf", "outcome of b.pdf")
+        >>> lookahead.pop(["b.pdf"]), lookahead.pop(["b.pdf"])
+        ('outcome of b.pdf', None)
+    """
+
+    def __init__(self) -> None:
+        self._run: int | None = None
+        self._kept: dict[str, Any] = {}
+
+    def next_files(self, reader: Any, current: Any) -> DirectoryPlan:
+        """The files the calling SimpleDirectoryReader run hands to ``reader`` after ``current``.
+
+        Empty unless the set is certain (see the module docstring), and empty for a run already
+        planned; a new run drops what an earlier, unfinished one left.
+        """
+        plan = _planned_directory_batch(reader, current)
+        if not plan.files or plan.run_id == self._run:
+            return DirectoryPlan()
+        self._run = plan.run_id or 0
+        self._kept.clear()
+        return plan
+
+    def keep(self, path: str, outcome: Any) -> None:
+        """Hold the outcome of a file submitted ahead until the run hands it over."""
+        self._kept[path] = outcome
+
+    def pop(self, inputs: list[Any]) -> Any | None:
+        """The held outcome when ``inputs`` is the one path of a file submitted ahead, else None."""
+        if len(inputs) != 1 or not isinstance(inputs[0], (str, os.PathLike)):
+            return None
+        return self._kept.pop(os.fspath(inputs[0]), None)

@@ -1,6 +1,6 @@
 """One file at a time with the offline local parser, in this process: input -> Documents.
 
-The pieces :mod:`llama_index_cloudkit.parse.local_reading` builds on: the reader's local
+The pieces :mod:`llama_index_cloudkit.parse.local._reading` builds on: the reader's local
 settings, parsing one input, its page Documents, and how a file's success goes into the report
 (page warnings logged and listed, never silent).
 
@@ -43,7 +43,7 @@ __all__ = [
 ]
 
 # The logger name these messages have always had (where users filter them).
-logger = logging.getLogger("llama_index_cloudkit.parse.local_reading")
+logger = logging.getLogger("llama_index_cloudkit.parse.local._reading")
 
 FailHandler = Callable[[str, BaseException, BatchReport], None]
 """What a read does with a failed file: ``fail(label, error, report)`` raises or records it."""

@@ -21,9 +21,9 @@ from llama_index_cloudkit.cloud.errors import error_for_status
 from llama_index_cloudkit.cloud.session import CloudSession
 from llama_index_cloudkit.errors import ServiceError, SubmissionUnknownError
 
-__all__ = ["FILES", "job_id_in", "submit_job", "upload_file"]
+__all__ = ["job_id_in", "submit_job", "upload_file"]
 
-FILES = "/api/v1/beta/files"
+_FILES = "/api/v1/beta/files"
 
 
 async def upload_file(
@@ -47,7 +47,7 @@ async def upload_file(
     part: tuple[Any, ...] = (file_name, data, mime_type) if mime_type else (file_name, data)
     body = await session.json(
         "POST",
-        FILES,
+        _FILES,
         what=f"uploading the file for {purpose}",
         file=label or file_name,
         idempotent=True,  # a file record; nothing billed

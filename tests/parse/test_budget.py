@@ -9,7 +9,7 @@ from llama_index.core import SimpleDirectoryReader
 from made_documents import pdf_bytes, pptx_bytes, xlsx_bytes
 
 from llama_index_cloudkit import CloudKitSettings, CreditLimitError, file_extractor
-from llama_index_cloudkit.cloud.budget import estimate_pages
+from llama_index_cloudkit.parse.cost import estimate_pages
 from llama_index_cloudkit.testing import FakeLlamaCloud
 
 

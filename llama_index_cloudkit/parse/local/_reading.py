@@ -1,7 +1,7 @@
-"""How CloudKitReader reads inputs with the offline local parser: inputs -> Documents.
+"""The reader's local backend: inputs -> Documents with the offline local parser.
 
-Kept apart from the reader (like :mod:`llama_index_cloudkit.parse.cloud_reading`) so the reader
-stays a thin LlamaIndex contract; everything here works on plain inputs and fills the report.
+:class:`CloudKitReader` makes one :class:`LocalBackend` per call and asks it to :meth:`read
+<LocalBackend.read>` its inputs; everything here works on plain inputs and fills the report.
 
 A batch (``load_data(list)``) uses every core: PDFs (split into 2-page tasks when longer),
 images and Office files are tasks that this process and ``workers - 1`` worker processes
@@ -17,15 +17,13 @@ Pages that needed OCR and got none (and other page warnings) are logged, listed 
 ``warnings`` and flagged ``needs_ocr: True`` in their metadata: never silent.
 
 The pieces live in their own modules: one file in this process in
-:mod:`llama_index_cloudkit.parse.local_file_reading`, a batch's split into work here and worker
-tasks in :mod:`llama_index_cloudkit.parse.local_batch_plan`; this module decides which way a
+:mod:`llama_index_cloudkit.parse.local._file_reading`, a batch's split into work here and worker
+tasks in :mod:`llama_index_cloudkit.parse.local._batch_plan`; this module decides which way a
 read goes and owns the workers it starts.
 
 Example:
-    >>> report = BatchReport()
-    >>> docs = list(iter_local_documents([b"hi"], {"file_name": "a.txt"}, None, report,
-    ...     options=LocalReadOptions(), show_progress=False, fail=lambda *a: None))
-    >>> [d.text for d in docs]
+    >>> backend = LocalBackend(LocalReadOptions(), show_progress=False, fail=lambda *a: None)
+    >>> [d.text for d in backend.read([b"hi"], {"file_name": "a.txt"}, None, BatchReport())]
     ['hi']
 """
 
@@ -49,17 +47,16 @@ from llama_index_cloudkit.parse.local.workers import (
     default_workers,
     run_task,
 )
-from llama_index_cloudkit.parse.local_batch_plan import iter_plan, plan_batch
-from llama_index_cloudkit.parse.local_file_reading import (
+from llama_index_cloudkit.parse.local._batch_plan import iter_plan, plan_batch
+from llama_index_cloudkit.parse.local._file_reading import (
     FailHandler,
     LocalReadOptions,
     ReadContext,
     iter_here,
-    local_documents,
 )
 from llama_index_cloudkit.parse.report import BatchReport
 
-__all__ = ["LocalReadOptions", "iter_local_documents", "local_documents"]
+__all__ = ["LocalBackend", "LocalReadOptions"]
 
 # A long PDF is split into tasks of this many pages, so one big file spreads over the cores
 # (a scanned page takes seconds of OCR: small tasks keep the cores evenly busy).
@@ -69,52 +66,61 @@ PAGES_PER_TASK = 2
 WINDOW = 64
 
 
-def iter_local_documents(
-    inputs: list[FileInput],
-    extra_info: Mapping[str, Any] | None,
-    fs: Any | None,
-    report: BatchReport,
-    *,
-    options: LocalReadOptions,
-    show_progress: bool,
-    fail: FailHandler,
-) -> Iterator[Document]:
-    """Documents of every input, in order; failures go to ``fail`` (which raises or records).
+class LocalBackend:
+    """Reads a reader's inputs with the offline local parser, using every core for a batch.
+
+    Args:
+        options: the reader's local settings (OCR, password, tables, workers).
+        show_progress: a progress bar over the files.
+        fail: how the reader raises or records a failed file (its ``on_error``).
 
     Example:
         >>> report = BatchReport()
-        >>> docs = list(iter_local_documents([b"hi"], {"file_name": "a.txt"}, None, report,
-        ...     options=LocalReadOptions(), show_progress=False, fail=lambda *a: None))
+        >>> backend = LocalBackend(LocalReadOptions(), show_progress=False, fail=lambda *a: None)
+        >>> docs = list(backend.read([b"hi"], {"file_name": "a.txt"}, None, report))
         >>> report.summary()
         '1/1 file(s) read, 1 page(s), 1 document(s), 0 failure(s)'
     """
-    workers = options.workers if options.workers is not None else default_workers()
-    if fs is not None and _is_local(fs):
-        fs = None  # plain paths: workers can read them
-    if fs is not None:  # maybe in this process's memory only: read here, one file at a time
-        workers = 1
-    context = ReadContext(extra_info, report, options, show_progress, fail)
-    with _activity() as others:
-        if workers > 1 and (len(inputs) > 1 or others > 0):
-            plan = plan_batch(inputs, extra_info, options, pages_per_task=PAGES_PER_TASK)
-            tasks = [task for entry in plan for task in entry.tasks]
-            if len(inputs) > 1 and len(tasks) >= 2:  # a batch: this process and workers-1 more
-                queue = TaskQueue(tasks, window=WINDOW)
-                with _LazyPool(min(workers, len(tasks)) - 1, queue):
-                    yield from iter_plan(plan, lambda task: queue.result(task.key), context)
+
+    def __init__(self, options: LocalReadOptions, *, show_progress: bool, fail: FailHandler) -> None:
+        self.options, self.show_progress, self.fail = options, show_progress, fail
+
+    def read(
+        self,
+        inputs: list[FileInput],
+        extra_info: Mapping[str, Any] | None,
+        fs: Any | None,
+        report: BatchReport,
+    ) -> Iterator[Document]:
+        """Documents of every input, in order; failures go to ``fail`` (which raises or records)."""
+        options = self.options
+        workers = options.workers if options.workers is not None else default_workers()
+        if fs is not None and _is_local(fs):
+            fs = None  # plain paths: workers can read them
+        if fs is not None:  # maybe in this process's memory only: read here, one file at a time
+            workers = 1
+        context = ReadContext(extra_info, report, options, self.show_progress, self.fail)
+        with _activity() as others:
+            if workers > 1 and (len(inputs) > 1 or others > 0):
+                plan = plan_batch(inputs, extra_info, options, pages_per_task=PAGES_PER_TASK)
+                tasks = [task for entry in plan for task in entry.tasks]
+                if len(inputs) > 1 and len(tasks) >= 2:  # a batch: this process and workers-1 more
+                    queue = TaskQueue(tasks, window=WINDOW)
+                    with _LazyPool(min(workers, len(tasks)) - 1, queue):
+                        yield from iter_plan(plan, lambda task: queue.result(task.key), context)
+                    return
+                if len(inputs) == 1 and tasks:  # other threads parse too (aload_data): share
+                    with _shared_pool(workers) as pool:
+                        submitted = _Submitted(pool, tasks)
+                        try:
+                            yield from iter_plan(plan, submitted.result, context)
+                        finally:
+                            submitted.cancel()
+                    return
+                # not worth a worker: read the plan here (file objects in it were read already)
+                yield from iter_plan(plan, run_task, context)
                 return
-            if len(inputs) == 1 and tasks:  # other threads parse too (aload_data): share
-                with _shared_pool(workers) as pool:
-                    submitted = _Submitted(pool, tasks)
-                    try:
-                        yield from iter_plan(plan, submitted.result, context)
-                    finally:
-                        submitted.cancel()
-                return
-            # not worth a worker: read the plan here (file objects in it were read already)
-            yield from iter_plan(plan, run_task, context)
-            return
-        yield from iter_here(inputs, fs, context)
+            yield from iter_here(inputs, fs, context)
 
 
 # A batch starts its workers only when it is not done after this many seconds of work here:

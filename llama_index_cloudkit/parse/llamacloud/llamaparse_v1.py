@@ -1,4 +1,4 @@
-"""The only module that imports llama_cloud_services' parser (LlamaParse).
+"""LlamaParse v1: the only module that imports llama_cloud_services' parser (LlamaParse).
 
 The SDK is used for what it does well and nothing else: validating options and encoding the
 upload form (``LlamaParse._create_job``). Its HTTP goes through the cloud core's client (retry
@@ -25,11 +25,11 @@ from llama_index_cloudkit.cloud.errors import JobState, error_for_status, job_st
 from llama_index_cloudkit.cloud.session import CloudSession
 from llama_index_cloudkit.cloud.transport import intent
 from llama_index_cloudkit.errors import CloudKitError, ConfigError, ServiceError, SubmissionUnknownError
-from llama_index_cloudkit.parse.model import ParsedFile, ParsedPage, ParsedTable
-from llama_index_cloudkit.presets import ParsePreset
+from llama_index_cloudkit.parse.model import ParsedFile, ParsedPage, Usage
+from llama_index_cloudkit.parse.presets import ParsePreset
 from llama_index_cloudkit.settings import CloudKitSettings
 
-__all__ = ["LlamaParseAdapter", "parsed_from_result", "validate_options"]
+__all__ = ["LlamaParseV1", "parsed_from_result", "validate_options"]
 
 # Options that are ours to set: connection, polling and output handling.
 _RESERVED = {
@@ -90,52 +90,74 @@ def validate_options(options: Mapping[str, Any]) -> dict[str, Any]:
     return dict(options)
 
 
-class LlamaParseAdapter:
-    """Submit, poll and fetch LlamaParse jobs through one :class:`CloudSession` (one event loop).
+class LlamaParseV1:
+    """LlamaParse v1: the parse service of the cloud engine, for one preset and options.
 
-    The SDK encodes the upload form; the request goes through the session's client, tagged as a
-    paid, rate-limited submission, so the core never repeats it when its outcome is unknown.
+    Implements :class:`~llama_index_cloudkit.parse.llamacloud.engine.ParseService`. The options
+    are validated here, when the reader is built; the SDK encodes each upload form, sent through
+    the session's client and tagged as a paid, rate-limited submission, so the core never repeats
+    it when its outcome is unknown.
 
     Args:
         settings: key, endpoint, project and organization.
-        preset: which of the three presets.
-        options: validated extra LlamaParse options.
-        session: an open CloudSession of the current event loop.
+        preset: one of the presets v1 offers (``fast`` is v2 only).
+        options: extra LlamaParse options.
+
+    Raises:
+        ConfigError: ``fast``, an unknown option or value, or one this package sets itself.
 
     Example:
-        >>> adapter = LlamaParseAdapter(settings, ParsePreset.AGENTIC, {}, session)  # doctest: +SKIP
-        >>> job_id = await adapter.submit(data, "report.pdf")  # doctest: +SKIP
+        >>> service = LlamaParseV1(CloudKitSettings(), ParsePreset.AGENTIC, {"max_pages": 2})
+        >>> service.credits_per_page, service.key_options()
+        (10, {'max_pages': 2})
     """
 
-    def __init__(
-        self,
-        settings: CloudKitSettings,
-        preset: ParsePreset,
-        options: Mapping[str, Any],
-        session: CloudSession,
-    ) -> None:
-        kwargs = {**preset.llamaparse_kwargs(), **options}
+    presets = tuple(p for p in ParsePreset if p.on_v1)
+
+    def __init__(self, settings: CloudKitSettings, preset: ParsePreset, options: Mapping[str, Any]) -> None:
+        kwargs = {**preset.llamaparse_kwargs(), **validate_options(options)}
         kwargs.pop("result_type", None)  # client-side only; we always fetch JSON
         if settings.project_id:
             kwargs["project_id"] = settings.project_id
         if settings.organization_id:
             kwargs["organization_id"] = settings.organization_id
-        self._session = session
-        client = session.client
-        if _tag_upload not in client.event_hooks["request"]:
-            client.event_hooks["request"].append(_tag_upload)
-        self._parser = _llamaparse_class()(
-            api_key=settings.require_key(),
-            base_url=settings.base_url,
-            custom_client=client,
-            max_timeout=max(1, int(session.policy.request_timeout)),
-            verbose=False,
-            show_progress=False,
-            ignore_errors=False,
-            **kwargs,
-        )
+        self.preset, self.options = preset, dict(options)
+        self._settings, self._kwargs = settings, kwargs
+        self._parsers: dict[int, Any] = {}
 
-    async def submit(self, data: bytes, file_name: str) -> str:
+    @property
+    def credits_per_page(self) -> int:
+        """The preset's price per page."""
+        return self.preset.credits_per_page
+
+    def key_options(self) -> dict[str, Any]:
+        """What, beside the bytes and the preset, makes a v1 result: the options alone.
+
+        v1 keys are the options alone, so caches written before v2 existed stay valid.
+        """
+        return dict(self.options)
+
+    def _parser(self, session: CloudSession) -> Any:
+        """The SDK's LlamaParse over this session's client (one per session)."""
+        parser = self._parsers.get(id(session))
+        if parser is None:
+            client = session.client
+            if _tag_upload not in client.event_hooks["request"]:
+                client.event_hooks["request"].append(_tag_upload)
+            parser = _llamaparse_class()(
+                api_key=self._settings.require_key(),
+                base_url=self._settings.base_url,
+                custom_client=client,
+                max_timeout=max(1, int(session.policy.request_timeout)),
+                verbose=False,
+                show_progress=False,
+                ignore_errors=False,
+                **self._kwargs,
+            )
+            self._parsers = {id(session): parser}  # a session never outlives its call
+        return parser
+
+    async def submit(self, session: CloudSession, data: bytes, file_name: str) -> str:
         """Upload a file once; returns the job id.
 
         An answer that cannot be read (not JSON, no ``id``) means LlamaParse may have accepted
@@ -144,8 +166,8 @@ class LlamaParseAdapter:
         what = "uploading to LlamaParse"
         with map_cloud_errors(what, file=file_name):
             try:
-                async with self._session.slot():
-                    job_id = await self._parser._create_job(data, extra_info={"file_name": file_name})
+                async with session.slot():
+                    job_id = await self._parser(session)._create_job(data, extra_info={"file_name": file_name})
             except CloudKitError:
                 raise
             except (KeyError, TypeError, json.JSONDecodeError) as exc:
@@ -166,9 +188,11 @@ class LlamaParseAdapter:
             )
         return job_id
 
-    async def state(self, job_id: str, file_name: str) -> tuple[JobState, dict[str, Any]]:
+    async def state(
+        self, session: CloudSession, job_id: str, file_name: str
+    ) -> tuple[JobState, dict[str, Any]]:
         """One status poll: the job's state and status body (404: JobLostError)."""
-        body = await self._session.json(
+        body = await session.json(
             "GET",
             f"/api/parsing/job/{quote(job_id, safe='')}",
             what="polling a LlamaParse job",
@@ -178,18 +202,18 @@ class LlamaParseAdapter:
         )
         return job_state(body.get("status")), body
 
-    async def image(self, job_id: str, name: str, file_name: str) -> bytes:
+    async def image(self, session: CloudSession, job_id: str, name: str, file_name: str) -> bytes:
         """One image of a finished job, by the name its result lists (quoted: never a path)."""
-        return await self._session.content(
+        return await session.content(
             f"/api/parsing/job/{quote(job_id, safe='')}/result/image/{quote(name, safe='')}",
             what="downloading a page image",
             file=file_name,
             job_id=job_id,
         )
 
-    async def result(self, job_id: str, file_name: str) -> dict[str, Any]:
-        """The JSON result of a finished job, checked to hold a list of pages."""
-        body = await self._session.json(
+    async def result(self, session: CloudSession, job_id: str, file_name: str) -> ParsedFile:
+        """The finished job's pages, with the billed pages it reports (times the preset's price)."""
+        body = await session.json(
             "GET",
             f"/api/parsing/job/{quote(job_id, safe='')}/result/json",
             what="fetching a LlamaParse result",
@@ -205,7 +229,12 @@ class LlamaParseAdapter:
                 job_id=job_id,
                 hint="The result is malformed; it was not cached, so the next run fetches it again",
             )
-        return body
+        parsed = parsed_from_result(body, file_name)
+        billed = body.get("job_metadata")
+        pages = billed.get("job_pages") if isinstance(billed, Mapping) else None
+        if isinstance(pages, (int, float)) and not isinstance(pages, bool):
+            parsed.usage = Usage(pages=int(pages), credits=float(int(pages) * self.preset.credits_per_page))
+        return parsed
 
 
 async def _tag_upload(request: httpx.Request) -> None:
@@ -215,29 +244,26 @@ async def _tag_upload(request: httpx.Request) -> None:
 
 
 def _page_warnings(page: Mapping[str, Any]) -> list[str]:
-    """Why a page of the result holds no content: a page LlamaParse failed on (v2 partial results)."""
+    """Why a page of the result holds no content: a page LlamaParse failed on."""
     failed = page.get("success") is False or str(page.get("status") or "").upper() == "ERROR"
     if not failed:
         return []
     return [f"LlamaParse could not parse this page: {page.get('error') or 'no reason given'}"]
 
 
-def parsed_from_result(result: Mapping[str, Any], file_name: str, file_type: str) -> ParsedFile:
-    """LlamaParse's JSON result -> neutral pages (one per page of the JSON, never split text).
+def parsed_from_result(result: Mapping[str, Any], file_name: str) -> ParsedFile:
+    """LlamaParse's v1 JSON result -> neutral pages (one per page of the JSON, never split text).
+
+    Earlier versions cached results in this shape for either API generation: the engine reads
+    those entries with this function too.
 
     Example:
-        >>> parsed = parsed_from_result({"pages": [{"page": 1, "md": "# A", "items": []}]},
-        ...                             "a.pdf", "application/pdf")
+        >>> parsed = parsed_from_result({"pages": [{"page": 1, "md": "# A", "items": []}]}, "a.pdf")
         >>> parsed.pages[0].markdown()
         '# A'
     """
     pages: list[ParsedPage] = []
     for page in result.get("pages") or []:
-        tables = [
-            ParsedTable(rows=[["" if c is None else str(c) for c in row] for row in item.get("rows") or []])
-            for item in page.get("items") or []
-            if item.get("type") == "table"
-        ]
         markdown = page.get("md") or page.get("text") or ""
         pages.append(
             ParsedPage(
@@ -246,8 +272,13 @@ def parsed_from_result(result: Mapping[str, Any], file_name: str, file_type: str
                 blocks=[markdown] if markdown.strip() else [],
                 width=page.get("width"),
                 height=page.get("height"),
-                table_count=len(tables),
+                table_count=sum(1 for item in page.get("items") or [] if item.get("type") == "table"),
                 warnings=_page_warnings(page),
+                images=[
+                    str(image["name"])
+                    for image in page.get("images") or []
+                    if isinstance(image, Mapping) and image.get("name")
+                ],
             )
         )
-    return ParsedFile(file_name=file_name, pages=pages, parser="llamaparse", file_type=file_type)
+    return ParsedFile(file_name=file_name, pages=pages, parser="llamaparse")

@@ -1,4 +1,8 @@
-"""The cloud backend's batch engine: cache, in-flight registry, the core's job lifecycle, images.
+"""The cloud backend's engine: the parse service protocol, cache, in-flight claims, jobs, images.
+
+The engine knows no route, body field or status word: it talks to a :class:`ParseService`
+(:mod:`.llamaparse_v1` or :mod:`.llamaparse_v2`, chosen by :func:`~.parse_service`), which
+returns neutral pages with the usage the service reported.
 
 For each file: a cache hit costs nothing (no event loop, no request); a file whose content is
 already being parsed in this process waits for that job; otherwise the cloud core's
@@ -7,9 +11,6 @@ journals the job id before polling, polls to a deadline that never restarts and 
 job at most once. Only a result with pages is cached; images are downloaded per run into the
 run's ``download_images_to`` and never stored in the cache.
 
-Example:
-    >>> backend = CloudBackend(settings, ParsePreset.AGENTIC, options={})  # doctest: +SKIP
-    >>> outcomes = backend.parse_all([(data, "a.pdf")])  # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -21,10 +22,11 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from llama_index_cloudkit._loop import run_sync
-from llama_index_cloudkit.cloud.budget import Budget, estimate_pages
+from llama_index_cloudkit.cloud.budget import Budget
+from llama_index_cloudkit.cloud.errors import JobState
 from llama_index_cloudkit.cloud.inflight import INFLIGHT
 from llama_index_cloudkit.cloud.jobs import raise_for_state, run_job
 from llama_index_cloudkit.cloud.journal import JobJournal
@@ -32,24 +34,56 @@ from llama_index_cloudkit.cloud.policy import CloudPolicy
 from llama_index_cloudkit.cloud.session import CloudSession
 from llama_index_cloudkit.errors import CloudKitError, ParseError
 from llama_index_cloudkit.parse.cache import ParseCache, parse_key
-from llama_index_cloudkit.parse.cloud import parsed_from_result
-from llama_index_cloudkit.parse.cloud_api import (
-    ParseAdapter,
-    credits_per_page,
-    key_options,
-    parse_adapter,
-    reported_usage,
-)
+from llama_index_cloudkit.parse.cost import estimate_pages
 from llama_index_cloudkit.parse.local import mime_type
-from llama_index_cloudkit.parse.model import ParsedFile
-from llama_index_cloudkit.presets import ParsePreset
+from llama_index_cloudkit.parse.model import ParsedFile, ParsedPage
+from llama_index_cloudkit.parse.presets import ParsePreset
 from llama_index_cloudkit.settings import CloudKitSettings
 
-__all__ = ["CloudBackend", "CloudOutcome", "safe_file_name"]
+__all__ = ["CloudEngine", "CloudOutcome", "ParseService", "safe_file_name"]
 
 logger = logging.getLogger(__name__)
 
-CACHE_FORMAT = 2
+CACHE_FORMAT = 3  # 3: neutral pages; 2 and bare entries: a LlamaParse v1-shaped result
+
+
+class ParseService(Protocol):
+    """What the engine needs from an API generation's parse adapter (one preset and options).
+
+    Adapters validate their options when they are made, and know their routes, body fields and
+    status words; the engine only sees this.
+    """
+
+    preset: ParsePreset
+    options: dict[str, Any]
+    """The LlamaParse-named options (``target_pages`` / ``max_pages`` change the page count)."""
+    presets: tuple[ParsePreset, ...]
+    """The presets this generation offers."""
+
+    @property
+    def credits_per_page(self) -> int:
+        """What one page costs (on v2, the price of the tier actually asked for)."""
+        ...
+
+    def key_options(self) -> dict[str, Any]:
+        """What, beside the bytes and the preset, makes a result (part of the cache key)."""
+        ...
+
+    async def submit(self, session: CloudSession, data: bytes, file_name: str) -> str:
+        """Submit the file once; the job id."""
+        ...
+
+    async def state(self, session: CloudSession, job_id: str, file_name: str) -> tuple[JobState, dict[str, Any]]:
+        """One status poll (404: JobLostError)."""
+        ...
+
+    async def result(self, session: CloudSession, job_id: str, file_name: str) -> ParsedFile:
+        """The finished job's pages, with the usage the service reported."""
+        ...
+
+    async def image(self, session: CloudSession, job_id: str, name: str, file_name: str) -> bytes:
+        """One image of the finished job, by the name its pages list."""
+        ...
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
@@ -91,7 +125,7 @@ class CloudOutcome:
 class _Fetched:
     """A finished job's result, shared with every caller that waited for the same content."""
 
-    result: dict[str, Any]
+    result: ParsedFile
     job_id: str | None
     reattached: bool
     credits: float
@@ -99,20 +133,51 @@ class _Fetched:
     resubmissions: int
 
 
-def _cache_entry(entry: Mapping[str, Any]) -> tuple[dict[str, Any], str | None]:
-    """(result, job id) of a cache entry; entries of 0.1.0 hold the bare result."""
-    if entry.get("format") == CACHE_FORMAT and isinstance(entry.get("result"), dict):
-        return dict(entry["result"]), entry.get("job_id")
-    return dict(entry), None
+def _to_cache(parsed: ParsedFile, job_id: str | None) -> dict[str, Any]:
+    pages = [
+        {
+            "number": p.number,
+            "markdown": p.markdown(),
+            "width": p.width,
+            "height": p.height,
+            "table_count": p.table_count,
+            "warnings": p.warnings,
+            "images": p.images,
+        }
+        for p in parsed.pages
+    ]
+    return {"format": CACHE_FORMAT, "job_id": job_id, "pages": pages}
 
 
-class CloudBackend:
+def _from_cache(entry: Mapping[str, Any]) -> tuple[ParsedFile, str | None]:
+    """(pages, job id) of a cache entry; older entries hold a LlamaParse v1-shaped result."""
+    if entry.get("format") == CACHE_FORMAT:
+        pages = [
+            ParsedPage(
+                number=int(p["number"]),
+                blocks=[p["markdown"]] if p.get("markdown") else [],
+                width=p.get("width"),
+                height=p.get("height"),
+                table_count=p.get("table_count"),
+                warnings=list(p.get("warnings") or []),
+                images=list(p.get("images") or []),
+            )
+            for p in entry["pages"]
+        ]
+        return ParsedFile(file_name="", pages=pages, parser="llamaparse"), entry.get("job_id")
+    from llama_index_cloudkit.parse.llamacloud.llamaparse_v1 import parsed_from_result
+
+    if entry.get("format") == 2 and isinstance(entry.get("result"), dict):
+        return parsed_from_result(entry["result"], ""), entry.get("job_id")
+    return parsed_from_result(entry, ""), None
+
+
+class CloudEngine:
     """Parses batches with LlamaParse without paying twice, hanging, or losing a file.
 
     Args:
         settings: key, endpoint, project, cache directory.
-        preset: the parse preset.
-        options: validated extra LlamaParse options.
+        service: the parse service of the configured API generation (preset and options).
         policy: retries, concurrency, upload limit, job deadline, polling.
         budget: the credit budget, shared by every call of the reader that owns it.
         use_cache: read and write the result cache, and re-attach to journaled jobs; False
@@ -120,21 +185,24 @@ class CloudBackend:
         images_dir: download page images (and screenshots) here, for this run.
 
     Example:
-        >>> backend = CloudBackend(settings, ParsePreset.AGENTIC, {}, policy=CloudPolicy())  # doctest: +SKIP
+        >>> from llama_index_cloudkit.parse.llamacloud import parse_service
+        >>> settings = CloudKitSettings(api_key="llx-example")
+        >>> engine = CloudEngine(settings, parse_service(settings, ParsePreset.AGENTIC, {}))
+        >>> engine.credits_per_page
+        10
     """
 
     def __init__(
         self,
         settings: CloudKitSettings,
-        preset: ParsePreset,
-        options: Mapping[str, Any],
+        service: ParseService,
         *,
         policy: CloudPolicy | None = None,
         budget: Budget | None = None,
         use_cache: bool = True,
         images_dir: Path | None = None,
     ) -> None:
-        self.settings, self.preset, self.options = settings, preset, dict(options)
+        self.settings, self.service = settings, service
         self.policy = policy or CloudPolicy()
         self.budget = budget or Budget(None)
         self.use_cache = use_cache
@@ -149,15 +217,20 @@ class CloudBackend:
             self._journal = JobJournal(self.settings.cache_path("journal.sqlite"))
         return self._journal
 
+    @property
+    def credits_per_page(self) -> int:
+        """What one page costs under this service's preset and options."""
+        return self.service.credits_per_page
+
     def key(self, data: bytes) -> str:
         """The parse key of ``data`` under this preset, these options and this API generation."""
-        return parse_key(data, self.preset.value, key_options(self.settings, self.preset, self.options))
+        return parse_key(data, self.service.preset.value, self.service.key_options())
 
-    def _cached(self, key: str) -> tuple[dict[str, Any], str | None] | None:
+    def _cached(self, key: str) -> tuple[ParsedFile, str | None] | None:
         if not self.use_cache:
             return None
         entry = self.cache.get(key)
-        return _cache_entry(entry) if entry is not None else None
+        return _from_cache(entry) if entry is not None else None
 
     def parse_all(
         self,
@@ -194,11 +267,10 @@ class CloudBackend:
     ) -> list[CloudOutcome]:
         """Async :meth:`parse_all`; the HTTP client lives and dies inside this call."""
         async with CloudSession(self.settings, self.policy) as session:
-            adapter = parse_adapter(self.settings, self.preset, self.options, session)
 
             async def one(data: bytes, file_name: str, label: str | None = None) -> CloudOutcome:
                 try:
-                    return await self._parse_one(adapter, data, file_name, label or file_name)
+                    return await self._parse_one(session, data, file_name, label or file_name)
                 except (CloudKitError, OSError) as exc:
                     return CloudOutcome(error=exc)
                 finally:
@@ -209,7 +281,7 @@ class CloudBackend:
 
     def _outcome(
         self,
-        result: dict[str, Any],
+        result: ParsedFile,
         job_id: str | None,
         file_name: str,
         *,
@@ -218,7 +290,7 @@ class CloudBackend:
         owner: bool = True,
         image_paths: Mapping[int, list[str]] | None = None,
     ) -> CloudOutcome:
-        parsed = parsed_from_result(result, file_name, mime_type(file_name))
+        parsed = dataclasses.replace(result, file_name=file_name, file_type=mime_type(file_name), usage=None)
         if image_paths:
             parsed = dataclasses.replace(
                 parsed,
@@ -231,10 +303,10 @@ class CloudBackend:
             parsed=parsed,
             job_id=job_id,
             cache_hit=cache_hit,
-            credits_per_page=credits_per_page(self.settings, self.preset, self.options),
+            credits_per_page=self.service.credits_per_page,
         )
-        if fetched is not None and owner and not fetched.reattached:
-            outcome.pages_reported, outcome.credits_reported = reported_usage(result, self.preset)
+        if fetched is not None and owner and not fetched.reattached and result.usage is not None:
+            outcome.pages_reported, outcome.credits_reported = result.usage.pages, result.usage.credits
         if fetched is not None:
             outcome.reattached = fetched.reattached
             outcome.resubmissions = fetched.resubmissions
@@ -242,19 +314,17 @@ class CloudBackend:
             outcome.credits = fetched.credits if owner else 0.0
         return outcome
 
-    async def _parse_one(
-        self, adapter: ParseAdapter, data: bytes, file_name: str, label: str
-    ) -> CloudOutcome:
+    async def _parse_one(self, session: CloudSession, data: bytes, file_name: str, label: str) -> CloudOutcome:
         key = self.key(data)
         cached = self._cached(key)
         if cached is not None:
             result, job_id = cached
-            images = await self._save_images(adapter, job_id, result, label)
+            images = await self._save_images(session, job_id, result, label)
             return self._outcome(result, job_id, file_name, cache_hit=True, image_paths=images)
         owner, future = INFLIGHT.claim(key)
         if owner:
             try:
-                fetched = await self._fetch(adapter, key, data, file_name, label)
+                fetched = await self._fetch(session, key, data, file_name, label)
             except BaseException as exc:
                 INFLIGHT.settle(key, future, error=exc)
                 raise
@@ -262,23 +332,22 @@ class CloudBackend:
         else:
             logger.info("%s has the same content as a file being parsed; waiting for that job", label)
             fetched = await asyncio.wrap_future(future)
-        images = await self._save_images(adapter, fetched.job_id, fetched.result, label)
+        images = await self._save_images(session, fetched.job_id, fetched.result, label)
         return self._outcome(
             fetched.result, fetched.job_id, file_name, fetched=fetched, owner=owner, image_paths=images
         )
 
-    async def _fetch(
-        self, adapter: ParseAdapter, key: str, data: bytes, file_name: str, label: str
-    ) -> _Fetched:
-        pages = estimate_pages(data, file_name, self.options)
-        credits = pages * credits_per_page(self.settings, self.preset, self.options)
+    async def _fetch(self, session: CloudSession, key: str, data: bytes, file_name: str, label: str) -> _Fetched:
+        pages = estimate_pages(data, file_name, self.service.options)
+        credits = pages * self.service.credits_per_page
+        service = self.service
 
         class _Ops:
             async def submit(self) -> str:
-                return await adapter.submit(data, file_name)
+                return await service.submit(session, data, file_name)
 
             async def state(self, job_id: str) -> Any:
-                return await adapter.state(job_id, label)
+                return await service.state(session, job_id, label)
 
         outcome = await run_job(
             _Ops(),
@@ -293,8 +362,8 @@ class CloudBackend:
         )
         raise_for_state(outcome, what="LlamaParse job", file=label)
         try:
-            result = await adapter.result(outcome.job_id, label)
-            if not result.get("pages"):
+            result = await self.service.result(session, outcome.job_id, label)
+            if not result.pages:
                 raise ParseError(
                     "LlamaParse returned no pages",
                     file=label,
@@ -305,7 +374,7 @@ class CloudBackend:
             self.journal.mark(key, "FAILED")
             raise
         if self.use_cache:
-            self.cache.put(key, {"format": CACHE_FORMAT, "job_id": outcome.job_id, "result": result})
+            self.cache.put(key, _to_cache(result, outcome.job_id))
         self.journal.mark(key, "SUCCESS")
         return _Fetched(
             result=result,
@@ -317,7 +386,7 @@ class CloudBackend:
         )
 
     async def _save_images(
-        self, adapter: ParseAdapter, job_id: str | None, result: Mapping[str, Any], label: str
+        self, session: CloudSession, job_id: str | None, result: ParsedFile, label: str
     ) -> dict[int, list[str]]:
         """Download each page's images under sanitized names into this run's folder.
 
@@ -331,16 +400,12 @@ class CloudBackend:
         folder = self.images_dir.resolve()
         folder.mkdir(parents=True, exist_ok=True)
         saved: dict[int, list[str]] = {}
-        for index, page in enumerate(result.get("pages") or []):
-            number = int(page.get("page") or index + 1)
-            for image in page.get("images") or []:
-                name = str(image.get("name") or "") if isinstance(image, Mapping) else ""
-                if not name:
-                    continue
+        for page in result.pages:
+            for name in page.images:
                 target = folder / f"{job_id}-{safe_file_name(name)}"
                 if not target.resolve().is_relative_to(folder):  # belt and braces
                     raise CloudKitError(f"Refusing to write image {name!r} outside {folder}", job_id=job_id)
                 if not (target.is_file() and target.stat().st_size > 0):
-                    target.write_bytes(await adapter.image(job_id, name, label))
-                saved.setdefault(number, []).append(str(target))
+                    target.write_bytes(await self.service.image(session, job_id, name, label))
+                saved.setdefault(page.number, []).append(str(target))
         return saved

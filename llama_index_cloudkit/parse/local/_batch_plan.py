@@ -25,7 +25,7 @@ from llama_index_cloudkit.errors import CloudKitError
 from llama_index_cloudkit.parse.inputs import FileInput, label_of, progress, read_input
 from llama_index_cloudkit.parse.local import LocalParser
 from llama_index_cloudkit.parse.local.workers import PageTask, TaskResult
-from llama_index_cloudkit.parse.local_file_reading import (
+from llama_index_cloudkit.parse.local._file_reading import (
     LocalReadOptions,
     ReadContext,
     file_documents,
@@ -108,7 +108,7 @@ def plan_batch(
     for item in inputs:
         label = label_of(item, extra_info)
         source: str | bytes
-        if isinstance(item, (str, os.PathLike)):  # a local path (see iter_local_documents)
+        if isinstance(item, (str, os.PathLike)):  # a local path (see LocalBackend.read)
             source = file_path = os.fspath(item)
             name = PurePath(file_path).name
         else:  # bytes or a file object: read it now, it cannot travel as it is
