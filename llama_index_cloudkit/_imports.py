@@ -28,11 +28,12 @@ def require(module: str, extra: str, *, package: str | None = None) -> ModuleTyp
 def require_sdk(module: str = "llama_cloud_services") -> ModuleType:
     """Import the deprecated LlamaCloud SDK without its import-time DeprecationWarning.
 
-    Only the adapter modules (``parse/cloud.py``, ``extract/cloud.py``, ``retrieve/cloud.py``)
-    call this; the warning is ours to handle, not every user's to see on import.
+    Only the adapter modules (``parse/llamacloud/llamaparse_v1.py`` and the v1 adapters of
+    extract and retrieve) call this; the warning is ours to handle, not every user's to see on
+    import.
 
     Example:
-        >>> require_sdk().__name__  # doctest: +SKIP
+        >>> require_sdk().__name__
         'llama_cloud_services'
     """
     with warnings.catch_warnings():

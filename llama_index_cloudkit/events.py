@@ -9,7 +9,11 @@ Example:
     ...     def handle(self, event, **kwargs):
     ...         if isinstance(event, ParseFileEndEvent):
     ...             print(event.file, event.pages, event.cache_hit)
-    >>> get_dispatcher().add_event_handler(Printer())  # doctest: +SKIP
+    >>> get_dispatcher().add_event_handler(Printer())
+    >>> from llama_index_cloudkit import CloudKitReader
+    >>> _ = CloudKitReader(backend="local").load_data(b"# Hi", extra_info={"file_name": "a.md"})
+    a.md 1 False
+    >>> get_dispatcher().event_handlers.pop() and None
 """
 
 from __future__ import annotations

@@ -60,7 +60,14 @@ def main() -> None:
     """Entry point of the ``cloudkit`` console script.
 
     Example:
-        >>> main()  # doctest: +SKIP
+        >>> import sys
+        >>> sys.argv = ["cloudkit", "--version"]
+        >>> try:
+        ...     main()
+        ... except SystemExit as done:
+        ...     print("exit", done.code)  # doctest: +ELLIPSIS
+        cloudkit, version ...
+        exit 0
     """
     cli()
 

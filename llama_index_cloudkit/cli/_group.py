@@ -32,11 +32,7 @@ _NO_ARGS_IS_HELP: tuple[type[Exception], ...] = tuple(
 
 
 class OneLineUsageError(click.UsageError):
-    """A usage error shown as one line, with where to find help.
-
-    Example:
-        >>> raise OneLineUsageError("no readable files found")  # doctest: +SKIP
-    """
+    """A usage error shown as one line, with where to find help."""
 
     def __init__(self, message: str, ctx: click.Context | None = None, *, point_to_help: bool = True) -> None:
         super().__init__(message, ctx=ctx)
@@ -59,9 +55,6 @@ def fail_usage(message: str, cause: BaseException | None = None) -> NoReturn:
     Args:
         message: what is wrong, in one line.
         cause: the exception behind it; ``cloudkit --debug`` prints its traceback.
-
-    Example:
-        >>> fail_usage("nope is neither a file nor a folder")  # doctest: +SKIP
     """
     raise OneLineUsageError(
         message, ctx=click.get_current_context(silent=True), point_to_help=False

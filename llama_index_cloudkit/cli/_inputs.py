@@ -1,9 +1,4 @@
-"""Which files a command reads, and reading them into one Document per page.
-
-Example:
-    >>> files = gather_files(["examples/data"])  # doctest: +SKIP
-    >>> documents, report = read_files(files, CloudKitSettings(backend="local"))  # doctest: +SKIP
-"""
+"""Which files a command reads, and reading them into one Document per page."""
 
 from __future__ import annotations
 
@@ -34,10 +29,6 @@ def gather_files(paths: Iterable[str], *, exclude: Path | None = None) -> list[P
 
     Raises:
         click.UsageError: a path that does not exist, or no readable file at all (exit 2).
-
-    Example:
-        >>> [f.name for f in gather_files(["examples/data"])]  # doctest: +SKIP
-        ['faq.html', 'llama-care-guide.pdf', 'release-notes.md', 'shipping-policy.docx']
     """
     from llama_index.core import SimpleDirectoryReader
 
@@ -85,10 +76,6 @@ def read_files(
 
     Raises:
         ConfigError: settings that cannot work (for example ``--backend cloud`` without a key).
-
-    Example:
-        >>> settings = CloudKitSettings(backend="local")
-        >>> documents, report = read_files([Path("a.md")], settings)  # doctest: +SKIP
     """
     from llama_index_cloudkit.parse.reader import CloudKitReader
 
@@ -103,12 +90,7 @@ def _flat(text: object) -> str:
 
 
 def report_problems(report: Any) -> int:
-    """Print each failed file (and each warning) as one line on stderr; the exit code they give.
-
-    Example:
-        >>> report_problems(BatchReport())  # doctest: +SKIP
-        0
-    """
+    """Print each failed file (and each warning) as one line on stderr; the exit code they give."""
     for warning in getattr(report, "warnings", None) or []:
         click.echo(f"warning: {_flat(warning)}", err=True)
     for failure in report.failures:

@@ -33,11 +33,7 @@ class _EchoHandler(logging.Handler):
 
 
 def show_library_logs(ctx: click.Context, *, debug: bool) -> None:
-    """Show the package's log records on stderr for the rest of the command ``ctx``.
-
-    Example:
-        >>> show_library_logs(click.get_current_context(), debug=True)  # doctest: +SKIP
-    """
+    """Show the package's log records on stderr for the rest of the command ``ctx``."""
     logger = logging.getLogger(_PACKAGE_LOGGER)
     handler = _EchoHandler(logging.DEBUG if debug else logging.ERROR)
     if debug:

@@ -119,11 +119,7 @@ class OutputPlan:
 
     @staticmethod
     def write(path: Path, text: str, *, overwrite: bool) -> None:
-        """Write one page file; without ``overwrite``, an existing file raises OutputExistsError.
-
-        Example:
-            >>> OutputPlan.write(Path("out/a.md.p1.md"), "# A", overwrite=False)  # doctest: +SKIP
-        """
+        """Write one page file; without ``overwrite``, an existing file raises OutputExistsError."""
         path.parent.mkdir(parents=True, exist_ok=True)
         try:
             with path.open("w" if overwrite else "x", encoding="utf-8") as handle:

@@ -91,9 +91,6 @@ def open_qdrant(spec: str, *, collection: str) -> Any:
         ConfigError: no Qdrant support in this installation, or no such collection (or an
             empty one) at that place.
         ImportError: the ``qdrant`` extra is not installed.
-
-    Example:
-        >>> index = open_qdrant("qdrant:./qdrant-data", collection="cloudkit")  # doctest: +SKIP
     """
     index = _member(_qdrant_module(), "open_qdrant_index")(_location(spec), collection=collection)
     if len(index) == 0:
@@ -115,10 +112,6 @@ def build_qdrant(documents: Sequence[Any], spec: str, *, collection: str, overwr
     Raises:
         ConfigError: no Qdrant support, or the collection exists and ``overwrite`` is False.
         ImportError: the ``qdrant`` extra is not installed.
-
-    Example:
-        >>> build_qdrant(docs, "qdrant:./data", collection="cloudkit", overwrite=False)  # doctest: +SKIP
-        12
     """
     module = _qdrant_module()
     index_class = _member(module, "QdrantHybridIndex")

@@ -28,7 +28,14 @@ from llama_index_cloudkit.cloud.journal import JobJournal
 from llama_index_cloudkit.errors import CloudKitError
 from llama_index_cloudkit.parse.presets import ParsePreset
 
-__all__ = ["CostReport", "FileCost", "count_file_pages", "estimate_costs", "estimate_pages", "pages_after_options"]
+__all__ = [
+    "CostReport",
+    "FileCost",
+    "count_file_pages",
+    "estimate_costs",
+    "estimate_pages",
+    "pages_after_options",
+]
 
 _PDF_PAGE = re.compile(rb"/Type\s*/Page(?![a-zA-Z])")
 _DOCX_PAGES = re.compile(r"<Pages>(\d+)</Pages>")
@@ -122,8 +129,6 @@ def estimate_pages(data: bytes, file_name: str, options: Mapping[str, Any] | Non
         1
     """
     return pages_after_options(count_file_pages(data, file_name), options or {})
-
-
 
 
 @dataclass(frozen=True)

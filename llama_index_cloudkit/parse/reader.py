@@ -5,7 +5,9 @@ Example:
     >>> from llama_index_cloudkit import file_extractor
     >>> docs = SimpleDirectoryReader(
     ...     "examples/data", file_extractor=file_extractor(backend="local")
-    ... ).load_data()  # doctest: +SKIP
+    ... ).load_data()
+    >>> sorted({d.metadata["file_name"] for d in docs})[:2]
+    ['faq.html', 'llama-care-guide.pdf']
 """
 
 from __future__ import annotations
@@ -212,7 +214,10 @@ class CloudKitReader(BasePydanticReader):
         an empty result always comes with a reason there.
 
         Example:
-            >>> docs = CloudKitReader(backend="local").load_data(["a.pdf", "b.docx"])  # doctest: +SKIP
+            >>> docs = CloudKitReader(backend="local").load_data(
+            ...     ["examples/data/faq.html", "examples/data/shipping-policy.docx"])
+            >>> docs[0].metadata["file_name"]
+            'faq.html'
         """
         return list(self.lazy_load_data(file_path, extra_info=extra_info, fs=fs))
 
@@ -229,7 +234,10 @@ class CloudKitReader(BasePydanticReader):
         their jobs concurrently; local parsing runs in a worker thread.
 
         Example:
-            >>> docs = await CloudKitReader(backend="local").aload_data("a.pdf")  # doctest: +SKIP
+            >>> import asyncio
+            >>> docs = asyncio.run(CloudKitReader(backend="local").aload_data("examples/data/faq.html"))
+            >>> docs[0].metadata["page_number"]
+            1
         """
         backend = self._backend()
         if isinstance(backend, CloudBackend):
@@ -267,9 +275,12 @@ class CloudKitReader(BasePydanticReader):
         reader (files of other readers are not ours to price).
 
         Example:
-            >>> mapping = reader.file_extractor()  # doctest: +SKIP
-            >>> sdr = SimpleDirectoryReader("scans/", file_extractor=mapping)  # doctest: +SKIP
-            >>> print(reader.estimate_directory(sdr).table())  # doctest: +SKIP
+            >>> from llama_index.core import SimpleDirectoryReader
+            >>> reader = CloudKitReader(backend="local", preset="cost_effective")
+            >>> sdr = SimpleDirectoryReader("examples/data", file_extractor=reader.file_extractor())
+            >>> report = reader.estimate_directory(sdr)
+            >>> len(report.files), report.preset
+            (4, 'cost_effective')
         """
         mapping = getattr(directory_reader, "file_extractor", None) or {}
         files: list[FileInput] = [

@@ -15,8 +15,8 @@ from llama_index.core.schema import Document
 
 from llama_index_cloudkit import CloudKitReader, ParseError
 from llama_index_cloudkit.parse.local import _reading as local_reading
-from llama_index_cloudkit.parse.local.ocr import available_ocr_engines
 from llama_index_cloudkit.parse.local._reading import LocalBackend, LocalReadOptions
+from llama_index_cloudkit.parse.local.ocr import available_ocr_engines
 from llama_index_cloudkit.parse.report import BatchReport
 
 pytestmark = pytest.mark.timeout(120)

@@ -30,7 +30,9 @@ if TYPE_CHECKING:
 __all__ = ["parse_service"]
 
 
-def parse_service(settings: CloudKitSettings, preset: ParsePreset, options: Mapping[str, Any]) -> ParseService:
+def parse_service(
+    settings: CloudKitSettings, preset: ParsePreset, options: Mapping[str, Any]
+) -> ParseService:
     """The parse service of the configured API generation, for one preset and options.
 
     Raises:

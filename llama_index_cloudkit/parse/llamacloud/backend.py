@@ -96,7 +96,11 @@ class CloudBackend:
         self._tables_as_html, self._show_progress = tables_as_html, show_progress
 
     def read(
-        self, inputs: list[FileInput], extra_info: Mapping[str, Any] | None, fs: Any | None, report: BatchReport
+        self,
+        inputs: list[FileInput],
+        extra_info: Mapping[str, Any] | None,
+        fs: Any | None,
+        report: BatchReport,
     ) -> Iterator[Document]:
         """Yield the Documents of ``inputs``, page by page; each input is reported.
 
@@ -126,14 +130,20 @@ class CloudBackend:
         yield from self._report(results[:requested], report)
 
     async def aread(
-        self, inputs: list[FileInput], extra_info: Mapping[str, Any] | None, fs: Any | None, report: BatchReport
+        self,
+        inputs: list[FileInput],
+        extra_info: Mapping[str, Any] | None,
+        fs: Any | None,
+        report: BatchReport,
     ) -> list[Document]:
         """Async :meth:`read`: awaits the core in the caller's event loop (no look-ahead)."""
         batch, _ = await asyncio.to_thread(self._batch, inputs, extra_info, fs, report, lookahead=False)
         outcomes = await self.engine.aparse_all([(i.data, i.file_name, i.label) for i in batch])
         return list(self._report(self._documents(batch, outcomes, dict(extra_info or {})), report))
 
-    def estimate(self, inputs: list[FileInput], extra_info: Mapping[str, Any] | None, fs: Any | None) -> CostReport:
+    def estimate(
+        self, inputs: list[FileInput], extra_info: Mapping[str, Any] | None, fs: Any | None
+    ) -> CostReport:
         """What parsing ``inputs`` would cost: no request, no upload, no credit.
 
         Raises:
@@ -190,7 +200,9 @@ class CloudBackend:
                     continue  # it fails, with its reason, when SimpleDirectoryReader hands it over
                 extra.append(CloudInput(data, file_name, file_path, path))
             if extra:
-                logger.info("submitting %d file(s) of this SimpleDirectoryReader run ahead of time", len(extra))
+                logger.info(
+                    "submitting %d file(s) of this SimpleDirectoryReader run ahead of time", len(extra)
+                )
             batch += extra
         return batch, requested
 

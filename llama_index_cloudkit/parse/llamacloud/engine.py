@@ -73,7 +73,9 @@ class ParseService(Protocol):
         """Submit the file once; the job id."""
         ...
 
-    async def state(self, session: CloudSession, job_id: str, file_name: str) -> tuple[JobState, dict[str, Any]]:
+    async def state(
+        self, session: CloudSession, job_id: str, file_name: str
+    ) -> tuple[JobState, dict[str, Any]]:
         """One status poll (404: JobLostError)."""
         ...
 
@@ -84,6 +86,7 @@ class ParseService(Protocol):
     async def image(self, session: CloudSession, job_id: str, name: str, file_name: str) -> bytes:
         """One image of the finished job, by the name its pages list."""
         ...
+
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
@@ -314,7 +317,9 @@ class CloudEngine:
             outcome.credits = fetched.credits if owner else 0.0
         return outcome
 
-    async def _parse_one(self, session: CloudSession, data: bytes, file_name: str, label: str) -> CloudOutcome:
+    async def _parse_one(
+        self, session: CloudSession, data: bytes, file_name: str, label: str
+    ) -> CloudOutcome:
         key = self.key(data)
         cached = self._cached(key)
         if cached is not None:
@@ -337,7 +342,9 @@ class CloudEngine:
             fetched.result, fetched.job_id, file_name, fetched=fetched, owner=owner, image_paths=images
         )
 
-    async def _fetch(self, session: CloudSession, key: str, data: bytes, file_name: str, label: str) -> _Fetched:
+    async def _fetch(
+        self, session: CloudSession, key: str, data: bytes, file_name: str, label: str
+    ) -> _Fetched:
         pages = estimate_pages(data, file_name, self.service.options)
         credits = pages * self.service.credits_per_page
         service = self.service

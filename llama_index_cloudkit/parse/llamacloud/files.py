@@ -7,9 +7,19 @@
   :class:`~llama_index_cloudkit.errors.SubmissionUnknownError`, never a second submission.
 
 Example:
-    >>> file_id = await upload_file(session, b"%PDF-1.7", "a.pdf", purpose="parse")  # doctest: +SKIP
-    >>> body = {"tier": "agentic", "version": "latest", "file_id": file_id}  # doctest: +SKIP
-    >>> job_id = await submit_job(session, "/api/v2/parse", body, what="...", label="a.pdf")  # doctest: +SKIP
+    >>> import asyncio
+    >>> from llama_index_cloudkit.cloud.session import CloudSession
+    >>> from llama_index_cloudkit.settings import CloudKitSettings
+    >>> from llama_index_cloudkit.testing import FakeLlamaCloud
+    >>> async def parse_job(fake):
+    ...     settings = CloudKitSettings(api_key=fake.api_key, base_url=fake.base_url)
+    ...     async with CloudSession(settings) as session:
+    ...         file_id = await upload_file(session, b"# Hi", "a.md", purpose="parse")
+    ...         body = {"tier": "agentic", "version": "latest", "file_id": file_id}
+    ...         return await submit_job(session, "/api/v2/parse", body, what="parsing", label="a.md")
+    >>> with FakeLlamaCloud() as fake:
+    ...     asyncio.run(parse_job(fake)).startswith("pjb-")
+    True
 """
 
 from __future__ import annotations
@@ -39,10 +49,6 @@ async def upload_file(
 
     Raises:
         ServiceError: an answer without a file id (nothing was billed; the next run uploads again).
-
-    Example:
-        >>> await upload_file(session, b"hi", "a.txt", purpose="extract")  # doctest: +SKIP
-        'dfl-...'
     """
     part: tuple[Any, ...] = (file_name, data, mime_type) if mime_type else (file_name, data)
     body = await session.json(
@@ -83,10 +89,6 @@ async def submit_job(
     Raises:
         SubmissionUnknownError: the outcome is unknown (lost, timed out, or unreadable answer).
         ConfigError, AuthError, RateLimitError, ServiceError: the service refused it.
-
-    Example:
-        >>> await submit_job(session, "/api/v2/extract", body, what="...", label="a.pdf")  # doctest: +SKIP
-        'exj-...'
     """
     response = await session.request(
         "POST",

@@ -167,7 +167,9 @@ class LlamaParseV1:
         with map_cloud_errors(what, file=file_name):
             try:
                 async with session.slot():
-                    job_id = await self._parser(session)._create_job(data, extra_info={"file_name": file_name})
+                    job_id = await self._parser(session)._create_job(
+                        data, extra_info={"file_name": file_name}
+                    )
             except CloudKitError:
                 raise
             except (KeyError, TypeError, json.JSONDecodeError) as exc:

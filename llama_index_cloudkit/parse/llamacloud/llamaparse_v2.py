@@ -325,7 +325,9 @@ class LlamaParseV2:
             params={**session.project_params(), **params},
         )
 
-    async def state(self, session: CloudSession, job_id: str, file_name: str) -> tuple[JobState, dict[str, Any]]:
+    async def state(
+        self, session: CloudSession, job_id: str, file_name: str
+    ) -> tuple[JobState, dict[str, Any]]:
         """One status poll, with no expand: the job's state and its ``job`` object."""
         body = await self._job(session, job_id, file_name, "polling a Parse v2 job")
         job = body.get("job")
@@ -343,7 +345,9 @@ class LlamaParseV2:
 
     async def result(self, session: CloudSession, job_id: str, file_name: str) -> ParsedFile:
         """The finished job's pages; failed pages are kept and logged (see the module)."""
-        body = await self._job(session, job_id, file_name, "fetching a Parse v2 result", expand=self._expand())
+        body = await self._job(
+            session, job_id, file_name, "fetching a Parse v2 result", expand=self._expand()
+        )
         with map_cloud_errors("reading a Parse v2 result", file=file_name, job_id=job_id):
             parsed = parsed_from_v2(body, file_name)
         failed = [p for p in parsed.pages if p.warnings]
@@ -381,7 +385,9 @@ class LlamaParseV2:
             None,
         )
         if not isinstance(url, str) or not url:
-            raise ServiceError(f"Parse v2 lists no download for image {name!r}", file=file_name, job_id=job_id)
+            raise ServiceError(
+                f"Parse v2 lists no download for image {name!r}", file=file_name, job_id=job_id
+            )
         what = f"downloading image {name!r}"
         with map_cloud_errors(what, file=file_name, job_id=job_id):
             async with httpx.AsyncClient(timeout=session.policy.request_timeout) as plain:

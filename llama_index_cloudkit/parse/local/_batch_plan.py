@@ -24,7 +24,6 @@ from llama_index.core.schema import Document
 from llama_index_cloudkit.errors import CloudKitError
 from llama_index_cloudkit.parse.inputs import FileInput, label_of, progress, read_input
 from llama_index_cloudkit.parse.local import LocalParser
-from llama_index_cloudkit.parse.local.workers import PageTask, TaskResult
 from llama_index_cloudkit.parse.local._file_reading import (
     LocalReadOptions,
     ReadContext,
@@ -34,6 +33,7 @@ from llama_index_cloudkit.parse.local._file_reading import (
     parsed_file,
     record_success,
 )
+from llama_index_cloudkit.parse.local.workers import PageTask, TaskResult
 from llama_index_cloudkit.parse.model import ParsedFile
 
 __all__ = ["BatchEntry", "iter_plan", "plan_batch"]

@@ -39,6 +39,13 @@ from typing import Any
 from llama_index.core.schema import Document
 
 from llama_index_cloudkit.parse.inputs import FileInput
+from llama_index_cloudkit.parse.local._batch_plan import iter_plan, plan_batch
+from llama_index_cloudkit.parse.local._file_reading import (
+    FailHandler,
+    LocalReadOptions,
+    ReadContext,
+    iter_here,
+)
 from llama_index_cloudkit.parse.local.workers import (
     PageTask,
     TaskQueue,
@@ -46,13 +53,6 @@ from llama_index_cloudkit.parse.local.workers import (
     WorkerPool,
     default_workers,
     run_task,
-)
-from llama_index_cloudkit.parse.local._batch_plan import iter_plan, plan_batch
-from llama_index_cloudkit.parse.local._file_reading import (
-    FailHandler,
-    LocalReadOptions,
-    ReadContext,
-    iter_here,
 )
 from llama_index_cloudkit.parse.report import BatchReport
 
