@@ -89,7 +89,8 @@ def _cpu() -> tuple[float, float]:
 
 
 def read_corpus(paths: list[Path], workers: int, ocr: str) -> tuple[list, float]:  # type: ignore[type-arg]
-    from llama_index_cloudkit.parse.local._reading import LocalBackend, LocalReadOptions
+    from llama_index_cloudkit.parse.local._file_reading import LocalReadOptions
+    from llama_index_cloudkit.parse.local._reading import LocalBackend
     from llama_index_cloudkit.parse.local.ocr import set_ocr_threads
     from llama_index_cloudkit.parse.report import BatchReport
 
@@ -210,8 +211,8 @@ def main() -> None:
         sys.exit(f"corpus not found: {args.corpus}")
 
     from llama_index_cloudkit.parse.local import SUPPORTED_SUFFIXES
+    from llama_index_cloudkit.parse.local._workers import default_workers
     from llama_index_cloudkit.parse.local.ocr import available_ocr_engines
-    from llama_index_cloudkit.parse.local.workers import default_workers
 
     cores = default_workers()
     # Memory first: a child's peak RSS counts the memory of the process it was forked from.

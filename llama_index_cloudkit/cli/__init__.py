@@ -15,7 +15,6 @@ import click
 
 from llama_index_cloudkit._version import __version__
 from llama_index_cloudkit.cli._ask import ask
-from llama_index_cloudkit.cli._errors import EXIT_OK, EXIT_PARTIAL, EXIT_USAGE
 from llama_index_cloudkit.cli._extract import extract
 from llama_index_cloudkit.cli._group import CloudKitGroup
 from llama_index_cloudkit.cli._index import index
@@ -23,7 +22,7 @@ from llama_index_cloudkit.cli._logging import show_library_logs
 from llama_index_cloudkit.cli._parse import parse
 from llama_index_cloudkit.cli._server import fake_server
 
-__all__ = ["EXIT_OK", "EXIT_PARTIAL", "EXIT_USAGE", "cli", "main"]
+__all__ = ["cli", "main"]
 
 # Commands that live in other modules, imported on first use: name -> (module, attribute, help).
 LAZY_COMMANDS = {

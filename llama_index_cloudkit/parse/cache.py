@@ -22,9 +22,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from llama_index_cloudkit.cloud.journal import JobJournal
-
-__all__ = ["JobJournal", "ParseCache", "parse_key"]
+__all__ = ["ParseCache", "parse_key"]
 
 
 logger = logging.getLogger(__name__)

@@ -15,7 +15,8 @@ from llama_index.core.schema import Document
 
 from llama_index_cloudkit import CloudKitReader, ParseError
 from llama_index_cloudkit.parse.local import _reading as local_reading
-from llama_index_cloudkit.parse.local._reading import LocalBackend, LocalReadOptions
+from llama_index_cloudkit.parse.local._file_reading import LocalReadOptions
+from llama_index_cloudkit.parse.local._reading import LocalBackend
 from llama_index_cloudkit.parse.local.ocr import available_ocr_engines
 from llama_index_cloudkit.parse.report import BatchReport
 
@@ -181,7 +182,8 @@ def test_a_script_without_a_main_guard_reads_a_batch_once(tmp_path: Path, batch:
         textwrap.dedent(
             f"""
             from llama_index_cloudkit.parse.local import _reading as local_reading
-            from llama_index_cloudkit.parse.local._reading import LocalBackend, LocalReadOptions
+            from llama_index_cloudkit.parse.local._file_reading import LocalReadOptions
+            from llama_index_cloudkit.parse.local._reading import LocalBackend
             from llama_index_cloudkit.parse.report import BatchReport
             local_reading.SPAWN_AFTER = 0  # start the workers at once, as a long batch would
             backend = LocalBackend(LocalReadOptions(workers=2), show_progress=False, fail=None)
@@ -233,7 +235,7 @@ def test_a_worker_that_dies_fails_only_its_file_with_a_typed_error(batch: list[A
     import os
     import time
 
-    from llama_index_cloudkit.parse.local.workers import PageTask, WorkerPool
+    from llama_index_cloudkit.parse.local._workers import PageTask, WorkerPool
 
     stuck = tmp_path / "stuck.docx"
     os.mkfifo(stuck)  # reading it blocks: the worker is busy with this file when it dies

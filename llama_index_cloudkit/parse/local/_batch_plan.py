@@ -1,7 +1,7 @@
 """A batch for the local parser's workers: which inputs are read here, which become worker tasks.
 
 Light formats are read in the caller's process; PDFs, images and Office files become
-:class:`~llama_index_cloudkit.parse.local.workers.PageTask` s (a long PDF one per few pages, a
+:class:`~llama_index_cloudkit.parse.local._workers.PageTask` s (a long PDF one per few pages, a
 TIFF one per frame), so one big file spreads over the cores. :func:`iter_plan` then gives the
 Documents in input order, whoever read them.
 
@@ -33,7 +33,7 @@ from llama_index_cloudkit.parse.local._file_reading import (
     parsed_file,
     record_success,
 )
-from llama_index_cloudkit.parse.local.workers import PageTask, TaskResult
+from llama_index_cloudkit.parse.local._workers import PageTask, TaskResult
 from llama_index_cloudkit.parse.model import ParsedFile
 
 __all__ = ["BatchEntry", "iter_plan", "plan_batch"]
@@ -161,7 +161,7 @@ def iter_plan(
     """Documents of ``plan`` in order: heavy entries' tasks through ``fetch``, light ones here.
 
     Example:
-        >>> from llama_index_cloudkit.parse.local.workers import run_task
+        >>> from llama_index_cloudkit.parse.local._workers import run_task
         >>> from llama_index_cloudkit.parse.report import BatchReport
         >>> context = ReadContext(None, BatchReport(), LocalReadOptions(), False, print)
         >>> plan = plan_batch([b"hi"], {"file_name": "a.txt"}, context.options, pages_per_task=2)

@@ -3,11 +3,6 @@
 The pieces :mod:`llama_index_cloudkit.parse.local._reading` builds on: the reader's local
 settings, parsing one input, its page Documents, and how a file's success goes into the report
 (page warnings logged and listed, never silent).
-
-Example:
-    >>> docs = local_documents(b"hi", {"file_name": "a.txt"}, None, LocalReadOptions())
-    >>> docs[0].text
-    'hi'
 """
 
 from __future__ import annotations
@@ -35,7 +30,6 @@ __all__ = [
     "ReadContext",
     "file_documents",
     "iter_here",
-    "local_documents",
     "parse_data",
     "parse_input",
     "parsed_file",
@@ -183,24 +177,6 @@ def file_documents(
     )
 
 
-def local_documents(
-    item: FileInput, extra_info: Mapping[str, Any] | None, fs: Any | None, options: LocalReadOptions
-) -> list[Document]:
-    """One input -> its Documents, one per page (in this process).
-
-    Raises:
-        CloudKitError: the file cannot be parsed (typed, naming the file).
-        OSError: the file cannot be read.
-
-    Example:
-        >>> docs = local_documents(b"hi", {"file_name": "a.txt"}, None, LocalReadOptions())
-        >>> docs[0].text
-        'hi'
-    """
-    parsed, file_path, sha256 = parse_input(item, extra_info, fs, options)
-    return file_documents(parsed, file_path, sha256, extra_info, options)
-
-
 def _record_warnings(label: str, pages: list[ParsedPage], report: BatchReport) -> None:
     for page in pages:
         for message in page.warnings:
@@ -211,15 +187,7 @@ def _record_warnings(label: str, pages: list[ParsedPage], report: BatchReport) -
 def record_success(
     label: str, documents: list[Document], pages: list[ParsedPage], report: BatchReport
 ) -> None:
-    """Put a read file in the report (its page warnings logged and listed) and announce it.
-
-    Example:
-        >>> report = BatchReport()
-        >>> record_success("a.txt", local_documents(b"hi", {"file_name": "a.txt"}, None,
-        ...     LocalReadOptions()), [], report)
-        >>> report.summary()
-        '1/1 file(s) read, 1 page(s), 1 document(s), 0 failure(s)'
-    """
+    """Put a read file in the report (its page warnings logged and listed) and announce it."""
     _record_warnings(label, pages, report)
     report.add_success(
         label,

@@ -5,7 +5,7 @@
 
 A batch (``load_data(list)``) uses every core: PDFs (split into 2-page tasks when longer),
 images and Office files are tasks that this process and ``workers - 1`` worker processes
-(:mod:`llama_index_cloudkit.parse.local.workers`) take in turn; PDFium is not thread-safe, so
+(:mod:`llama_index_cloudkit.parse.local._workers`) take in turn; PDFium is not thread-safe, so
 threads would not help. Light formats are read here. The workers start only when the batch is
 not done after 0.1 s, so a small batch, a single file and ``workers=1`` never pay their start-up
 (about 0.05 s of a core each, and memory). Concurrent single-file reads (SimpleDirectoryReader's
@@ -46,7 +46,7 @@ from llama_index_cloudkit.parse.local._file_reading import (
     ReadContext,
     iter_here,
 )
-from llama_index_cloudkit.parse.local.workers import (
+from llama_index_cloudkit.parse.local._workers import (
     PageTask,
     TaskQueue,
     TaskResult,
@@ -56,7 +56,7 @@ from llama_index_cloudkit.parse.local.workers import (
 )
 from llama_index_cloudkit.parse.report import BatchReport
 
-__all__ = ["LocalBackend", "LocalReadOptions"]
+__all__ = ["LocalBackend"]
 
 # A long PDF is split into tasks of this many pages, so one big file spreads over the cores
 # (a scanned page takes seconds of OCR: small tasks keep the cores evenly busy).
