@@ -89,8 +89,7 @@ def _cpu() -> tuple[float, float]:
 
 
 def read_corpus(paths: list[Path], workers: int, ocr: str) -> tuple[list, float]:  # type: ignore[type-arg]
-    from llama_index_cloudkit.parse.local._file_reading import LocalReadOptions
-    from llama_index_cloudkit.parse.local._reading import LocalBackend
+    from llama_index_cloudkit.parse.local._reading import LocalBackend, LocalReadOptions
     from llama_index_cloudkit.parse.local.ocr import set_ocr_threads
     from llama_index_cloudkit.parse.report import BatchReport
 

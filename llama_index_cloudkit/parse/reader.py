@@ -33,8 +33,7 @@ from llama_index_cloudkit.parse.llamacloud import parse_service
 from llama_index_cloudkit.parse.llamacloud.backend import CloudBackend
 from llama_index_cloudkit.parse.llamacloud.lookahead import Lookahead
 from llama_index_cloudkit.parse.local import SUPPORTED_SUFFIXES
-from llama_index_cloudkit.parse.local._file_reading import LocalReadOptions
-from llama_index_cloudkit.parse.local._reading import LocalBackend
+from llama_index_cloudkit.parse.local._reading import LocalBackend, LocalReadOptions
 from llama_index_cloudkit.parse.local.ocr import OcrEngineName
 from llama_index_cloudkit.parse.presets import ParsePreset
 from llama_index_cloudkit.parse.report import BatchReport

@@ -15,8 +15,7 @@ from llama_index.core.schema import Document
 
 from llama_index_cloudkit import CloudKitReader, ParseError
 from llama_index_cloudkit.parse.local import _reading as local_reading
-from llama_index_cloudkit.parse.local._file_reading import LocalReadOptions
-from llama_index_cloudkit.parse.local._reading import LocalBackend
+from llama_index_cloudkit.parse.local._reading import LocalBackend, LocalReadOptions
 from llama_index_cloudkit.parse.local.ocr import available_ocr_engines
 from llama_index_cloudkit.parse.report import BatchReport
 
@@ -182,7 +181,7 @@ def test_a_script_without_a_main_guard_reads_a_batch_once(tmp_path: Path, batch:
         textwrap.dedent(
             f"""
             from llama_index_cloudkit.parse.local import _reading as local_reading
-            from llama_index_cloudkit.parse.local._file_reading import LocalReadOptions
+            from llama_index_cloudkit.parse.local._reading import LocalReadOptions
             from llama_index_cloudkit.parse.local._reading import LocalBackend
             from llama_index_cloudkit.parse.report import BatchReport
             local_reading.SPAWN_AFTER = 0  # start the workers at once, as a long batch would
