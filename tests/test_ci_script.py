@@ -122,6 +122,7 @@ ALL_STEPS = [
     "cloudkit ask examples/data How much hay does an adult llama eat per day?",
     "pip install -e .[dev]",
     "python -m pytest",
+    "python -m pytest --doctest-modules llama_index_cloudkit",
     "ruff check .",
     "ruff format --check .",
     "mypy",
@@ -147,7 +148,13 @@ def test_ci_fails_when_the_first_install_fails(bash: None, tmp_path: Path) -> No
 
 
 @pytest.mark.parametrize(
-    "failing", ["cloudkit ask examples/data How much hay", "mypy", "ruff format --check ."]
+    "failing",
+    [
+        "cloudkit ask examples/data How much hay",
+        "python -m pytest --doctest-modules",
+        "mypy",
+        "ruff format --check .",
+    ],
 )
 def test_ci_fails_when_any_later_step_fails(bash: None, tmp_path: Path, failing: str) -> None:
     code, _ = _run_ci(tmp_path, fail=failing)
