@@ -135,7 +135,7 @@ class ParsePreset(str, Enum):
         """The LlamaParse v1 constructor arguments of this preset (without project/org ids).
 
         Raises:
-            ConfigError: ``fast``, which exists on v2 only; the message gives the way out.
+            ConfigError: ``fast``, which has no v1 arguments (it exists on API v2 only).
 
         Example:
             >>> ParsePreset.COST_EFFECTIVE.llamaparse_kwargs()["parse_mode"]
@@ -144,8 +144,8 @@ class ParsePreset(str, Enum):
         row = self.row
         if row.v1_arguments is None:
             raise ConfigError(
-                f"The {self.value!r} parse preset exists on LlamaCloud's API v2 only",
-                hint="Set api_version='v2' (or CLOUDKIT_API_VERSION=v2), or pick cost_effective, "
-                "agentic or agentic_plus on v1",
+                f"The {self.value!r} parse preset has no LlamaParse v1 arguments: it exists on "
+                "LlamaCloud's API v2 only",
+                hint="Pick cost_effective, agentic or agentic_plus for v1",
             )
         return {**row.v1_arguments, **_COMMON_V1}

@@ -115,6 +115,12 @@ class LlamaParseV1:
     presets = tuple(p for p in ParsePreset if p.on_v1)
 
     def __init__(self, settings: CloudKitSettings, preset: ParsePreset, options: Mapping[str, Any]) -> None:
+        if not preset.on_v1:
+            raise ConfigError(
+                f"The {preset.value!r} parse preset exists on LlamaCloud's API v2 only",
+                hint="Set api_version='v2' (or CLOUDKIT_API_VERSION=v2), or pick cost_effective, "
+                "agentic or agentic_plus on v1",
+            )
         kwargs = {**preset.llamaparse_kwargs(), **validate_options(options)}
         kwargs.pop("result_type", None)  # client-side only; we always fetch JSON
         if settings.project_id:
