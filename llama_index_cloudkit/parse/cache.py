@@ -76,6 +76,10 @@ class ParseCache:
             path.unlink(missing_ok=True)
             return None
 
+    def drop(self, key: str) -> None:
+        """Remove an entry (one whose content cannot be read as a result)."""
+        self._path(key).unlink(missing_ok=True)
+
     def put(self, key: str, result: Mapping[str, Any]) -> None:
         """Store a result (atomic rename, so readers never see half a file)."""
         path = self._path(key)

@@ -332,3 +332,34 @@ def test_a_corrupt_cache_entry_is_dropped_and_parsed_again(
     docs = reader.load_data(examples_dir / "faq.html")
     assert docs and reader.last_report.cache_hits == 0
     assert "dropping unreadable cache entry" in caplog.text
+
+
+def test_a_cache_entry_of_an_earlier_version_is_served_without_a_request(
+    fake_llamacloud: FakeLlamaCloud, tmp_path: Path
+) -> None:
+    from llama_index_cloudkit.parse.cache import ParseCache, parse_key
+
+    reader = _reader(fake_llamacloud)
+    data = b"# Notes\n\nHay."
+    legacy = {"format": 2, "job_id": "job-old", "result": {"pages": [{"page": 1, "md": "# Cached"}]}}
+    ParseCache(reader.settings.cache_path("parse")).put(parse_key(data, "agentic", {}), legacy)
+
+    docs = reader.load_data(data, extra_info={"file_name": "notes.md"})
+
+    assert [d.text for d in docs] == ["# Cached"] and docs[0].metadata["job_id"] == "job-old"
+    assert fake_llamacloud.requests == [] and reader.last_report.cache_hits == 1
+
+
+def test_a_cache_entry_of_another_shape_is_dropped_and_parsed_again(
+    fake_llamacloud: FakeLlamaCloud, caplog: pytest.LogCaptureFixture
+) -> None:
+    from llama_index_cloudkit.parse.cache import ParseCache, parse_key
+
+    reader = _reader(fake_llamacloud)
+    data = b"# Notes\n\nHay."
+    ParseCache(reader.settings.cache_path("parse")).put(parse_key(data, "agentic", {}), {"format": 3})
+
+    docs = reader.load_data(data, extra_info={"file_name": "notes.md"})
+
+    assert "Hay." in docs[0].text and reader.last_report.cache_hits == 0
+    assert "dropping unreadable cache entry" in caplog.text

@@ -233,7 +233,14 @@ class CloudEngine:
         if not self.use_cache:
             return None
         entry = self.cache.get(key)
-        return _from_cache(entry) if entry is not None else None
+        if entry is None:
+            return None
+        try:
+            return _from_cache(entry)
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            logger.warning("dropping unreadable cache entry %s (%r); it will be parsed again", key, exc)
+            self.cache.drop(key)
+            return None
 
     def parse_all(
         self,
