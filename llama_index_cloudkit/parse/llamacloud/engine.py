@@ -10,7 +10,6 @@ already being parsed in this process waits for that job; otherwise the cloud cor
 journals the job id before polling, polls to a deadline that never restarts and resubmits a lost
 job at most once. Only a result with pages is cached; images are downloaded per run into the
 run's ``download_images_to`` and never stored in the cache.
-
 """
 
 from __future__ import annotations
