@@ -32,7 +32,8 @@ from llama_index_cloudkit.errors import (
     UnsupportedFileError,
 )
 from llama_index_cloudkit.extract.schema import check_schema
-from llama_index_cloudkit.extract.tool import ExtractionToolSpec, extraction_tool
+from llama_index_cloudkit.extract.spec import ExtractionToolSpec
+from llama_index_cloudkit.extract.tool import extraction_tool
 from llama_index_cloudkit.parse.reader import CloudKitReader, file_extractor
 from llama_index_cloudkit.parse.report import BatchReport, FileReport, ReportWarning
 from llama_index_cloudkit.presets import ParsePreset, RetrievalPreset
