@@ -9,7 +9,8 @@
 
 Example:
     >>> from llama_index_cloudkit.extract import check_schema
-    >>> check_schema({"type": "object", "required": ["total"], "properties": {"total": {"type": "number"}}})["type"]
+    >>> schema = {"type": "object", "required": ["total"], "properties": {"total": {"type": "number"}}}
+    >>> check_schema(schema)["type"]
     'object'
 """
 

@@ -6,11 +6,12 @@ read by the local parser first (:func:`extract_document_with_llm`).
 
 Example:
     >>> from llama_index.core.llms import MockLLM
-    >>> class Echo(MockLLM):
+    >>> class Answer(MockLLM):  # an LLM that always answers with the same JSON
     ...     def chat(self, messages, **kwargs):
     ...         return super().chat(messages, **kwargs).model_copy(
     ...             update={"message": ChatMessage(role="assistant", content='{"number": "42"}')})
-    >>> extract_with_llm(Echo(), {"type": "object", "properties": {"number": {"type": "string"}}}, "Invoice 42")
+    >>> schema = {"type": "object", "properties": {"number": {"type": "string"}}}
+    >>> extract_with_llm(Answer(), schema, "Invoice 42")
     {'number': '42'}
 """
 

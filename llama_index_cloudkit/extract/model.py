@@ -80,6 +80,7 @@ class SavedExtraction:
     data_schema: dict[str, Any]
     config: dict[str, Any]
 
+
 _PRIMITIVES: dict[str, Any] = {
     "string": str,
     "integer": int,

@@ -64,6 +64,7 @@ __all__ = [
 ]
 
 _METADATA_FLAGS = ("cite_sources", "confidence_scores", "use_reasoning")
+_NO_TARGET = "extraction_tool needs an extraction agent (on v2 a saved configuration) or a schema"
 
 _TOOL_KEYWORDS = (
     "agent",
@@ -262,7 +263,9 @@ class ExtractionOutput(ToolOutput):
     ``extraction_metadata``.
 
     Example:
-        >>> output = ExtractionOutput("extract_invoice", '{"number": "42"}', raw_input={}, metadata={"backend": "local"})
+        >>> output = ExtractionOutput(
+        ...     "extract_invoice", '{"number": "42"}', raw_input={}, metadata={"backend": "local"}
+        ... )
         >>> output.metadata
         {'backend': 'local'}
     """
@@ -558,7 +561,7 @@ def extraction_tool(
             )
             return _assemble(target, runs, saved.config, name, description, raise_errors, "cloud")
         if given is None:
-            raise ConfigError("extraction_tool needs an extraction agent (or saved configuration) or a schema")
+            raise ConfigError(_NO_TARGET)
         target = given
         runs = _runs(
             folders,
@@ -567,7 +570,7 @@ def extraction_tool(
         )
         return _assemble(target, runs, checked, name, description, raise_errors, "cloud")
     if given is None:
-        raise ConfigError("extraction_tool needs an extraction agent (or saved configuration) or a schema")
+        raise ConfigError(_NO_TARGET)
     target = given
     chosen_llm = llm or default_llm()
 

@@ -365,7 +365,11 @@ class LlamaExtractV1:
     # --- stateless extraction (E1, E2) --------------------------------------------------------
 
     async def _extract(
-        self, session: CloudSession, schema: Mapping[str, Any], config: Mapping[str, Any], source: ExtractInput
+        self,
+        session: CloudSession,
+        schema: Mapping[str, Any],
+        config: Mapping[str, Any],
+        source: ExtractInput,
     ) -> ExtractResult:
         body: dict[str, Any] = {"config": dict(config)}
         if source.is_text:
@@ -565,7 +569,9 @@ class LlamaExtractV1:
 
     # --- the queue (F1 + E11 per file; results: E3, + E4 when done) ---------------------------
 
-    async def _queue(self, session: CloudSession, agent: Any, file_paths: Sequence[str]) -> list[dict[str, Any]]:
+    async def _queue(
+        self, session: CloudSession, agent: Any, file_paths: Sequence[str]
+    ) -> list[dict[str, Any]]:
         info = await self._saved(session, agent)
         journal = self._client.journal
 
@@ -674,7 +680,9 @@ class LlamaExtractV1:
         entry = await self._job_result(session, agent, new_id)
         return {**entry, "job_id": job_id, "resubmitted_as": new_id}
 
-    async def _results(self, session: CloudSession, agent: Any, job_ids: Sequence[str]) -> list[dict[str, Any]]:
+    async def _results(
+        self, session: CloudSession, agent: Any, job_ids: Sequence[str]
+    ) -> list[dict[str, Any]]:
         journal = self._client.journal
 
         async def one(job_id: str) -> dict[str, Any]:

@@ -42,7 +42,13 @@ from llama_index_cloudkit.cloud.jobs import raise_for_state
 from llama_index_cloudkit.cloud.journal import JobJournal
 from llama_index_cloudkit.cloud.policy import CloudPolicy
 from llama_index_cloudkit.cloud.session import CloudSession
-from llama_index_cloudkit.errors import CloudKitError, ConfigError, ExtractionError, JobLostError, ServiceError
+from llama_index_cloudkit.errors import (
+    CloudKitError,
+    ConfigError,
+    ExtractionError,
+    JobLostError,
+    ServiceError,
+)
 from llama_index_cloudkit.extract.llamacloud._client import (
     ExtractInput,
     ExtractJobOps,
@@ -202,7 +208,10 @@ def saved_configuration(body: Mapping[str, Any]) -> SavedExtraction:
     config = dict(parameters) if isinstance(parameters, Mapping) else {}
     schema = config.get("data_schema")
     return SavedExtraction(
-        config_id, str(body.get("name") or config_id), dict(schema) if isinstance(schema, Mapping) else {}, config
+        config_id,
+        str(body.get("name") or config_id),
+        dict(schema) if isinstance(schema, Mapping) else {},
+        config,
     )
 
 
