@@ -68,7 +68,7 @@ from llama_index_cloudkit.extract.llamacloud._client import (
 from llama_index_cloudkit.extract.model import ExtractResult, SavedExtraction
 from llama_index_cloudkit.settings import CloudKitSettings, check_keywords
 
-__all__ = ["MIME_TYPES", "LlamaExtractV1", "agent_info", "check_config", "usage_of"]
+__all__ = ["MIME_TYPES", "LlamaExtractV1", "agent_info", "usage_of"]
 
 logger = logging.getLogger(__name__)
 
@@ -91,32 +91,6 @@ MIME_TYPES = {
     ".jpg": "image/jpeg",
     ".jpeg": "image/jpeg",
 }
-
-
-def check_config(config: Mapping[str, Any] | None) -> dict[str, Any]:
-    """An ExtractConfig as a dict, its keys and values checked before anything is sent.
-
-    None is LlamaExtract's balanced default.
-
-    Raises:
-        ConfigError: an unknown key ("did you mean ...?") or a value LlamaExtract refuses.
-
-    Example:
-        >>> check_config({"extraction_mode": "FAST"})
-        {'extraction_mode': 'FAST'}
-    """
-    if config is None:
-        config = {"extraction_mode": "BALANCED"}
-    model = require("llama_cloud.types", "core", package="llama-cloud").ExtractConfig
-    check_keywords(config, model.__fields__, "ExtractConfig")
-    try:
-        model(**config)
-    except ValueError as exc:  # pydantic.v1's ValidationError
-        text = " ".join(str(exc).split())
-        raise ConfigError(
-            f"ExtractConfig refused: {text[:400]}", hint="Fix config=...; nothing was sent"
-        ) from None
-    return {str(k): getattr(v, "value", v) for k, v in config.items()}
 
 
 def _plain(value: Any) -> Any:
@@ -258,9 +232,31 @@ class LlamaExtractV1:
         self.policy = self._client.policy
         self._project_id: str | None = settings.project_id  # a project name is looked up once
 
-    def check_config(self, config: Mapping[str, Any] | None) -> dict[str, Any]:
-        """:func:`check_config`: an ExtractConfig checked before anything is sent."""
-        return check_config(config)
+    @staticmethod
+    def check_config(config: Mapping[str, Any] | None) -> dict[str, Any]:
+        """An ExtractConfig as a dict, its keys and values checked before anything is sent.
+
+        None is LlamaExtract's balanced default.
+
+        Raises:
+            ConfigError: an unknown key ("did you mean ...?") or a value LlamaExtract refuses.
+
+        Example:
+            >>> LlamaExtractV1.check_config({"extraction_mode": "FAST"})
+            {'extraction_mode': 'FAST'}
+        """
+        if config is None:
+            config = {"extraction_mode": "BALANCED"}
+        model = require("llama_cloud.types", "core", package="llama-cloud").ExtractConfig
+        check_keywords(config, model.__fields__, "ExtractConfig")
+        try:
+            model(**config)
+        except ValueError as exc:  # pydantic.v1's ValidationError
+            text = " ".join(str(exc).split())
+            raise ConfigError(
+                f"ExtractConfig refused: {text[:400]}", hint="Fix config=...; nothing was sent"
+            ) from None
+        return {str(k): getattr(v, "value", v) for k, v in config.items()}
 
     # --- what every v1 call needs: project parameters, polls (E3) and results (E4) ------------
 

@@ -24,7 +24,7 @@ gives ``field_metadata`` keyed by field (v2's ``field_metadata.document_metadata
 ``_metadata.field_metadata.<field>.citation`` reads the same on both generations.
 
 Example:
-    >>> check_v2_config({"tier": "agentic", "cite_sources": True})
+    >>> LlamaExtractV2.check_config({"tier": "agentic", "cite_sources": True})
     {'tier': 'agentic', 'cite_sources': True}
 """
 
@@ -62,7 +62,6 @@ from llama_index_cloudkit.settings import CloudKitSettings, check_keywords
 __all__ = [
     "V2_CONFIG_KEYS",
     "LlamaExtractV2",
-    "check_v2_config",
     "saved_configuration",
     "usage_of_v2",
     "v1_shaped_metadata",
@@ -109,45 +108,6 @@ _V1_KEYS = {
     "parse_model": "parse_tier",
     "priority": "nothing",
 }
-
-
-def check_v2_config(config: Mapping[str, Any]) -> dict[str, Any]:
-    """An Extract v2 configuration dict, its keys and choices checked before anything is sent.
-
-    Raises:
-        ConfigError: a v1 key (the message names the v2 one), an unknown key, or a value
-            outside the documented choices.
-
-    Example:
-        >>> check_v2_config({"extraction_mode": "FAST"})
-        Traceback (most recent call last):
-        ...
-        llama_index_cloudkit.errors.ConfigError: extraction_mode is an Extract v1 setting. ...
-    """
-    for key in config:
-        if key in _V1_KEYS:
-            raise ConfigError(
-                f"{key} is an Extract v1 setting",
-                hint=f"On Extract v2 use {_V1_KEYS[key]}; nothing was sent",
-            )
-    check_keywords(config, V2_CONFIG_KEYS, "Extract v2 configuration")
-    checked = {str(k): getattr(v, "value", v) for k, v in config.items()}
-    for key, choices in _CHOICES.items():
-        value = checked.get(key)
-        if value is not None:
-            value = str(value).lower()
-            if value not in choices:
-                raise ConfigError(
-                    f"{key}={checked[key]!r} is not an Extract v2 choice",
-                    hint="Use one of: " + ", ".join(choices),
-                )
-            checked[key] = value
-    if "configuration_id" in checked and len(checked) > 1:
-        raise ConfigError(
-            "configuration_id names a saved configuration; it takes no other setting",
-            hint="Change the saved configuration, or pass an inline configuration without configuration_id",
-        )
-    return checked
 
 
 def v1_shaped_metadata(job: Mapping[str, Any]) -> dict[str, Any]:
@@ -253,9 +213,48 @@ class LlamaExtractV2:
         self.settings = settings
         self.policy = self._client.policy
 
-    def check_config(self, config: Mapping[str, Any] | None) -> dict[str, Any]:
-        """:func:`check_v2_config`: an Extract v2 configuration checked before anything is sent."""
-        return check_v2_config({} if config is None else config)
+    @staticmethod
+    def check_config(config: Mapping[str, Any] | None) -> dict[str, Any]:
+        """An Extract v2 configuration dict, its keys and choices checked before anything is sent.
+
+        None is the service's default (an empty configuration).
+
+        Raises:
+            ConfigError: a v1 key (the message names the v2 one), an unknown key, or a value
+                outside the documented choices.
+
+        Example:
+            >>> LlamaExtractV2.check_config({"extraction_mode": "FAST"})
+            Traceback (most recent call last):
+            ...
+            llama_index_cloudkit.errors.ConfigError: extraction_mode is an Extract v1 setting. ...
+        """
+        config = {} if config is None else config
+        for key in config:
+            if key in _V1_KEYS:
+                raise ConfigError(
+                    f"{key} is an Extract v1 setting",
+                    hint=f"On Extract v2 use {_V1_KEYS[key]}; nothing was sent",
+                )
+        check_keywords(config, V2_CONFIG_KEYS, "Extract v2 configuration")
+        checked = {str(k): getattr(v, "value", v) for k, v in config.items()}
+        for key, choices in _CHOICES.items():
+            value = checked.get(key)
+            if value is not None:
+                value = str(value).lower()
+                if value not in choices:
+                    raise ConfigError(
+                        f"{key}={checked[key]!r} is not an Extract v2 choice",
+                        hint="Use one of: " + ", ".join(choices),
+                    )
+                checked[key] = value
+        if "configuration_id" in checked and len(checked) > 1:
+            raise ConfigError(
+                "configuration_id names a saved configuration; it takes no other setting",
+                hint="Change the saved configuration, or pass an inline configuration "
+                "without configuration_id",
+            )
+        return checked
 
     # --- schema and saved configurations -------------------------------------------------------
 
@@ -330,7 +329,7 @@ class LlamaExtractV2:
         source: ExtractInput,
     ) -> ExtractResult:
         """One Extract v2 extraction in an open session."""
-        checked = check_v2_config(config)
+        checked = self.check_config(config)
         saved_id = checked.get("configuration_id")
         if saved_id is None and not schema:
             raise ConfigError("Extract v2 needs a schema or a configuration_id")
