@@ -31,7 +31,8 @@ from llama_index_cloudkit.errors import (
     UnsupportedFileError,
 )
 from llama_index_cloudkit.extract.schema import check_schema
-from llama_index_cloudkit.extract.tool import ExtractionToolSpec, extraction_tool
+from llama_index_cloudkit.extract.spec import ExtractionToolSpec
+from llama_index_cloudkit.extract.tool import extraction_tool
 from llama_index_cloudkit.parse.cost import CostReport
 from llama_index_cloudkit.parse.presets import ParsePreset
 from llama_index_cloudkit.parse.reader import CloudKitReader, file_extractor

@@ -1,7 +1,12 @@
-"""A pydantic model from a JSON schema, so extraction results are typed on every path.
+"""The neutral models of an extraction: its result, a saved setup, and typed models from JSON schemas.
 
-A saved extraction agent brings only its JSON schema; :func:`model_from_schema` turns it (or any
-JSON-schema dict) into a pydantic model with :func:`pydantic.create_model`:
+Both LlamaExtract adapters (:mod:`.llamacloud`) return an :class:`ExtractResult` and describe a
+saved agent (v1) or saved configuration (v2) as a :class:`SavedExtraction`; nothing outside the
+adapters sees a route, a body field or a status word.
+
+Extraction results are typed on every path: a saved setup brings only its JSON schema;
+:func:`model_from_schema` turns it (or any JSON-schema dict) into a pydantic model with
+:func:`pydantic.create_model`:
 
 | JSON schema | Python type |
 |---|---|
@@ -32,13 +37,49 @@ from __future__ import annotations
 import json
 import keyword
 import re
+from dataclasses import dataclass, field
 from typing import Any, Literal, Optional, Union
 
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from llama_index_cloudkit.errors import SchemaError
 
-__all__ = ["model_from_schema"]
+__all__ = ["ExtractResult", "SavedExtraction", "model_from_schema"]
+
+
+@dataclass
+class ExtractResult:
+    """What an extraction produced: the data and what the service (or the LLM) said about it.
+
+    Example:
+        >>> ExtractResult({"a": 1}, job_id="j").data
+        {'a': 1}
+    """
+
+    data: Any
+    metadata: dict[str, Any] = field(default_factory=dict)
+    job_id: str | None = None
+    run_id: str | None = None
+    reattached: bool = False
+    usage: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class SavedExtraction:
+    """A saved extraction setup: a LlamaExtract agent (v1) or a saved configuration (v2).
+
+    ``config`` is the agent's ExtractConfig, or the saved configuration's parameters.
+
+    Example:
+        >>> SavedExtraction("agent-1", "terms", {"type": "object"}, {}).name
+        'terms'
+    """
+
+    id: str
+    name: str
+    data_schema: dict[str, Any]
+    config: dict[str, Any]
+
 
 _PRIMITIVES: dict[str, Any] = {
     "string": str,

@@ -182,11 +182,11 @@ def check_schema(schema: type[BaseModel] | dict[str, Any], strict: bool = True) 
         SchemaError: every problem, each with its JSON path. No request is ever sent.
 
     Example:
-        >>> check_schema({"type": "array"})
+        >>> check_schema({"type": "array"})  # doctest: +ELLIPSIS
         Traceback (most recent call last):
         ...
         llama_index_cloudkit.errors.SchemaError: 1 schema problem(s):
-          - $: the root must be of type 'object', got 'array'
+          - $: the root must be of type 'object', got 'array'. Fix the schema; nothing was sent...
     """
     resolved = schema_of(schema)
     problems: list[str] = []

@@ -17,7 +17,8 @@ from llama_index_cloudkit import CloudKitSettings, ConfigError
 from llama_index_cloudkit.cloud.policy import CloudPolicy
 from llama_index_cloudkit.cloud.transport import RetryPolicy
 from llama_index_cloudkit.errors import JobFailedError, SubmissionUnknownError
-from llama_index_cloudkit.extract.tool import ExtractionOutput, ExtractionToolSpec, extraction_tool
+from llama_index_cloudkit.extract.spec import ExtractionToolSpec
+from llama_index_cloudkit.extract.tool import ExtractionOutput, extraction_tool
 from llama_index_cloudkit.testing import FakeLlamaCloud
 
 
@@ -375,17 +376,18 @@ def _service_that_loses_the_answer(accepted: bool, calls: list[str]) -> httpx.Mo
 
 @pytest.mark.parametrize("accepted", [True, False], ids=["accepted", "not found"])
 def test_a_lost_agent_submission_is_looked_up_never_repeated(tmp_path: Path, accepted: bool) -> None:
-    from llama_index_cloudkit.extract.cloud import AgentInfo, ExtractClient
+    from llama_index_cloudkit.extract.llamacloud.llamaextract_v1 import LlamaExtractV1
+    from llama_index_cloudkit.extract.model import SavedExtraction
 
     calls: list[str] = []
     settings = CloudKitSettings(
         api_key="llx-mock-0123456789", base_url="http://127.0.0.1:9", cache_dir=tmp_path
     )
-    client = ExtractClient(settings, QUICK, transport=_service_that_loses_the_answer(accepted, calls))
-    agent = AgentInfo("agent-1", "shipping", Shipping.model_json_schema(), {})
+    client = LlamaExtractV1(settings, QUICK, transport=_service_that_loses_the_answer(accepted, calls))
+    agent = SavedExtraction("agent-1", "shipping", Shipping.model_json_schema(), {})
     if accepted:
-        assert client.extract_with_agent(agent, text="30 days").data == ANSWER
+        assert client.extract_saved(agent, text="30 days").data == ANSWER
     else:
         with pytest.raises(SubmissionUnknownError):
-            client.extract_with_agent(agent, text="30 days")
+            client.extract_saved(agent, text="30 days")
     assert calls.count("POST /api/v1/extraction/jobs") == 1

@@ -11,8 +11,8 @@ import pytest
 from pydantic import BaseModel, Field
 
 from llama_index_cloudkit import CloudKitSettings, ConfigError, SchemaError
-from llama_index_cloudkit.extract.cloud import ExtractClient
-from llama_index_cloudkit.extract.cloud_v2 import ExtractV2Client
+from llama_index_cloudkit.extract.llamacloud import extraction_service
+from llama_index_cloudkit.extract.llamacloud.llamaextract_v2 import LlamaExtractV2
 from llama_index_cloudkit.extract.tool import extraction_tool
 from llama_index_cloudkit.testing import FakeLlamaCloud
 
@@ -167,15 +167,15 @@ def test_the_service_schema_check_refuses_a_schema_as_a_schema_error(
     fake_llamacloud: FakeLlamaCloud, v2: CloudKitSettings
 ) -> None:
     with pytest.raises(SchemaError):
-        ExtractV2Client(v2).validate_schema({"type": "array", "items": {"type": "string"}})
+        LlamaExtractV2(v2).validate_schema({"type": "array", "items": {"type": "string"}})
     assert fake_llamacloud.count("POST", EXTRACT) == 0
 
 
-def test_extract_client_follows_the_api_version(
+def test_the_extraction_service_follows_the_api_version(
     fake_llamacloud: FakeLlamaCloud, v2: CloudKitSettings
 ) -> None:
     schema = {"type": "object", "properties": {"refund_window_days": {"type": "integer"}}}
-    result = ExtractClient(v2).extract(schema, {"tier": "cost_effective"}, text=TEXT)
+    result = extraction_service(v2).extract(schema, {"tier": "cost_effective"}, text=TEXT)
 
     assert result.data == ANSWER and result.job_id
     assert result.usage and "credits" in result.usage

@@ -13,7 +13,8 @@ from llama_index.core.tools import FunctionTool
 from pydantic import BaseModel, Field
 
 from llama_index_cloudkit import ConfigError, ExtractionError, SchemaError
-from llama_index_cloudkit.extract.tool import ExtractionToolSpec, extraction_tool
+from llama_index_cloudkit.extract.spec import ExtractionToolSpec
+from llama_index_cloudkit.extract.tool import extraction_tool
 from llama_index_cloudkit.testing import FakeLlamaCloud
 
 from .conftest import agent_llm

@@ -23,7 +23,8 @@ from pydantic import BaseModel, Field
 from llama_index_cloudkit import CloudKitSettings, errors
 from llama_index_cloudkit.cloud.policy import CloudPolicy
 from llama_index_cloudkit.errors import CloudKitError
-from llama_index_cloudkit.extract.tool import ExtractionToolSpec, extraction_tool
+from llama_index_cloudkit.extract.spec import ExtractionToolSpec
+from llama_index_cloudkit.extract.tool import extraction_tool
 from llama_index_cloudkit.testing import FakeLlamaCloud
 
 from .conftest import FAST_POLICY, HTTP_FAULTS, KEY, HttpFault, assert_typed

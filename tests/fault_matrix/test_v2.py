@@ -18,7 +18,7 @@ from llama_index.core.schema import Document
 
 from llama_index_cloudkit import CloudKitReader, CloudKitSettings
 from llama_index_cloudkit.errors import CloudKitError
-from llama_index_cloudkit.extract.cloud_v2 import ExtractV2Client
+from llama_index_cloudkit.extract.llamacloud.llamaextract_v2 import LlamaExtractV2
 from llama_index_cloudkit.retrieve.cloud import llamacloud_retriever
 from llama_index_cloudkit.retrieve.config import HybridConfig
 from llama_index_cloudkit.testing import FakeLlamaCloud
@@ -69,7 +69,7 @@ def _parse(fake: FakeLlamaCloud, tmp_path: Path, key: str = KEY) -> list[Documen
 
 
 def _extract(fake: FakeLlamaCloud, tmp_path: Path, key: str = KEY) -> Any:
-    client = ExtractV2Client(_settings(fake, tmp_path / "cache", key), FAST_POLICY)
+    client = LlamaExtractV2(_settings(fake, tmp_path / "cache", key), FAST_POLICY)
     return client.extract(SCHEMA, {"tier": "cost_effective"}, file_path=_file(tmp_path / "docs")).data
 
 

@@ -1,25 +1,19 @@
-"""What the Extract v1 and Extract v2 clients share: one session per call, the journal, the
-schema check memo, and the job lifecycle's view of one extraction.
+"""What both LlamaExtract adapters share: one session per call, the journal, the schema memo,
+the job lifecycle's view of one extraction, its input and its content key.
 
-:class:`ExtractClientBase` holds the settings, the policy and the journal, opens one
-:class:`~llama_index_cloudkit.cloud.CloudSession` per public call (sync calls on a fresh loop,
-safe inside a running one), asks the service to check a schema once per schema and client, and
-runs a job through :func:`~llama_index_cloudkit.cloud.run_job`. :class:`ExtractJobOps` is what
-``run_job`` submits and polls. The routes themselves live in :mod:`.cloud` (v1) and
-:mod:`.cloud_v2` (v2).
-
-Example:
-    >>> client = ExtractV2Client(CloudKitSettings(api_key="llx-..."))  # doctest: +SKIP
-    >>> client.journal  # doctest: +SKIP
-    <llama_index_cloudkit.cloud.journal.JobJournal object at ...>
+Each adapter holds one :class:`ServiceClient` (composed, not inherited) and keeps its own routes,
+body fields and status words.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any, ClassVar, Generic, TypeVar
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
 
 import httpx
 
@@ -30,14 +24,41 @@ from llama_index_cloudkit.cloud.journal import JobJournal
 from llama_index_cloudkit.cloud.policy import CloudPolicy
 from llama_index_cloudkit.cloud.session import CloudSession
 from llama_index_cloudkit.errors import ConfigError, SchemaError
-from llama_index_cloudkit.extract.wire import ExtractInput, ExtractResult
 from llama_index_cloudkit.settings import CloudKitSettings
 
-__all__ = ["ExtractClientBase", "ExtractJobOps"]
-
 T = TypeVar("T")
-SchemaT = TypeVar("SchemaT")
-"""What a client's ``extract`` takes as a schema (v2: None with a saved configuration)."""
+
+
+@dataclass(frozen=True)
+class ExtractInput:
+    """One extraction input: a file (path and bytes) or a text (sent as ``text_input_<8hex>.txt``)."""
+
+    label: str
+    data: bytes
+    file_name: str
+    is_text: bool
+
+    @classmethod
+    def of(cls, file_path: str | os.PathLike[str] | None, text: str | None) -> ExtractInput:
+        """Read exactly one of a file and a text (ConfigError otherwise)."""
+        if (file_path is None) == (text is None):
+            raise ConfigError("Pass exactly one of file_path and text")
+        if text is not None:
+            digest = hashlib.sha256(text.encode()).hexdigest()[:8]
+            return cls("text input", text.encode(), f"text_input_{digest}.txt", True)
+        path = Path(file_path)  # type: ignore[arg-type]
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise ConfigError(f"Cannot read the file: {exc.strerror or exc}", file=path) from None
+        return cls(os.fspath(path), data, path.name, False)
+
+
+def content_key(kind: str, schema: Mapping[str, Any], config: Mapping[str, Any], payload: bytes) -> str:
+    """The journal key of one extraction: sha256 of what decides its result."""
+    head = json.dumps({"kind": kind, "schema": schema, "config": config}, sort_keys=True, default=str)
+    digest = hashlib.sha256(head.encode() + b"\0" + payload).hexdigest()
+    return f"extract:{digest}"
 
 
 class ExtractJobOps:
@@ -50,12 +71,6 @@ class ExtractJobOps:
         status_path: the status route of a job id.
         what: what a status read is called in errors.
         project_params: send the project's ``project_id`` / ``organization_id`` with each read.
-
-    Example:
-        >>> ops = ExtractJobOps(session, submit, "a.pdf", status_path=lambda j: f"/jobs/{j}",
-        ...                     what="Reading the job's status")  # doctest: +SKIP
-        >>> await ops.state("job-1")  # doctest: +SKIP
-        (<JobState.PENDING: ...>, {'id': 'job-1', 'status': 'PENDING'})
     """
 
     def __init__(
@@ -94,12 +109,12 @@ class ExtractJobOps:
         return job_state(body.get("status")), body
 
 
-class ExtractClientBase(Generic[SchemaT]):
-    """Settings, policy, journal and one :class:`CloudSession` per call, for an extraction client.
+class ServiceClient:
+    """Settings, policy, journal and one :class:`CloudSession` per call, for an extraction adapter.
 
-    Each public coroutine of a subclass opens its own session in the running loop
-    (:meth:`_async`); each sync method runs it on a fresh loop (:meth:`_sync`, safe inside a
-    running one). No client outlives its loop.
+    Each public coroutine of an adapter opens its own session in the running loop
+    (:meth:`in_loop`); each sync method runs it on a fresh loop (:meth:`sync`, safe inside a
+    running one). No HTTP client outlives its loop.
 
     Args:
         settings: key, endpoint, project and organization.
@@ -108,32 +123,26 @@ class ExtractClientBase(Generic[SchemaT]):
             the cache directory; None disables re-attaching).
         transport: the HTTP transport under the core's resilient one (tests:
             ``httpx.MockTransport``); default: a real connection pool per event loop.
-
-    Example:
-        >>> client = ExtractClient(CloudKitSettings(api_key="llx-..."))  # doctest: +SKIP
-        >>> client.extract(schema, {"extraction_mode": "FAST"}, text="Invoice 42").data  # doctest: +SKIP
-        {'number': '42'}
+        what: what a job is called in errors.
     """
-
-    _what: ClassVar[str] = "LlamaExtract job"
-    """What a job of this client is called in errors."""
 
     def __init__(
         self,
         settings: CloudKitSettings,
-        policy: CloudPolicy | None = None,
+        policy: CloudPolicy | None,
         *,
-        journal: JobJournal | str | None = "default",
-        transport: httpx.AsyncBaseTransport | None = None,
+        journal: JobJournal | str | None,
+        transport: httpx.AsyncBaseTransport | None,
+        what: str,
     ) -> None:
         settings.require_key()
         self.settings = settings
         self.policy = policy or CloudPolicy()
+        self.what = what
         self._transport = transport
         self._journal_choice = journal
         self._journal: JobJournal | None = None
         self._validated: dict[str, dict[str, Any]] = {}
-        self._project_id: str | None = settings.project_id  # v1 looks a project name up once
 
     @property
     def journal(self) -> JobJournal | None:
@@ -144,18 +153,21 @@ class ExtractClientBase(Generic[SchemaT]):
             return self._journal
         return self._journal_choice if isinstance(self._journal_choice, JobJournal) else None
 
-    def _sync(self, work: Callable[[CloudSession], Awaitable[T]]) -> T:
-        return run_sync(lambda: self._async(work))  # a fresh loop, safe inside a running one
+    def sync(self, work: Callable[[CloudSession], Awaitable[T]]) -> T:
+        """``work`` in its own session on a fresh loop (safe inside a running one)."""
+        return run_sync(lambda: self.in_loop(work))
 
-    async def _async(self, work: Callable[[CloudSession], Awaitable[T]]) -> T:
+    async def in_loop(self, work: Callable[[CloudSession], Awaitable[T]]) -> T:
+        """``work`` in its own session in the running loop."""
         async with CloudSession(self.settings, self.policy, inner=self._transport) as session:
             return await work(session)
 
-    def _mark(self, key: str, status: str) -> None:
+    def mark(self, key: str, status: str) -> None:
+        """Record what became of a journaled job."""
         if self.journal is not None:
             self.journal.mark(key, status)
 
-    async def _checked_schema(
+    async def checked_schema(
         self,
         session: CloudSession,
         schema: Mapping[str, Any],
@@ -185,7 +197,7 @@ class ExtractClientBase(Generic[SchemaT]):
             self._validated[memo] = dict(answer) if isinstance(answer, Mapping) and answer else dict(schema)
         return self._validated[memo]
 
-    async def _run(self, ops: ExtractJobOps, *, key: str, label: str, reattach: bool) -> JobOutcome:
+    async def run(self, ops: ExtractJobOps, *, key: str, label: str, reattach: bool) -> JobOutcome:
         """One job to a terminal state: journaled before polling, re-attached when known."""
         return await run_job(
             ops,
@@ -194,47 +206,5 @@ class ExtractClientBase(Generic[SchemaT]):
             policy=self.policy,
             journal=self.journal,
             reattach=reattach,
-            what=self._what,
+            what=self.what,
         )
-
-    async def _extract(
-        self,
-        session: CloudSession,
-        schema: SchemaT,
-        config: Mapping[str, Any],
-        source: ExtractInput,
-    ) -> ExtractResult:
-        """One extraction in an open session (each client its own routes)."""
-        raise NotImplementedError
-
-    def extract(
-        self,
-        schema: SchemaT,
-        config: Mapping[str, Any],
-        *,
-        file_path: str | os.PathLike[str] | None = None,
-        text: str | None = None,
-    ) -> ExtractResult:
-        """Extraction of a file or a text with a JSON schema and a configuration.
-
-        On v1 the configuration is an ExtractConfig dict and the extraction is stateless; on
-        Extract v2 it is an inline configuration, or a ``configuration_id`` (then ``schema``
-        may be None).
-
-        Example:
-            >>> client.extract({"type": "object", "properties": {}}, {}, text="x")  # doctest: +SKIP
-        """
-        source = ExtractInput.of(file_path, text)
-        return self._sync(lambda s: self._extract(s, schema, config, source))
-
-    async def aextract(
-        self,
-        schema: SchemaT,
-        config: Mapping[str, Any],
-        *,
-        file_path: str | os.PathLike[str] | None = None,
-        text: str | None = None,
-    ) -> ExtractResult:
-        """:meth:`extract` in the running event loop."""
-        source = ExtractInput.of(file_path, text)
-        return await self._async(lambda s: self._extract(s, schema, config, source))
