@@ -41,11 +41,11 @@ import numpy as np
 from llama_index.core.schema import TextNode
 from scifact import load
 
-from llama_index_cloudkit.presets import RetrievalPreset
 from llama_index_cloudkit.retrieve.config import HybridConfig
-from llama_index_cloudkit.retrieve.embedding import MiniLMEmbedding
-from llama_index_cloudkit.retrieve.local import LocalHybridIndex
-from llama_index_cloudkit.retrieve.qdrant import QdrantHybridIndex
+from llama_index_cloudkit.retrieve.local.embedding import MiniLMEmbedding
+from llama_index_cloudkit.retrieve.local.index import LocalHybridIndex
+from llama_index_cloudkit.retrieve.presets import RetrievalPreset
+from llama_index_cloudkit.retrieve.qdrant.index import QdrantHybridIndex
 
 DEFAULT_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "beir" / "scifact"
 CACHE = Path(__file__).resolve().parent / ".cache"

@@ -20,9 +20,8 @@ from enum import Enum
 from typing import Any, TypeVar
 
 from llama_index_cloudkit.errors import ConfigError
-from llama_index_cloudkit.retrieve.config import HybridConfig
 
-__all__ = ["ParsePreset", "RetrievalPreset"]
+__all__ = ["ParsePreset"]
 
 _COMMON: dict[str, Any] = {
     "high_res_ocr": True,
@@ -108,104 +107,3 @@ class ParsePreset(str, Enum):
         else:
             specific = {"parse_mode": "parse_page_with_agent", "model": "anthropic-sonnet-4.0"}
         return {**specific, **_COMMON}
-
-
-class RetrievalPreset(str, Enum):
-    """Named hybrid-retrieval settings, tuned on SciFact (train judgments) with the local index.
-
-    Evidence: ``python benchmarks/retrieval.py`` on SciFact's 809 train queries with the
-    local index (bm25s k1 1.5 / b 0.75 + int8 all-MiniLM-L6-v2, relative-score fusion); the
-    nDCG@10 column is without a reranker (none ships offline). See docs/retrieval-presets.md.
-
-    Every target returns ``results`` passages: ``rerank_top_n`` with reranking on, ``top_k``
-    with it off (the two are equal in every preset). A ``top_k=`` or ``rerank_top_n=`` override
-    sets that count on every preset and widens a smaller per-leg top-k.
-
-    | preset | dense k | sparse k | alpha | rerank | results | nDCG@10 | recall@k of candidates |
-    |---|---|---|---|---|---|---|---|
-    | ``balanced`` (default) | 50 | 50 | 0.4 | on | 10 | 0.730 | 0.947 |
-    | ``semantic`` | 50 | 50 | 0.8 | on | 10 | 0.690 | 0.947 |
-    | ``keyword`` | 50 | 50 | 0.2 | on | 10 | 0.715 | 0.947 |
-    | ``fast`` | 20 | 20 | 0.5 | off | 10 | 0.730 | 0.915 |
-    | ``deep`` | 100 | 100 | 0.4 | on | 20 | 0.729 | 0.969 |
-
-    Example:
-        >>> RetrievalPreset.from_name("balanced").config().alpha
-        0.4
-        >>> RetrievalPreset.FAST.config().final_top_k, RetrievalPreset.FAST.config(top_k=1).final_top_k
-        (10, 1)
-    """
-
-    BALANCED = "balanced"
-    SEMANTIC = "semantic"
-    KEYWORD = "keyword"
-    FAST = "fast"
-    DEEP = "deep"
-
-    @classmethod
-    def from_name(cls, name: str | RetrievalPreset) -> RetrievalPreset:
-        """Look a preset up by name.
-
-        Raises:
-            ConfigError: an unknown name; the message lists the valid ones.
-
-        Example:
-            >>> RetrievalPreset.from_name("DEEP").value
-            'deep'
-        """
-        return _lookup(cls, name, "retrieval")
-
-    def config(self, **overrides: Any) -> HybridConfig:
-        """This preset's HybridConfig, with ``overrides`` applied (they always win) and validated.
-
-        Example:
-            >>> RetrievalPreset.FAST.config(alpha=1.0).alpha
-            1.0
-            >>> RetrievalPreset.DEEP.config(top_k=3).rerank_top_n
-            3
-        """
-        return HybridConfig(**_RETRIEVAL_PRESETS[self.value]).with_overrides(**overrides)
-
-
-_RETRIEVAL_PRESETS: dict[str, dict[str, Any]] = {
-    "balanced": {
-        "dense_similarity_top_k": 50,
-        "sparse_similarity_top_k": 50,
-        "alpha": 0.4,
-        "enable_reranking": True,
-        "rerank_top_n": 10,
-        "top_k": 10,
-    },
-    "semantic": {
-        "dense_similarity_top_k": 50,
-        "sparse_similarity_top_k": 50,
-        "alpha": 0.8,
-        "enable_reranking": True,
-        "rerank_top_n": 10,
-        "top_k": 10,
-    },
-    "keyword": {
-        "dense_similarity_top_k": 50,
-        "sparse_similarity_top_k": 50,
-        "alpha": 0.2,
-        "enable_reranking": True,
-        "rerank_top_n": 10,
-        "top_k": 10,
-    },
-    "fast": {
-        "dense_similarity_top_k": 20,
-        "sparse_similarity_top_k": 20,
-        "alpha": 0.5,
-        "enable_reranking": False,
-        "rerank_top_n": 10,
-        "top_k": 10,
-    },
-    "deep": {
-        "dense_similarity_top_k": 100,
-        "sparse_similarity_top_k": 100,
-        "alpha": 0.4,
-        "enable_reranking": True,
-        "rerank_top_n": 20,
-        "top_k": 20,
-    },
-}

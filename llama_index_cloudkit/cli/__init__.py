@@ -28,7 +28,7 @@ __all__ = ["EXIT_OK", "EXIT_PARTIAL", "EXIT_USAGE", "cli", "main"]
 # Commands that live in other modules, imported on first use: name -> (module, attribute, help).
 LAZY_COMMANDS = {
     "tune": (
-        "llama_index_cloudkit.cli_tune",
+        "llama_index_cloudkit.cli._tune",
         "tune",
         "Tune a local index's retrieval settings on your own judged questions.",
     ),

@@ -93,9 +93,6 @@ def plot_sweep(
 
     Raises:
         ImportError: matplotlib is not installed; the message names the extra.
-
-    Example:
-        >>> plot_sweep(result.rows, "docs/sweep.png")  # doctest: +SKIP
     """
     require("matplotlib", PLOT_EXTRA)
     from matplotlib.figure import Figure

@@ -125,9 +125,6 @@ def load_questions(path: str | Path) -> list[JudgedQuestion]:
 
     Raises:
         ConfigError: a missing file or a line that is not valid JSON (its number is given).
-
-    Example:
-        >>> load_questions("questions.jsonl")  # doctest: +SKIP
     """
     source = Path(path)
     if not source.is_file():
@@ -167,10 +164,6 @@ def resolve(questions: Sequence[JudgedQuestion], nodes: Sequence[BaseNode]) -> l
     """For each question, for each relevant item, the ids of the passages that carry it.
 
     Items that match no passage are left out; a question with none left gets an empty list.
-
-    Example:
-        >>> resolve([JudgedQuestion("q", ("hay",))], index.nodes)  # doctest: +SKIP
-        [[{'hay'}]]
     """
     carriers: dict[RelevantItem, set[str]] = {}
     for node in nodes:
@@ -182,11 +175,7 @@ def resolve(questions: Sequence[JudgedQuestion], nodes: Sequence[BaseNode]) -> l
 def generate_questions(
     nodes: Sequence[BaseNode], llm: LLM, *, num_questions: int = 20, seed: int = 0
 ) -> list[JudgedQuestion]:
-    """Ask ``llm`` for one question per sampled passage; that passage is its relevant item.
-
-    Example:
-        >>> generate_questions(index.nodes, OpenAI(model="gpt-4o-mini"))  # doctest: +SKIP
-    """
+    """Ask ``llm`` for one question per sampled passage; that passage is its relevant item."""
     usable = [n for n in nodes if n.get_content().strip()]
     if not usable:
         raise ConfigError("The index has no passage with text to ask questions about")
