@@ -206,6 +206,16 @@ async def aingest_documents(
         JobTimeoutError: still ingesting at the deadline.
         JobFailedError: ingestion ended ERROR / CANCELLED, or PARTIAL_SUCCESS without ``partial_ok``.
         AuthError, RateLimitError, ServiceError: from the cloud core, naming the index.
+
+    Example:
+        >>> from llama_index_cloudkit.settings import CloudKitSettings
+        >>> async def nothing() -> LlamaCloudIndexRef:
+        ...     async with CloudSession(CloudKitSettings(api_key="llx-example")) as session:
+        ...         return await aingest_documents(session, [], "handbook", timeout=60)
+        >>> asyncio.run(nothing())  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        llama_index_cloudkit.errors.ConfigError: No documents to put into LlamaCloud index 'handbook'. ...
     """
     if not documents:
         raise ConfigError(

@@ -667,6 +667,11 @@ def open_qdrant_index(
     Raises:
         ConfigError: an empty spec, a folder held by another client, or a collection built
             with other settings.
+
+    Example:
+        >>> index = open_qdrant_index(":memory:", collection="handbook")
+        >>> index.collection_name, len(index)
+        ('handbook', 0)
     """
     spec = spec.strip()
     if not spec:

@@ -65,6 +65,12 @@ class BM25SparseEncoder:
         b: BM25 length normalization (default 0.75).
         language: stemmer and stopword language.
         avgdl: the mean passage length in tokens, fixed for the collection; None until known.
+
+    Example:
+        >>> encoder = BM25SparseEncoder(avgdl=3.0)
+        >>> indices, values = encoder.document_vector(encoder.tokenize(["Llamas eat hay."])[0])
+        >>> len(indices), round(values[0], 3)
+        (3, 0.4)
     """
 
     def __init__(

@@ -125,6 +125,13 @@ def load_questions(path: str | Path) -> list[JudgedQuestion]:
 
     Raises:
         ConfigError: a missing file or a line that is not valid JSON (its number is given).
+
+    Example:
+        >>> import pathlib, tempfile
+        >>> path = pathlib.Path(tempfile.mkdtemp()) / "questions.jsonl"
+        >>> _ = path.write_text('{"question": "How much hay?", "relevant": ["hay"]}\\n')
+        >>> load_questions(path)[0].question
+        'How much hay?'
     """
     source = Path(path)
     if not source.is_file():
@@ -164,6 +171,13 @@ def resolve(questions: Sequence[JudgedQuestion], nodes: Sequence[BaseNode]) -> l
     """For each question, for each relevant item, the ids of the passages that carry it.
 
     Items that match no passage are left out; a question with none left gets an empty list.
+
+    Example:
+        >>> from llama_index.core.schema import TextNode
+        >>> passages = [TextNode(text="Llamas eat hay.", id_="p1",
+        ...                      metadata={"file_name": "care.pdf", "page_number": 2})]
+        >>> resolve([JudgedQuestion("How much hay?", (("care.pdf", "2"), "nowhere"))], passages)
+        [[{'p1'}]]
     """
     carriers: dict[RelevantItem, set[str]] = {}
     for node in nodes:
@@ -175,7 +189,15 @@ def resolve(questions: Sequence[JudgedQuestion], nodes: Sequence[BaseNode]) -> l
 def generate_questions(
     nodes: Sequence[BaseNode], llm: LLM, *, num_questions: int = 20, seed: int = 0
 ) -> list[JudgedQuestion]:
-    """Ask ``llm`` for one question per sampled passage; that passage is its relevant item."""
+    """Ask ``llm`` for one question per sampled passage; that passage is its relevant item.
+
+    Example:
+        >>> from llama_index.core.llms import MockLLM
+        >>> from llama_index.core.schema import TextNode
+        >>> judged = generate_questions([TextNode(text="Llamas eat hay.", id_="hay")], MockLLM())
+        >>> judged[0].relevant
+        ('hay',)
+    """
     usable = [n for n in nodes if n.get_content().strip()]
     if not usable:
         raise ConfigError("The index has no passage with text to ask questions about")

@@ -61,6 +61,14 @@ class Sweeper:
         questions: the question texts.
         relevant: for each question, its relevant items as sets of passage ids (see ``resolve``).
         max_leg_top_k: the deepest per-leg top-k that will be asked for.
+
+    Example:
+        >>> from llama_index.core.schema import TextNode
+        >>> from llama_index_cloudkit.retrieve.local.index import LocalHybridIndex
+        >>> index = LocalHybridIndex([TextNode(text="Llamas eat hay.", id_="hay"),
+        ...                           TextNode(text="Rain today.", id_="rain")])
+        >>> Sweeper(index, ["What do llamas eat?"], [[{"hay"}]], max_leg_top_k=10).score(0.5, 10).ndcg_at_10
+        1.0
     """
 
     def __init__(

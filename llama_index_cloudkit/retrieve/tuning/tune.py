@@ -42,7 +42,6 @@ DEFAULT_LEG_TOP_KS: tuple[int, ...] = (10, 20, 50, 100)
 class TuningResult:
     """What ``tune_retrieval`` found: the chosen config, the sweep table and the held-back check.
 
-
     Attributes:
         config: the settings to use (the starting preset's when ``kept_preset``).
         start: the starting settings (the index's tuned config, or the preset).
@@ -53,6 +52,15 @@ class TuningResult:
         held_out_best: nDCG@10 of ``best`` on the held-back questions.
         noise: the gain that counts as noise (``min_gain`` or two standard errors).
         questions: questions used (tuning + held back); ``skipped`` matched no passage.
+
+    Example:
+        >>> from llama_index.core.schema import TextNode
+        >>> index = LocalHybridIndex([TextNode(text="Llamas eat hay.", id_="hay"),
+        ...                           TextNode(text="Rain today.", id_="rain")])
+        >>> result = tune_retrieval(index, [("What do llamas eat?", ["hay"]), ("Weather?", ["rain"])],
+        ...                         alphas=[0.5], leg_top_ks=[10], apply=False)
+        >>> result.best.ndcg_at_10
+        1.0
     """
 
     config: HybridConfig
