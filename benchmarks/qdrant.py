@@ -235,7 +235,16 @@ def quality(args: argparse.Namespace) -> None:
     if args.judged:
         qrels = dict(list(qrels.items())[: args.judged])
     embedder = _PrecomputedQueries()
-    matrix = scifact_matrix(nodes, embedder, args.data)
+    if args.corpus:
+        # A subset: every abstract the judged queries name, then the first others, up to --corpus.
+        wanted = {doc for relevant in qrels.values() for doc in relevant}
+        judged = [n for n in nodes if n.node_id in wanted]
+        others = [n for n in nodes if n.node_id not in wanted][: max(args.corpus - len(judged), 0)]
+        nodes = judged + others
+        texts = [n.get_content() for n in nodes]
+        matrix = cached_matrix(f"scifact-subset-{len(nodes)}", texts, embedder, "\n".join(texts).encode())
+    else:
+        matrix = scifact_matrix(nodes, embedder, args.data)
     local = LocalHybridIndex(nodes, embed_model=embedder, _embeddings=matrix)
     qdrant = QdrantHybridIndex.from_nodes(nodes, location=":memory:", embed_model=embedder, embeddings=matrix)
     indexes: dict[str, Any] = {"LocalHybridIndex (baseline)": local, "QdrantHybridIndex (embedded)": qdrant}
@@ -347,6 +356,12 @@ def main() -> None:
         "--all-presets", action="store_true", help="nDCG@10 of every preset, not only balanced"
     )
     parser.add_argument("--judged", type=int, default=0, help="only the first N judged queries (0: all)")
+    parser.add_argument(
+        "--corpus",
+        type=int,
+        default=0,
+        help="only N abstracts: the judged ones, then the first others (0: all)",
+    )
     parser.add_argument(
         "--upstream",
         action="store_true",
