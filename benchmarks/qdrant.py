@@ -2,6 +2,10 @@
 
 Run: python benchmarks/qdrant.py [--data ../shared/data/beir/scifact] [--latency-queries 100]
      [--scaling-queries 20] [--sizes 5000,50000] [--all-presets] [--skip-quality] [--skip-scaling]
+     [--judged N] [--corpus N] [--upstream]
+
+``--upstream`` adds LlamaIndex's ``QdrantVectorStore`` with our sparse encoder and fusion (the
+trial of docs/qdrant.md; ``pip install llama-index-vector-stores-qdrant`` first).
 
 Prints, measured in the same run:
 - quality on SciFact train (5,183 abstracts, 809 judged queries): nDCG@10 of ``balanced`` (every
