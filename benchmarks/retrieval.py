@@ -32,17 +32,12 @@ import numpy as np
 from llama_index.core.schema import TextNode
 from scifact import load
 
-from llama_index_cloudkit.presets import RetrievalPreset
-from llama_index_cloudkit.retrieve.embedding import MiniLMEmbedding
-from llama_index_cloudkit.retrieve.local import LocalHybridIndex
-from llama_index_cloudkit.retrieve.tuning import (
-    DEFAULT_ALPHAS,
-    DEFAULT_LEG_TOP_KS,
-    Sweeper,
-    ndcg_at_10,
-    tune_retrieval,
-)
-from llama_index_cloudkit.retrieve.tuning_report import plot_sweep, sweep_table
+from llama_index_cloudkit.retrieve.local.embedding import MiniLMEmbedding
+from llama_index_cloudkit.retrieve.local.index import LocalHybridIndex
+from llama_index_cloudkit.retrieve.presets import RetrievalPreset
+from llama_index_cloudkit.retrieve.tuning.report import plot_sweep, sweep_table
+from llama_index_cloudkit.retrieve.tuning.sweep import Sweeper, ndcg_at_10
+from llama_index_cloudkit.retrieve.tuning.tune import DEFAULT_ALPHAS, DEFAULT_LEG_TOP_KS, tune_retrieval
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DATA = ROOT.parent / "shared" / "data" / "beir" / "scifact"
@@ -128,7 +123,7 @@ def qdrant_column(
 ) -> None:
     """The same preset on QdrantHybridIndex (embedded, in memory), same vectors, same queries."""
     try:
-        from llama_index_cloudkit.retrieve.qdrant import QdrantHybridIndex
+        from llama_index_cloudkit.retrieve.qdrant.index import QdrantHybridIndex
 
         qdrant = QdrantHybridIndex.from_nodes(
             nodes, location=":memory:", embed_model=embedder, embeddings=matrix

@@ -37,10 +37,7 @@ from llama_index_cloudkit.parse.cost import CostReport
 from llama_index_cloudkit.parse.presets import ParsePreset
 from llama_index_cloudkit.parse.reader import CloudKitReader, file_extractor
 from llama_index_cloudkit.parse.report import BatchReport, FileReport, ReportWarning
-from llama_index_cloudkit.presets import RetrievalPreset
-from llama_index_cloudkit.retrieve.cloud import LlamaCloudIndexRef, llamacloud_index_from_documents
 from llama_index_cloudkit.retrieve.config import HybridConfig
-from llama_index_cloudkit.retrieve.embedding import MiniLMEmbedding
 from llama_index_cloudkit.retrieve.factory import (
     make_chat_engine,
     make_query_engine,
@@ -48,9 +45,13 @@ from llama_index_cloudkit.retrieve.factory import (
     make_retriever,
     make_retriever_tool,
 )
-from llama_index_cloudkit.retrieve.local import LocalHybridIndex
-from llama_index_cloudkit.retrieve.qdrant import QdrantHybridIndex, open_qdrant_index
-from llama_index_cloudkit.retrieve.tuning import TuningResult, tune_retrieval
+from llama_index_cloudkit.retrieve.llamacloud.refs import LlamaCloudIndexRef
+from llama_index_cloudkit.retrieve.llamacloud.service import llamacloud_index_from_documents
+from llama_index_cloudkit.retrieve.local.embedding import MiniLMEmbedding
+from llama_index_cloudkit.retrieve.local.index import LocalHybridIndex
+from llama_index_cloudkit.retrieve.presets import RetrievalPreset
+from llama_index_cloudkit.retrieve.qdrant.index import QdrantHybridIndex, open_qdrant_index
+from llama_index_cloudkit.retrieve.tuning.tune import TuningResult, tune_retrieval
 from llama_index_cloudkit.settings import CloudKitSettings
 
 __all__ = [

@@ -27,7 +27,7 @@ __all__ = ["cli", "main"]
 # Commands that live in other modules, imported on first use: name -> (module, attribute, help).
 LAZY_COMMANDS = {
     "tune": (
-        "llama_index_cloudkit.cli_tune",
+        "llama_index_cloudkit.cli._tune",
         "tune",
         "Tune a local index's retrieval settings on your own judged questions.",
     ),

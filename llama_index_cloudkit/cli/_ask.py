@@ -19,6 +19,7 @@ from llama_index_cloudkit.cli._inputs import gather_files, read_files, report_pr
 from llama_index_cloudkit.cli._options import backend_option, command_settings, connection_options
 from llama_index_cloudkit.cli._stores import QDRANT_PREFIX, open_qdrant
 from llama_index_cloudkit.errors import CloudKitError, ConfigError
+from llama_index_cloudkit.retrieve.presets import RetrievalPreset
 from llama_index_cloudkit.settings import CloudKitSettings
 
 __all__ = ["ask"]
@@ -85,7 +86,7 @@ def _not_an_index(name: str, error: BaseException) -> NoReturn:
 @backend_option("local", "Where to parse the folder.")
 @click.option(
     "--preset",
-    type=click.Choice(["balanced", "semantic", "keyword", "fast", "deep"]),
+    type=click.Choice([p.value for p in RetrievalPreset]),
     default=None,
     help="Retrieval preset (default: the index's tuned settings from cloudkit tune, else balanced).",
 )
@@ -120,7 +121,7 @@ def ask(
       cloudkit ask qdrant:./qdrant-data "When can I visit?" (made by cloudkit index --store)
       cloudkit ask my-llamacloud-index "What changed in 2.1?" (needs LLAMA_CLOUD_API_KEY)
     """
-    from llama_index_cloudkit.retrieve.factory import format_citation
+    from llama_index_cloudkit.retrieve.passages import format_citation
 
     settings = command_settings(backend, connection)
     index, report = _index_for(target, settings, collection)

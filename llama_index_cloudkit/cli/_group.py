@@ -6,7 +6,7 @@ traceback first. Commands that live in other modules (``tune``) are imported onl
 a missing one answers with a one-line error instead of an ImportError.
 
 Example:
-    >>> group = CloudKitGroup(lazy_commands={"tune": ("llama_index_cloudkit.cli_tune", "tune", "Tune")})
+    >>> group = CloudKitGroup(lazy_commands={"tune": ("llama_index_cloudkit.cli._tune", "tune", "Tune")})
     >>> sorted(group.lazy_commands)
     ['tune']
 """

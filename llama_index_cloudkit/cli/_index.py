@@ -77,7 +77,7 @@ def index(
         click.echo(f"No text could be read from {folder}", err=True)
         sys.exit(EXIT_PARTIAL)
     if kind == "llamacloud":
-        from llama_index_cloudkit.retrieve.cloud import llamacloud_index_from_documents
+        from llama_index_cloudkit.retrieve.llamacloud.service import llamacloud_index_from_documents
 
         cloud_index = llamacloud_index_from_documents(documents, name, settings)
         click.echo(f"LlamaCloud index {name!r} ({cloud_index.id}): {len(documents)} pages")

@@ -96,7 +96,7 @@ def parse(
     documents, report = read_files(
         files, settings, preset=preset, progress=not as_json, max_credits=max_credits
     )
-    from llama_index_cloudkit.retrieve.factory import format_citation
+    from llama_index_cloudkit.retrieve.passages import format_citation
 
     written = 0
     for doc in documents:

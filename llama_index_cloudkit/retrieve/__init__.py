@@ -1,1 +1,19 @@
-"""Retrieval: hybrid presets on LlamaCloud or on a local embedded hybrid index."""
+"""Retrieval: hybrid presets on LlamaCloud, a local embedded index, Qdrant or any vector store.
+
+| module or folder | holds |
+|---|---|
+| :mod:`.factory` | ``make_retriever`` and friends, and the target table (one row per kind of target) |
+| :mod:`.presets` | :class:`~.presets.RetrievalPreset`: one row per preset |
+| :mod:`.config` | :class:`~.config.HybridConfig`: one validated configuration for every target |
+| :mod:`.filters`, :mod:`.fusion`, :mod:`.hybrid` | shared: filters, fusion, the hybrid retriever |
+| :mod:`.passages` | the offline answer (passages with citations) when no LLM is configured |
+| ``llamacloud/`` | LlamaCloud indexes: one service protocol, one adapter per API generation |
+| ``local/`` | LocalHybridIndex and the bundled MiniLM embedder |
+| ``qdrant/`` | QdrantHybridIndex |
+| ``tuning/`` | ``tune_retrieval`` on judged questions |
+
+The package's public names are exported by :mod:`llama_index_cloudkit`; import anything else from
+the module that defines it.
+"""
+
+__all__: list[str] = []

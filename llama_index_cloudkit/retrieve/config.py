@@ -5,13 +5,13 @@ store, LlamaCloud): ``rerank_top_n`` when ``enable_reranking`` is on, ``top_k`` 
 Give only one of the two and the other follows it, so ``top_k=3`` means three results whatever
 the reranking setting. The per-target tables are in docs/retrieval-presets.md.
 
+Each target turns it into its own request; for LlamaCloud that is the index adapters'
+(:mod:`llama_index_cloudkit.retrieve.llamacloud`), which send 0, 0.0 and False as given.
+
 Example:
     >>> config = HybridConfig(alpha=0.0, enable_reranking=False, top_k=4)
-    >>> config.final_top_k
-    4
-    >>> kwargs = config.to_llamacloud_kwargs()
-    >>> kwargs["alpha"], kwargs["enable_reranking"]
-    (0.0, False)
+    >>> config.final_top_k, config.alpha
+    (4, 0.0)
 """
 
 from __future__ import annotations
@@ -23,16 +23,14 @@ from pydantic import ConfigDict, Field, model_validator
 
 from llama_index_cloudkit._component import ComponentMixin
 
-__all__ = ["COUNT_FIELDS", "HybridConfig", "RetrievalMode"]
+__all__ = ["HybridConfig", "RetrievalMode"]
 
 RetrievalMode = Literal["chunks", "files_via_metadata", "files_via_content", "auto_routed"]
 
-COUNT_FIELDS = ("top_k", "rerank_top_n")
-"""The two names of the final result count: ``rerank_top_n`` with reranking on, ``top_k`` off."""
+_COUNT_FIELDS = ("top_k", "rerank_top_n")  # the final count: rerank_top_n with reranking on, top_k off
 
 _LEGS = ("dense_similarity_top_k", "sparse_similarity_top_k")
 _MAX_LEG = 1000
-V2_MAX_TOP_K = 500  # Index v2 caps top_k at 500 (reference/llamacloud-api-v2.md)
 
 
 class HybridConfig(ComponentMixin):
@@ -81,7 +79,7 @@ class HybridConfig(ComponentMixin):
     def _one_count_follows_the_other(cls, data: Any) -> Any:
         if not isinstance(data, dict):
             return data
-        data = {k: v for k, v in data.items() if not (k in COUNT_FIELDS and v is None)}
+        data = {k: v for k, v in data.items() if not (k in _COUNT_FIELDS and v is None)}
         if "top_k" in data and "rerank_top_n" not in data:
             data["rerank_top_n"] = data["top_k"]
         elif "rerank_top_n" in data and "top_k" not in data:
@@ -131,11 +129,11 @@ class HybridConfig(ComponentMixin):
             >>> base.with_overrides(top_k=1).final_top_k
             1
         """
-        given = {k: v for k, v in overrides.items() if not (k in COUNT_FIELDS and v is None)}
+        given = {k: v for k, v in overrides.items() if not (k in _COUNT_FIELDS and v is None)}
         values: dict[str, Any] = {**self.model_dump(exclude={"filters"}), "filters": self.filters}
-        counts = [name for name in COUNT_FIELDS if name in given]
+        counts = [name for name in _COUNT_FIELDS if name in given]
         if len(counts) == 1:
-            for name in COUNT_FIELDS:
+            for name in _COUNT_FIELDS:
                 values[name] = given[counts[0]]
         values.update(given)
         if counts:
@@ -144,58 +142,3 @@ class HybridConfig(ComponentMixin):
                 if leg not in given and 0 < values[leg] < wanted:
                     values[leg] = min(int(wanted), _MAX_LEG)
         return HybridConfig(**values)
-
-    def to_llamacloud_kwargs(self) -> dict[str, Any]:
-        """Index v1 (pipelines) retrieve parameters; 0, 0.0 and False are sent explicitly.
-
-        v1 has no final count of its own: with reranking on the service returns
-        ``rerank_top_n`` results; with it off it returns the fused candidates, and the client
-        keeps the first :attr:`final_top_k` (``top_k``). ``rerank_top_n`` is sent as the final
-        count either way (the service ignores it with reranking off; the emulator reads it).
-
-        Example:
-            >>> config = HybridConfig(alpha=1.0, sparse_similarity_top_k=0)
-            >>> config.to_llamacloud_kwargs()["sparse_similarity_top_k"]
-            0
-        """
-        kwargs: dict[str, Any] = {
-            "dense_similarity_top_k": self.dense_similarity_top_k,
-            "sparse_similarity_top_k": self.sparse_similarity_top_k,
-            "alpha": self.alpha,
-            "enable_reranking": self.enable_reranking,
-            "rerank_top_n": self.final_top_k,
-            "retrieval_mode": self.retrieval_mode,
-        }
-        if self.files_top_k is not None:
-            kwargs["files_top_k"] = self.files_top_k
-        if self.filters is not None:
-            kwargs["filters"] = self.filters
-        return kwargs
-
-    def to_llamacloud_v2_kwargs(self) -> dict[str, Any]:
-        """Index v2 (``/api/v1/retrieval/retrieve``) parameters, without ``index_id``/``query``.
-
-        ``alpha`` becomes ``vector_pipeline_weight`` (and ``1 - alpha`` the full-text weight).
-        With reranking on, ``top_k`` is the candidate pool (the larger leg, capped at 500) and
-        ``rerank.top_n`` the final count; with it off, ``top_k`` is the final count. Filters are
-        left to the adapter (v2 filters have another shape).
-
-        Example:
-            >>> HybridConfig(enable_reranking=False, top_k=4).to_llamacloud_v2_kwargs()["top_k"]
-            4
-            >>> HybridConfig(rerank_top_n=5).to_llamacloud_v2_kwargs()["rerank"]
-            {'enabled': True, 'top_n': 5}
-        """
-        if self.enable_reranking:
-            pool = max(self.dense_similarity_top_k, self.sparse_similarity_top_k, self.rerank_top_n)
-            top_k = min(pool, V2_MAX_TOP_K)
-            rerank: dict[str, Any] = {"enabled": True, "top_n": self.rerank_top_n}
-        else:
-            top_k = min(self.top_k, V2_MAX_TOP_K)
-            rerank = {"enabled": False}
-        return {
-            "top_k": top_k,
-            "vector_pipeline_weight": self.alpha,
-            "full_text_pipeline_weight": round(1.0 - self.alpha, 10),
-            "rerank": rerank,
-        }

@@ -1,52 +1,55 @@
 """One call from a target and a preset to a retriever, query engine, chat engine or agent tool.
 
-Targets, tried in order (one row each in ``retriever_targets``):
+The target table (:data:`_TARGETS`) is the one place a kind of target is accepted; a new vector
+store or service is one row there. Rows are tried in order:
 
 | target | accepted when | retriever |
 |---|---|---|
 | a hybrid index (LocalHybridIndex, QdrantHybridIndex, ...) | it has ``as_hybrid_retriever`` | its own |
 | a LlamaIndex ``VectorStoreIndex`` (any vector store) | ``isinstance`` | ``index.as_retriever`` |
-| a LlamaCloud index | a name (``str``) or a ``LlamaCloudIndex`` | ``retrieve.cloud`` |
+| a LlamaCloud index | a name (``str``) or a reference / ``LlamaCloudIndex`` | :mod:`.llamacloud.service` |
 
 Every target returns at most ``config.final_top_k`` nodes: ``rerank_top_n`` with reranking
 on, ``top_k`` with it off (docs/retrieval-presets.md has one table per target).
 
 Example:
-    >>> index = LocalHybridIndex.from_documents(docs)  # doctest: +SKIP
-    >>> engine = make_query_engine(index, preset="balanced", top_k=3)  # doctest: +SKIP
-    >>> print(engine.query("How much hay does a llama eat?"))  # doctest: +SKIP
+    >>> from llama_index.core.schema import TextNode
+    >>> from llama_index_cloudkit.retrieve.local.index import LocalHybridIndex
+    >>> index = LocalHybridIndex([TextNode(text="Llamas eat hay.", id_="hay")])
+    >>> [hit.node.node_id for hit in make_retriever(index, preset="keyword", top_k=1).retrieve("hay")]
+    ['hay']
 """
 
 from __future__ import annotations
 
+import logging
 import os
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from llama_index.core.base.base_query_engine import BaseQueryEngine
 from llama_index.core.base.base_retriever import BaseRetriever
+from llama_index.core.callbacks import CallbackManager
+from llama_index.core.indices.vector_store.base import VectorStoreIndex
 from llama_index.core.llms import LLM
+from llama_index.core.schema import NodeWithScore, QueryBundle
 from llama_index.core.tools import QueryEngineTool, RetrieverTool, ToolMetadata
+from pydantic import ValidationError
 
+from llama_index_cloudkit.cloud.policy import CloudPolicy
 from llama_index_cloudkit.errors import ConfigError
-from llama_index_cloudkit.retrieve.local_retriever import LocalHybridRetriever
-from llama_index_cloudkit.retrieve.passages_engine import NO_LLM_NOTE, PassagesQueryEngine, format_citation
-from llama_index_cloudkit.retrieve.retriever_targets import (
-    FinalCountRetriever,
-    PresetLike,
-    resolve_config,
-    retriever_for,
-)
-from llama_index_cloudkit.settings import CloudKitSettings
+from llama_index_cloudkit.retrieve.config import HybridConfig
+from llama_index_cloudkit.retrieve.llamacloud.refs import is_llamacloud_index
+from llama_index_cloudkit.retrieve.llamacloud.service import llamacloud_retriever
+from llama_index_cloudkit.retrieve.passages import PassagesQueryEngine
+from llama_index_cloudkit.retrieve.presets import RetrievalPreset
+from llama_index_cloudkit.settings import CONNECTION_FIELDS, CloudKitSettings, check_keywords, settings_with
 
-# FinalCountRetriever, resolve_config and PresetLike (retriever_targets), PassagesQueryEngine,
-# format_citation and NO_LLM_NOTE (passages_engine) stay importable from here.
 __all__ = [
-    "NO_LLM_NOTE",
     "FinalCountRetriever",
-    "LocalHybridRetriever",
-    "PassagesQueryEngine",
     "PresetLike",
-    "format_citation",
+    "default_llm",
     "make_chat_engine",
     "make_query_engine",
     "make_query_engine_tool",
@@ -54,6 +57,156 @@ __all__ = [
     "make_retriever_tool",
     "resolve_config",
 ]
+
+logger = logging.getLogger(__name__)
+
+PresetLike = str | RetrievalPreset | HybridConfig | None
+
+
+class FinalCountRetriever(BaseRetriever):
+    """Keeps the first ``top_k`` nodes of another retriever (for services with no final count).
+
+    LlamaCloud's v1 pipelines return every fused candidate when reranking is off, and some
+    vector stores ignore ``hybrid_top_k``: this cut keeps the count the config promises.
+
+    Example:
+        >>> from llama_index.core.schema import TextNode
+        >>> from llama_index_cloudkit.retrieve.local.index import LocalHybridIndex
+        >>> index = LocalHybridIndex([TextNode(text="hay"), TextNode(text="hay and water")])
+        >>> len(FinalCountRetriever(index.as_retriever("fast"), 1).retrieve("hay"))
+        1
+    """
+
+    def __init__(self, inner: BaseRetriever, top_k: int) -> None:
+        self.inner = inner
+        self.top_k = top_k
+        super().__init__(callback_manager=CallbackManager([]))
+
+    def _retrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:
+        return self.inner.retrieve(query_bundle)[: self.top_k]
+
+    async def _aretrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:
+        return (await self.inner.aretrieve(query_bundle))[: self.top_k]
+
+
+# --- the target table: one row per kind of target ---------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Target:
+    name: str
+    accepts: Callable[[Any], bool]
+    build: Callable[[Any, HybridConfig, CloudKitSettings, CloudPolicy | None], BaseRetriever]
+
+
+def _is_hybrid_index(target: Any) -> bool:
+    return callable(getattr(target, "as_hybrid_retriever", None))
+
+
+def _hybrid_retriever(
+    target: Any, config: HybridConfig, settings: CloudKitSettings, policy: CloudPolicy | None
+) -> BaseRetriever:
+    retriever: BaseRetriever = target.as_hybrid_retriever(config)
+    return retriever
+
+
+def _vector_store_retriever(
+    index: VectorStoreIndex, config: HybridConfig, settings: CloudKitSettings, policy: CloudPolicy | None
+) -> BaseRetriever:
+    count = config.final_top_k
+    if bool(getattr(index.vector_store, "enable_hybrid", False)):
+        hybrid = index.as_retriever(
+            vector_store_query_mode="hybrid",
+            similarity_top_k=config.dense_similarity_top_k or count,
+            sparse_top_k=config.sparse_similarity_top_k or count,
+            hybrid_top_k=count,
+            alpha=config.alpha,
+            filters=config.filters,
+        )
+        return FinalCountRetriever(hybrid, count)
+    if config.alpha < 1:
+        logger.info("%s has no hybrid search; using its dense search only", type(index.vector_store).__name__)
+    return index.as_retriever(similarity_top_k=count, filters=config.filters)
+
+
+def _is_llamacloud(target: Any) -> bool:
+    return isinstance(target, str) or is_llamacloud_index(target)
+
+
+def _llamacloud_retriever(
+    target: Any, config: HybridConfig, settings: CloudKitSettings, policy: CloudPolicy | None
+) -> BaseRetriever:
+    retriever = llamacloud_retriever(target, config, settings, policy=policy)
+    return FinalCountRetriever(retriever, config.final_top_k)
+
+
+_TARGETS: tuple[_Target, ...] = (
+    _Target("a hybrid index (LocalHybridIndex, QdrantHybridIndex)", _is_hybrid_index, _hybrid_retriever),
+    _Target("a VectorStoreIndex", lambda t: isinstance(t, VectorStoreIndex), _vector_store_retriever),
+    _Target("a LlamaCloud index name or LlamaCloudIndex", _is_llamacloud, _llamacloud_retriever),
+)
+
+_CONFIG_FIELDS = tuple(HybridConfig.model_fields)
+
+
+def resolve_config(target: Any, preset: PresetLike = None, **overrides: Any) -> HybridConfig:
+    """The HybridConfig a target is searched with: preset (or tuned config), then overrides.
+
+    ``preset=None`` takes the target's tuned ``retrieval_config`` when it has one (see
+    ``tune_retrieval``), else ``balanced``. A HybridConfig is used as given. Overrides always
+    win; ``top_k=N`` alone gives N results whatever the reranking setting.
+
+    Example:
+        >>> resolve_config("any-index", "fast", top_k=1).final_top_k
+        1
+    """
+    try:
+        if isinstance(preset, HybridConfig):
+            return preset.with_overrides(**overrides)
+        if preset is None:
+            tuned = getattr(target, "retrieval_config", None)
+            if isinstance(tuned, HybridConfig):
+                return tuned.with_overrides(**overrides)
+            preset = RetrievalPreset.BALANCED
+        return RetrievalPreset.from_name(preset).config(**overrides)
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'config'}: {e['msg']}" for e in exc.errors())
+        raise ConfigError(
+            f"These retrieval settings cannot work together: {problems}",
+            hint="Raise the per-leg top-k, or lower top_k / rerank_top_n",
+        ) from None
+
+
+def _retriever_for(
+    target: Any,
+    preset: PresetLike,
+    settings: CloudKitSettings | None,
+    kwargs: Mapping[str, Any],
+    where: str,
+    own: Iterable[str] = (),
+) -> BaseRetriever:
+    """The retriever of the first row of :data:`_TARGETS` that accepts ``target``.
+
+    ``kwargs`` are checked against HybridConfig's fields, the connection keywords, ``policy``
+    and ``own`` (the caller's own keywords, already taken out), naming ``where`` in the error.
+
+    Raises:
+        ConfigError: an unknown keyword, settings that cannot work together, or a target no row
+            accepts.
+
+    """
+    check_keywords(kwargs, [*_CONFIG_FIELDS, *CONNECTION_FIELDS, "policy", *own], where)
+    connection = {k: v for k, v in kwargs.items() if k in CONNECTION_FIELDS}
+    overrides = {k: v for k, v in kwargs.items() if k not in CONNECTION_FIELDS and k != "policy"}
+    policy = kwargs.get("policy")
+    config = resolve_config(target, preset, **overrides)
+    for row in _TARGETS:
+        if row.accepts(target):
+            return row.build(target, config, settings_with(settings, connection), policy)
+    raise ConfigError(
+        f"Cannot retrieve from a {type(target).__name__}",
+        hint="Pass " + ", ".join(row.name for row in _TARGETS),
+    )
 
 
 def make_retriever(
@@ -92,7 +245,11 @@ def make_retriever(
             that is none of the above.
 
     Example:
-        >>> retriever = make_retriever("handbook", preset="keyword", top_k=3)  # doctest: +SKIP
+        >>> from llama_index.core.schema import TextNode
+        >>> from llama_index_cloudkit.retrieve.local.index import LocalHybridIndex
+        >>> index = LocalHybridIndex([TextNode(text="Llamas eat hay.", id_="hay")])
+        >>> make_retriever(index, preset="keyword", top_k=3).retrieve("hay")[0].node.node_id
+        'hay'
     """
     connection = {
         "api_key": api_key,
@@ -101,10 +258,17 @@ def make_retriever(
         "project_id": project_id,
         "organization_id": organization_id,
     }
-    return retriever_for(target, preset, settings, {**overrides, **connection}, "make_retriever")
+    return _retriever_for(target, preset, settings, {**overrides, **connection}, "make_retriever")
 
 
-def _default_llm() -> LLM | None:
+def default_llm() -> LLM | None:
+    """OpenAI's gpt-4o-mini (temperature 0) when OPENAI_API_KEY is set, else None.
+
+    Example:
+        >>> llm = default_llm()
+        >>> llm is None or llm.model == "gpt-4o-mini"
+        True
+    """
     if not os.environ.get("OPENAI_API_KEY"):
         return None
     from llama_index.llms.openai import OpenAI
@@ -133,12 +297,17 @@ def make_query_engine(
             ``project_id``, ``organization_id``).
 
     Example:
-        >>> engine = make_query_engine(index)  # doctest: +SKIP
-        >>> engine.query("What is the refund window?").source_nodes  # doctest: +SKIP
+        >>> from llama_index.core.schema import TextNode
+        >>> from llama_index_cloudkit.retrieve.local.index import LocalHybridIndex
+        >>> index = LocalHybridIndex([TextNode(text="Llamas eat hay.", id_="hay")])
+        >>> from llama_index.core.llms import MockLLM
+        >>> engine = make_query_engine(index, llm=MockLLM(), top_k=1)
+        >>> [n.node.node_id for n in engine.query("What do llamas eat?").source_nodes]
+        ['hay']
     """
     own = ("llm", "citations", "streaming", "settings")
-    retriever = retriever_for(target, preset, settings, overrides, "make_query_engine", own)
-    llm = llm or _default_llm()
+    retriever = _retriever_for(target, preset, settings, overrides, "make_query_engine", own)
+    llm = llm or default_llm()
     if llm is None:
         return PassagesQueryEngine(retriever)
     if citations:
@@ -175,9 +344,14 @@ def make_chat_engine(
         ConfigError: no LLM given and OPENAI_API_KEY is not set (chat needs an LLM).
 
     Example:
-        >>> chat = make_chat_engine(index, llm=my_llm)  # doctest: +SKIP
+        >>> from llama_index.core.schema import TextNode
+        >>> from llama_index_cloudkit.retrieve.local.index import LocalHybridIndex
+        >>> index = LocalHybridIndex([TextNode(text="Llamas eat hay.", id_="hay")])
+        >>> from llama_index.core.llms import MockLLM
+        >>> type(make_chat_engine(index, llm=MockLLM())).__name__
+        'CondensePlusContextChatEngine'
     """
-    llm = llm or _default_llm()
+    llm = llm or default_llm()
     if llm is None:
         raise ConfigError(
             "A chat engine needs an LLM, and none is configured",
@@ -185,7 +359,7 @@ def make_chat_engine(
         )
     from llama_index.core.chat_engine import CondensePlusContextChatEngine
 
-    retriever = retriever_for(target, preset, settings, overrides, "make_chat_engine", ("llm", "settings"))
+    retriever = _retriever_for(target, preset, settings, overrides, "make_chat_engine", ("llm", "settings"))
     return CondensePlusContextChatEngine.from_defaults(retriever=retriever, llm=llm)
 
 
@@ -202,8 +376,13 @@ def make_query_engine_tool(
     """A query engine as an agent tool.
 
     Example:
-        >>> tool = make_query_engine_tool(index, name="handbook",
-        ...                               description="Answers questions about llama care")  # doctest: +SKIP
+        >>> from llama_index.core.schema import TextNode
+        >>> from llama_index_cloudkit.retrieve.local.index import LocalHybridIndex
+        >>> index = LocalHybridIndex([TextNode(text="Llamas eat hay.", id_="hay")])
+        >>> from llama_index.core.llms import MockLLM
+        >>> tool = make_query_engine_tool(index, name="handbook", description="Llama care", llm=MockLLM())
+        >>> tool.metadata.name
+        'handbook'
     """
     engine = make_query_engine(target, preset, llm=llm, settings=settings, **overrides)
     return QueryEngineTool(query_engine=engine, metadata=ToolMetadata(name=name, description=description))
@@ -221,8 +400,12 @@ def make_retriever_tool(
     """A retriever as an agent tool (the agent gets the passages and writes its own answer).
 
     Example:
-        >>> tool = make_retriever_tool(index, name="search", description="Search")  # doctest: +SKIP
+        >>> from llama_index.core.schema import TextNode
+        >>> from llama_index_cloudkit.retrieve.local.index import LocalHybridIndex
+        >>> index = LocalHybridIndex([TextNode(text="Llamas eat hay.", id_="hay")])
+        >>> make_retriever_tool(index, name="search", description="Search the handbook").metadata.name
+        'search'
     """
     own = ("name", "description", "settings")
-    retriever = retriever_for(target, preset, settings, overrides, "make_retriever_tool", own)
+    retriever = _retriever_for(target, preset, settings, overrides, "make_retriever_tool", own)
     return RetrieverTool(retriever=retriever, metadata=ToolMetadata(name=name, description=description))

@@ -35,7 +35,7 @@ from llama_index.core.vector_stores.utils import build_metadata_filter_fn
 
 from llama_index_cloudkit.errors import ConfigError
 
-__all__ = ["check_types", "matches"]
+__all__ = ["matches"]
 
 _SCALAR_OPERATORS = {
     FilterOperator.EQ,
@@ -94,16 +94,13 @@ def _compatible(leaf: MetadataFilter, stored: Any) -> bool:
     return True
 
 
-def check_types(metadata: Mapping[str, Any], leaf: MetadataFilter) -> None:
+def _check_types(metadata: Mapping[str, Any], leaf: MetadataFilter) -> None:
     """Raise ConfigError when ``leaf`` compares ``metadata[leaf.key]`` with a value of another type.
 
     A missing key or a stored None is no mismatch (it simply does not match).
 
     Raises:
         ConfigError: names the key, the stored type, the filter's type and its operator.
-
-    Example:
-        >>> check_types({"page": 3}, MetadataFilter(key="page", value=2, operator=">"))
     """
     stored = metadata.get(leaf.key)
     if stored is None or _compatible(leaf, stored):
@@ -119,7 +116,7 @@ def check_types(metadata: Mapping[str, Any], leaf: MetadataFilter) -> None:
 
 
 def _leaf(metadata: Mapping[str, Any], leaf: MetadataFilter) -> bool:
-    check_types(metadata, leaf)
+    _check_types(metadata, leaf)
     try:
         return build_metadata_filter_fn(lambda _: metadata, MetadataFilters(filters=[leaf]))("")
     except TypeError as exc:  # a combination the type check lets through but Python cannot order
@@ -138,7 +135,7 @@ def matches(metadata: Mapping[str, Any], filters: MetadataFilters | None) -> boo
         True
 
     Raises:
-        ConfigError: a leaf compares values of different types (see :func:`check_types`).
+        ConfigError: a leaf compares values of different types (named in the message).
     """
     if filters is None or not filters.filters:
         return True

@@ -81,7 +81,7 @@ def test_tune_is_a_command_of_cloudkit() -> None:
 
 
 def test_without_the_tune_module_tune_is_a_one_line_error(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setitem(sys.modules, "llama_index_cloudkit.cli_tune", None)
+    monkeypatch.setitem(sys.modules, "llama_index_cloudkit.cli._tune", None)
     monkeypatch.delitem(cli.commands, "tune", raising=False)  # type: ignore[attr-defined]
     result = _run("tune", "questions.jsonl")
     assert result.exit_code == 2

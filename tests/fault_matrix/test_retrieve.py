@@ -21,15 +21,15 @@ from llama_index.core import Document
 
 from llama_index_cloudkit import CloudKitSettings
 from llama_index_cloudkit.errors import CloudKitError
-from llama_index_cloudkit.retrieve.cloud import (
-    LlamaCloudHybridRetriever,
-    LlamaCloudIndexRef,
+from llama_index_cloudkit.retrieve.config import HybridConfig
+from llama_index_cloudkit.retrieve.llamacloud.refs import LlamaCloudIndexRef
+from llama_index_cloudkit.retrieve.llamacloud.service import (
+    LlamaCloudRetriever,
     allamacloud_index_from_documents,
     llamacloud_index_from_documents,
     llamacloud_retriever,
 )
-from llama_index_cloudkit.retrieve.config import HybridConfig
-from llama_index_cloudkit.retrieve.factory import PassagesQueryEngine
+from llama_index_cloudkit.retrieve.passages import PassagesQueryEngine
 from llama_index_cloudkit.testing import FakeLlamaCloud
 
 from .conftest import FAST_POLICY, HTTP_FAULTS, KEY, HttpFault, assert_typed
@@ -64,7 +64,7 @@ def _settings(fake: FakeLlamaCloud, key: str = KEY) -> CloudKitSettings:
 Retrieve = Callable[[CloudKitSettings], list[str]]
 
 
-def _retriever(settings: CloudKitSettings) -> LlamaCloudHybridRetriever:
+def _retriever(settings: CloudKitSettings) -> LlamaCloudRetriever:
     return llamacloud_retriever(NAME, HybridConfig(), settings, policy=FAST_POLICY)
 
 

@@ -19,8 +19,8 @@ from llama_index.core.schema import Document
 from llama_index_cloudkit import CloudKitReader, CloudKitSettings
 from llama_index_cloudkit.errors import CloudKitError
 from llama_index_cloudkit.extract.llamacloud.llamaextract_v2 import LlamaExtractV2
-from llama_index_cloudkit.retrieve.cloud import llamacloud_retriever
 from llama_index_cloudkit.retrieve.config import HybridConfig
+from llama_index_cloudkit.retrieve.llamacloud.service import llamacloud_retriever
 from llama_index_cloudkit.testing import FakeLlamaCloud
 
 from .conftest import FAST_POLICY, HTTP_FAULTS, KEY, HttpFault, assert_typed

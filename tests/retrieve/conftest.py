@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from llama_index.core.schema import TextNode
 
-from llama_index_cloudkit.retrieve.embedding import MiniLMEmbedding
-from llama_index_cloudkit.retrieve.local import LocalHybridIndex
+from llama_index_cloudkit.retrieve.local.embedding import MiniLMEmbedding
+from llama_index_cloudkit.retrieve.local.index import LocalHybridIndex
 
 TEXTS = [
     ("hay", "Adult llamas eat two to three kilograms of grass hay every day.", "care", 2021),

@@ -13,8 +13,11 @@ from llama_index_cloudkit import CloudKitSettings, ConfigError
 from llama_index_cloudkit.cloud.policy import CloudPolicy
 from llama_index_cloudkit.cloud.transport import RetryPolicy
 from llama_index_cloudkit.errors import JobFailedError, JobLostError, JobTimeoutError
-from llama_index_cloudkit.retrieve.cloud import llamacloud_index_from_documents, llamacloud_retriever
 from llama_index_cloudkit.retrieve.config import HybridConfig
+from llama_index_cloudkit.retrieve.llamacloud.service import (
+    llamacloud_index_from_documents,
+    llamacloud_retriever,
+)
 from llama_index_cloudkit.testing import FakeLlamaCloud
 
 POLICY = CloudPolicy(
@@ -66,9 +69,9 @@ def test_running_it_again_replaces_the_documents_and_adds_none(
 def test_documents_are_upserted_in_batches(
     fake_llamacloud: FakeLlamaCloud, settings: CloudKitSettings
 ) -> None:
-    from llama_index_cloudkit.retrieve import cloud_ingest
+    from llama_index_cloudkit.retrieve.llamacloud.ingestion_v1 import DOCUMENT_BATCH
 
-    many = [Document(text=f"passage number {i}", id_=f"d{i}") for i in range(cloud_ingest.DOCUMENT_BATCH + 5)]
+    many = [Document(text=f"passage number {i}", id_=f"d{i}") for i in range(DOCUMENT_BATCH + 5)]
     index = llamacloud_index_from_documents(many, "big", settings, policy=POLICY)
     assert fake_llamacloud.count("PUT", f"/api/v1/pipelines/{index.pipeline_id}/documents") == 2
     assert len(_stored(fake_llamacloud, index.pipeline_id)) == len(many)

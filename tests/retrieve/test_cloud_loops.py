@@ -13,14 +13,14 @@ import pytest
 from llama_index.core import Document
 
 from llama_index_cloudkit import CloudKitSettings, make_retriever
-from llama_index_cloudkit.retrieve.cloud import (
-    LlamaCloudIndexRef,
+from llama_index_cloudkit.retrieve.config import HybridConfig
+from llama_index_cloudkit.retrieve.llamacloud.refs import LlamaCloudIndexRef
+from llama_index_cloudkit.retrieve.llamacloud.service import (
+    LlamaCloudRetriever,
     allamacloud_index_from_documents,
     llamacloud_index_from_documents,
     llamacloud_retriever,
 )
-from llama_index_cloudkit.retrieve.cloud_retriever import LlamaCloudHybridRetriever
-from llama_index_cloudkit.retrieve.config import HybridConfig
 from llama_index_cloudkit.testing import FakeLlamaCloud
 
 DOCS = [
@@ -35,7 +35,7 @@ def settings(fake_llamacloud: FakeLlamaCloud) -> CloudKitSettings:
 
 
 @pytest.fixture()
-def retriever(settings: CloudKitSettings) -> LlamaCloudHybridRetriever:
+def retriever(settings: CloudKitSettings) -> LlamaCloudRetriever:
     index = llamacloud_index_from_documents(DOCS, "handbook", settings)
     return llamacloud_retriever(index, HybridConfig(top_k=1), settings)
 
@@ -44,12 +44,12 @@ def _top(hits: list) -> str:
     return str(hits[0].node.ref_doc_id)
 
 
-def test_async_retrieval_works_from_ten_event_loops_in_a_row(retriever: LlamaCloudHybridRetriever) -> None:
+def test_async_retrieval_works_from_ten_event_loops_in_a_row(retriever: LlamaCloudRetriever) -> None:
     answers = [_top(asyncio.run(retriever.aretrieve("hay"))) for _ in range(10)]
     assert answers == ["hay"] * 10
 
 
-def test_sync_and_async_retrieval_alternate_across_loops(retriever: LlamaCloudHybridRetriever) -> None:
+def test_sync_and_async_retrieval_alternate_across_loops(retriever: LlamaCloudRetriever) -> None:
     answers = []
     for _ in range(3):
         answers.append(_top(asyncio.run(retriever.aretrieve("hay"))))
@@ -57,7 +57,7 @@ def test_sync_and_async_retrieval_alternate_across_loops(retriever: LlamaCloudHy
     assert answers == ["hay"] * 6
 
 
-def test_retrieval_works_with_one_event_loop_per_thread(retriever: LlamaCloudHybridRetriever) -> None:
+def test_retrieval_works_with_one_event_loop_per_thread(retriever: LlamaCloudRetriever) -> None:
     answers: list[str] = []
     errors: list[BaseException] = []
     lock = threading.Lock()
@@ -82,7 +82,7 @@ def test_retrieval_works_with_one_event_loop_per_thread(retriever: LlamaCloudHyb
 
 
 async def test_sync_retrieval_inside_a_running_loop_then_async_in_it(
-    retriever: LlamaCloudHybridRetriever,
+    retriever: LlamaCloudRetriever,
 ) -> None:
     assert _top(retriever.retrieve("hay")) == "hay"
     assert _top(await retriever.aretrieve("hay")) == "hay"
@@ -90,7 +90,7 @@ async def test_sync_retrieval_inside_a_running_loop_then_async_in_it(
 
 
 def test_the_factory_retriever_by_name_works_from_a_second_and_third_loop(
-    retriever: LlamaCloudHybridRetriever, settings: CloudKitSettings
+    retriever: LlamaCloudRetriever, settings: CloudKitSettings
 ) -> None:
     by_name = make_retriever("handbook", top_k=1, settings=settings)
     answers = [_top(asyncio.run(by_name.aretrieve("hay"))) for _ in range(3)]

@@ -13,14 +13,14 @@ from llama_index.core.vector_stores import FilterOperator, MetadataFilter, Metad
 
 from llama_index_cloudkit import CloudKitSettings, ConfigError, make_query_engine, make_retriever
 from llama_index_cloudkit.errors import ServiceError
-from llama_index_cloudkit.presets import RetrievalPreset
-from llama_index_cloudkit.retrieve.cloud import (
-    LlamaCloudIndexRef,
-    is_llamacloud_index,
+from llama_index_cloudkit.retrieve.config import HybridConfig
+from llama_index_cloudkit.retrieve.llamacloud.index_v1 import retrieve_body
+from llama_index_cloudkit.retrieve.llamacloud.refs import LlamaCloudIndexRef, is_llamacloud_index
+from llama_index_cloudkit.retrieve.llamacloud.service import (
     llamacloud_index_from_documents,
     llamacloud_retriever,
 )
-from llama_index_cloudkit.retrieve.config import HybridConfig
+from llama_index_cloudkit.retrieve.presets import RetrievalPreset
 from llama_index_cloudkit.testing import FakeLlamaCloud
 
 DOCS = [
@@ -61,7 +61,7 @@ def test_a_preset_sends_exactly_its_kwargs(
     fake_llamacloud: FakeLlamaCloud, cloud_index: LlamaCloudIndexRef, preset: str
 ) -> None:
     make_retriever("handbook", preset=preset).retrieve("hay")
-    expected = RetrievalPreset.from_name(preset).config().to_llamacloud_kwargs()
+    expected = retrieve_body("hay", RetrievalPreset.from_name(preset).config())
     body = _retrieve_bodies(fake_llamacloud)[-1]
     assert {k: body[k] for k in expected} == expected
     assert set(body) == {"query", *expected}

@@ -7,8 +7,10 @@ from llama_index.core.vector_stores import MetadataFilter, MetadataFilters
 from pydantic import ValidationError
 
 from llama_index_cloudkit import ConfigError
-from llama_index_cloudkit.presets import RetrievalPreset
 from llama_index_cloudkit.retrieve.config import HybridConfig
+from llama_index_cloudkit.retrieve.llamacloud.index_v1 import retrieve_body
+from llama_index_cloudkit.retrieve.llamacloud.index_v2 import v2_retrieve_body
+from llama_index_cloudkit.retrieve.presets import RetrievalPreset
 
 
 @pytest.mark.parametrize(
@@ -30,7 +32,7 @@ def test_bad_values_fail_naming_the_field(kwargs: dict, field: str) -> None:
 
 def test_llamacloud_mapping_sends_zero_and_false_explicitly() -> None:
     config = HybridConfig(alpha=0.0, dense_similarity_top_k=0, enable_reranking=False)
-    kwargs = config.to_llamacloud_kwargs()
+    kwargs = retrieve_body("hay", config)
     assert kwargs["alpha"] == 0.0
     assert kwargs["dense_similarity_top_k"] == 0
     assert kwargs["enable_reranking"] is False
@@ -45,8 +47,8 @@ def test_nested_filters_are_kept() -> None:
             ),
         ]
     )
-    sent = HybridConfig(filters=nested).to_llamacloud_kwargs()["filters"]
-    assert isinstance(sent.filters[1], MetadataFilters) and sent.filters[1].condition == "or"
+    sent = retrieve_body("hay", HybridConfig(filters=nested))["search_filters"]
+    assert sent["filters"][1]["condition"] == "or" and len(sent["filters"][1]["filters"]) == 2
 
 
 def test_every_preset_is_valid_and_balanced_is_the_tuned_one() -> None:
@@ -88,14 +90,15 @@ def test_every_preset_documents_its_final_count() -> None:
 
 def test_llamacloud_v1_sends_the_final_count_as_rerank_top_n() -> None:
     fast = RetrievalPreset.FAST.config(top_k=3)
-    assert fast.to_llamacloud_kwargs()["rerank_top_n"] == 3
-    assert fast.to_llamacloud_kwargs()["enable_reranking"] is False
+    assert retrieve_body("hay", fast)["rerank_top_n"] == 3
+    assert retrieve_body("hay", fast)["enable_reranking"] is False
 
 
 def test_llamacloud_v2_mapping_expresses_the_same_count() -> None:
-    on = RetrievalPreset.BALANCED.config().to_llamacloud_v2_kwargs()
+    on = v2_retrieve_body("hay", "idx-1", RetrievalPreset.BALANCED.config())
     assert on["rerank"] == {"enabled": True, "top_n": 10} and on["top_k"] == 50
     assert (on["vector_pipeline_weight"], on["full_text_pipeline_weight"]) == (0.4, 0.6)
-    off = RetrievalPreset.FAST.config(top_k=7).to_llamacloud_v2_kwargs()
+    off = v2_retrieve_body("hay", "idx-1", RetrievalPreset.FAST.config(top_k=7))
     assert off["rerank"] == {"enabled": False} and off["top_k"] == 7
-    assert RetrievalPreset.DEEP.config(top_k=900, rerank_top_n=900).to_llamacloud_v2_kwargs()["top_k"] == 500
+    deep = RetrievalPreset.DEEP.config(top_k=900, rerank_top_n=900)
+    assert v2_retrieve_body("hay", "idx-1", deep)["top_k"] == 500

@@ -16,8 +16,8 @@ from llama_index.core.embeddings import MockEmbedding
 from llama_index.core.schema import TextNode
 
 from llama_index_cloudkit import LocalHybridIndex, make_query_engine, make_retriever
-from llama_index_cloudkit.presets import RetrievalPreset
-from llama_index_cloudkit.retrieve.embedding import MiniLMEmbedding
+from llama_index_cloudkit.retrieve.local.embedding import MiniLMEmbedding
+from llama_index_cloudkit.retrieve.presets import RetrievalPreset
 
 QUERY = "how much hay does a llama eat"
 TOPICS = ["hay", "water", "shearing", "fleece", "herd", "shelter", "visits", "shipping", "refunds", "stocks"]
@@ -49,7 +49,7 @@ def vector_target() -> VectorStoreIndex:
 @pytest.fixture(scope="module")
 def qdrant_target(local_target: LocalHybridIndex) -> Any:
     pytest.importorskip("qdrant_client", reason="the qdrant extra is not installed")
-    from llama_index_cloudkit.retrieve.qdrant import QdrantHybridIndex
+    from llama_index_cloudkit.retrieve.qdrant.index import QdrantHybridIndex
 
     return QdrantHybridIndex.from_nodes(
         local_target.nodes, location=":memory:", embed_model=local_target.embed_model

@@ -8,7 +8,7 @@ from typing import Any
 
 from pydantic import PrivateAttr
 
-from llama_index_cloudkit.retrieve.embedding import MiniLMEmbedding
+from llama_index_cloudkit.retrieve.local.embedding import MiniLMEmbedding
 
 
 class RecordingMiniLM(MiniLMEmbedding):

@@ -21,7 +21,7 @@ from llama_index_cloudkit import (
     make_retriever_tool,
 )
 from llama_index_cloudkit.retrieve.config import HybridConfig
-from llama_index_cloudkit.retrieve.factory import LocalHybridRetriever
+from llama_index_cloudkit.retrieve.hybrid import HybridIndexRetriever
 from llama_index_cloudkit.testing import FakeLlamaCloud
 
 QUESTION = "How much hay does an adult llama eat?"
@@ -29,7 +29,7 @@ QUESTION = "How much hay does an adult llama eat?"
 
 def test_local_retriever_uses_the_preset_and_overrides(index: LocalHybridIndex) -> None:
     retriever = make_retriever(index, preset="keyword", rerank_top_n=2)
-    assert isinstance(retriever, LocalHybridRetriever)
+    assert isinstance(retriever, HybridIndexRetriever)
     assert retriever.config.alpha == 0.2 and retriever.config.rerank_top_n == 2
     hits = retriever.retrieve(QUESTION)
     assert len(hits) == 2 and hits[0].node.node_id == "hay"
@@ -109,9 +109,9 @@ def test_any_index_with_as_hybrid_retriever_is_a_target(index: LocalHybridIndex)
         def __init__(self) -> None:
             self.seen: list[HybridConfig] = []
 
-        def as_hybrid_retriever(self, config: HybridConfig, **kwargs: object) -> LocalHybridRetriever:
+        def as_hybrid_retriever(self, config: HybridConfig, **kwargs: object) -> HybridIndexRetriever:
             self.seen.append(config)
-            return LocalHybridRetriever(index, config)
+            return HybridIndexRetriever(index, config)
 
     other = OtherHybridIndex()
     hits = make_retriever(other, "deep", top_k=4).retrieve(QUESTION)
@@ -121,7 +121,7 @@ def test_any_index_with_as_hybrid_retriever_is_a_target(index: LocalHybridIndex)
 def test_a_hybrid_config_can_stand_for_the_preset(index: LocalHybridIndex) -> None:
     config = HybridConfig(alpha=0.0, dense_similarity_top_k=0, sparse_similarity_top_k=5, top_k=2)
     retriever = make_retriever(index, config)
-    assert isinstance(retriever, LocalHybridRetriever) and retriever.config == config
+    assert isinstance(retriever, HybridIndexRetriever) and retriever.config == config
 
 
 def test_connection_keywords_reach_a_llamacloud_target(
@@ -130,7 +130,7 @@ def test_connection_keywords_reach_a_llamacloud_target(
     from llama_index.core import Document
 
     from llama_index_cloudkit import CloudKitSettings
-    from llama_index_cloudkit.retrieve.cloud import llamacloud_index_from_documents
+    from llama_index_cloudkit.retrieve.llamacloud.service import llamacloud_index_from_documents
 
     llamacloud_index_from_documents([Document(text="Adult llamas eat hay.")], "handbook", CloudKitSettings())
     monkeypatch.delenv("LLAMA_CLOUD_API_KEY")

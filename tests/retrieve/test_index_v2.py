@@ -10,14 +10,13 @@ from llama_index.core import Document
 from llama_index.core.vector_stores import FilterCondition, MetadataFilter, MetadataFilters
 
 from llama_index_cloudkit import CloudKitSettings, ConfigError, make_query_engine, make_retriever
-from llama_index_cloudkit.retrieve.cloud import (
-    LlamaCloudV2IndexRef,
-    LlamaCloudV2Retriever,
+from llama_index_cloudkit.retrieve.config import HybridConfig
+from llama_index_cloudkit.retrieve.llamacloud.filters_v2 import v2_custom_filters
+from llama_index_cloudkit.retrieve.llamacloud.refs import LlamaCloudV2IndexRef
+from llama_index_cloudkit.retrieve.llamacloud.service import (
     llamacloud_index_from_documents,
     llamacloud_retriever,
 )
-from llama_index_cloudkit.retrieve.cloud_v2 import v2_custom_filters
-from llama_index_cloudkit.retrieve.config import HybridConfig
 from llama_index_cloudkit.testing import FakeLlamaCloud
 
 RETRIEVE = "/api/v1/retrieval/retrieve"
@@ -160,7 +159,7 @@ def test_an_or_across_fields_is_refused_before_any_request(
     )
     ref = LlamaCloudV2IndexRef("handbook", index["id"])
     with pytest.raises(ConfigError, match="OR across fields"):
-        LlamaCloudV2Retriever(ref, HybridConfig(filters=either), v2)
+        llamacloud_retriever(ref, HybridConfig(filters=either), v2)
     assert _bodies(fake_llamacloud) == []
 
 

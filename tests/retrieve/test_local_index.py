@@ -13,8 +13,9 @@ from llama_index.core.vector_stores import FilterOperator, MetadataFilter, Metad
 
 from llama_index_cloudkit import ConfigError
 from llama_index_cloudkit.retrieve.config import HybridConfig
-from llama_index_cloudkit.retrieve.embedding import MiniLMEmbedding
-from llama_index_cloudkit.retrieve.local import LocalHybridIndex, relative_score_fusion
+from llama_index_cloudkit.retrieve.fusion import relative_score_fusion
+from llama_index_cloudkit.retrieve.local.embedding import MiniLMEmbedding
+from llama_index_cloudkit.retrieve.local.index import LocalHybridIndex
 
 QUERY = "how much hay and water does a llama need every day"
 

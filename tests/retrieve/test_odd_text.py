@@ -8,7 +8,7 @@ from llama_index.core.schema import TextNode
 
 from llama_index_cloudkit import ConfigError, LocalHybridIndex
 from llama_index_cloudkit.retrieve.config import HybridConfig
-from llama_index_cloudkit.retrieve.embedding import MiniLMEmbedding
+from llama_index_cloudkit.retrieve.local.embedding import MiniLMEmbedding
 
 ALL = HybridConfig(enable_reranking=False, top_k=10)
 
@@ -108,7 +108,7 @@ def test_deleting_every_passage_with_a_term_leaves_a_working_index(embedder: Min
 
 def test_the_emulator_answers_over_pages_with_no_bm25_term(fake_llamacloud: object) -> None:
     from llama_index_cloudkit import CloudKitSettings, make_retriever
-    from llama_index_cloudkit.retrieve.cloud import llamacloud_index_from_documents
+    from llama_index_cloudkit.retrieve.llamacloud.service import llamacloud_index_from_documents
 
     pages = [Document(text=text, id_=f"slide-{i}") for i, text in enumerate(["1", "2", "the of and"])]
     index = llamacloud_index_from_documents(pages, "slides", CloudKitSettings())

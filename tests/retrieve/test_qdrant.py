@@ -12,17 +12,17 @@ from llama_index.core.schema import Document, TextNode
 from llama_index.core.vector_stores import FilterCondition, MetadataFilter, MetadataFilters
 
 from llama_index_cloudkit.errors import ConfigError, ServiceError
-from llama_index_cloudkit.presets import RetrievalPreset
 from llama_index_cloudkit.retrieve.config import HybridConfig
-from llama_index_cloudkit.retrieve.embedding import MiniLMEmbedding
 from llama_index_cloudkit.retrieve.factory import make_query_engine, make_retriever
-from llama_index_cloudkit.retrieve.local import LocalHybridIndex
+from llama_index_cloudkit.retrieve.local.embedding import MiniLMEmbedding
+from llama_index_cloudkit.retrieve.local.index import LocalHybridIndex
+from llama_index_cloudkit.retrieve.presets import RetrievalPreset
 
 pytest.importorskip("qdrant_client")
 
 from qdrant_client import QdrantClient
 
-from llama_index_cloudkit.retrieve.qdrant import QdrantHybridIndex, open_qdrant_index
+from llama_index_cloudkit.retrieve.qdrant.index import QdrantHybridIndex, open_qdrant_index
 
 FILLER = [
     f"Farm diary, week {week}: the {animal} were moved to the {place} field and the fences were checked."

@@ -22,9 +22,9 @@ from llama_index_cloudkit import (
     make_retriever,
     tune_retrieval,
 )
-from llama_index_cloudkit.retrieve.embedding import MiniLMEmbedding
-from llama_index_cloudkit.retrieve.questions import load_questions, parse_questions, resolve
-from llama_index_cloudkit.retrieve.tuning import Sweeper, ndcg_at_10
+from llama_index_cloudkit.retrieve.local.embedding import MiniLMEmbedding
+from llama_index_cloudkit.retrieve.tuning.questions import load_questions, parse_questions, resolve
+from llama_index_cloudkit.retrieve.tuning.sweep import Sweeper, ndcg_at_10
 
 DATA = Path(__file__).parent / "data"
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "data"

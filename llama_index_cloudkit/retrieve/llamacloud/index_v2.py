@@ -1,27 +1,26 @@
-"""Index v2 retrieval (LlamaCloud's current API) as plain HTTP over the cloud core.
+"""Index v2: the LlamaCloud index adapter of the current API generation.
 
-One ``POST /api/v1/retrieval/retrieve`` per query, with exactly the HybridConfig's parameters
-(reference/llamacloud-api-v2.md, section 4):
+Only this module knows the v2 retrieval routes and bodies: one ``POST /api/v1/retrieval/retrieve``
+per query, with exactly the HybridConfig's parameters (reference/llamacloud-api-v2.md, section 4):
 
 | HybridConfig | Index v2 body |
 |---|---|
 | ``alpha`` | ``vector_pipeline_weight = alpha``, ``full_text_pipeline_weight = 1 - alpha`` |
 | ``enable_reranking``, ``rerank_top_n`` | ``rerank: {enabled, top_n}`` (``{enabled: false}`` off) |
-| final count | ``top_k``: the candidate pool with reranking on, the final count with it off |
+| final count | ``top_k``: the pool with reranking on (the larger leg, at most 500), else the count |
 | ``score_threshold`` (retriever argument) | ``score_threshold`` |
-| ``filters`` | ``custom_filters`` (see :func:`v2_custom_filters`) |
+| ``filters`` | ``custom_filters`` (see :func:`~.filters_v2.v2_custom_filters`) |
 
 0, 0.0 and False are sent as given, never dropped (the current SDK's retriever drops them).
-
-Filters are translated by :func:`v2_custom_filters` (module ``cloud_v2_filters``), which keeps
-their meaning or refuses them before any request.
+Filters are translated when the retriever is built, so a filter v2 cannot express fails before
+any request.
 
 An index is named by its name or its id: ``GET /api/v1/indexes`` (cursor pages) is read until
 one matches. Results have no node id in v2; it is derived from ``parsed_directory_file_id`` and
-``chunk_index`` (or the text), so the same passage has the same id across calls.
+``chunk_index`` (or the text), so the same passage has the same id across calls. Index v2 builds
+an index from a LlamaCloud directory, so documents are not uploaded here.
 
 Example:
-    >>> from llama_index_cloudkit.retrieve.config import HybridConfig
     >>> body = v2_retrieve_body("hay", "idx-1", HybridConfig(alpha=0.0, enable_reranking=False, top_k=3))
     >>> body["vector_pipeline_weight"], body["full_text_pipeline_weight"], body["rerank"], body["top_k"]
     (0.0, 1.0, {'enabled': False}, 3)
@@ -30,60 +29,29 @@ Example:
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-from llama_index.core.callbacks import CallbackManager
-from llama_index.core.schema import NodeWithScore, QueryBundle, TextNode
+from llama_index.core.schema import Document, NodeWithScore, TextNode
 
-from llama_index_cloudkit.cloud.policy import CloudPolicy
-from llama_index_cloudkit.cloud.session import CloudSession, run_in_session
+from llama_index_cloudkit.cloud.session import CloudSession
 from llama_index_cloudkit.errors import ConfigError, ServiceError
-from llama_index_cloudkit.retrieve.cloud_index import about_index
-from llama_index_cloudkit.retrieve.cloud_session_retriever import CloudSessionRetriever
-from llama_index_cloudkit.retrieve.cloud_v2_filters import Constraint, v2_custom_filters
 from llama_index_cloudkit.retrieve.config import HybridConfig
-from llama_index_cloudkit.settings import CloudKitSettings
+from llama_index_cloudkit.retrieve.llamacloud.filters_v2 import v2_custom_filters
+from llama_index_cloudkit.retrieve.llamacloud.refs import (
+    LlamaCloudIndexRef,
+    LlamaCloudV2IndexRef,
+    about_index,
+    index_ref_of,
+    is_llamacloud_index,
+)
 
-# Constraint and v2_custom_filters now live in cloud_v2_filters; they stay importable from here.
-__all__ = [
-    "Constraint",
-    "LlamaCloudV2IndexRef",
-    "LlamaCloudV2Retriever",
-    "aresolve_v2_index",
-    "resolve_v2_index",
-    "v2_custom_filters",
-    "v2_nodes",
-    "v2_retrieve_body",
-]
+__all__ = ["IndexV2", "v2_nodes", "v2_retrieve_body"]
 
 RETRIEVE = "/api/v1/retrieval/retrieve"
 INDEXES = "/api/v1/indexes"
+MAX_TOP_K = 500  # Index v2 caps top_k at 500 (reference/llamacloud-api-v2.md)
 _MAX_PAGES = 100  # cursor pages read when looking an index up
-
-
-@dataclass(frozen=True)
-class LlamaCloudV2IndexRef:
-    """An Index v2 index by name and id: no client, no key, safe to keep.
-
-    Example:
-        >>> ref = LlamaCloudV2IndexRef("handbook", "idx-1", "proj-1")
-        >>> ref.id, str(ref)
-        ('idx-1', "LlamaCloud index 'handbook' (index idx-1)")
-    """
-
-    name: str
-    index_id: str
-    project_id: str | None = None
-
-    @property
-    def id(self) -> str:
-        """The index id."""
-        return self.index_id
-
-    def __str__(self) -> str:
-        return f"LlamaCloud index {self.name!r} (index {self.index_id})"
 
 
 def v2_retrieve_body(
@@ -91,12 +59,29 @@ def v2_retrieve_body(
 ) -> dict[str, Any]:
     """The ``POST /api/v1/retrieval/retrieve`` body: 0, 0.0 and False are kept.
 
+    Raises:
+        ConfigError: a filter whose meaning Index v2 cannot express.
+
     Example:
         >>> body = v2_retrieve_body("hay", "idx-1", HybridConfig(rerank_top_n=5), score_threshold=0.0)
-        >>> body["rerank"], body["score_threshold"]
-        ({'enabled': True, 'top_n': 5}, 0.0)
+        >>> body["rerank"], body["score_threshold"], body["top_k"]
+        ({'enabled': True, 'top_n': 5}, 0.0, 30)
     """
-    body: dict[str, Any] = {"index_id": index_id, "query": query, **config.to_llamacloud_v2_kwargs()}
+    if config.enable_reranking:
+        pool = max(config.dense_similarity_top_k, config.sparse_similarity_top_k, config.rerank_top_n)
+        top_k = min(pool, MAX_TOP_K)
+        rerank: dict[str, Any] = {"enabled": True, "top_n": config.rerank_top_n}
+    else:
+        top_k = min(config.top_k, MAX_TOP_K)
+        rerank = {"enabled": False}
+    body: dict[str, Any] = {
+        "index_id": index_id,
+        "query": query,
+        "top_k": top_k,
+        "vector_pipeline_weight": config.alpha,
+        "full_text_pipeline_weight": round(1.0 - config.alpha, 10),
+        "rerank": rerank,
+    }
     if score_threshold is not None:
         body["score_threshold"] = float(score_threshold)
     if config.filters is not None and config.filters.filters:
@@ -158,15 +143,8 @@ def v2_nodes(answer: Mapping[str, Any]) -> list[NodeWithScore]:
     return hits
 
 
-async def aresolve_v2_index(session: CloudSession, name_or_id: str) -> LlamaCloudV2IndexRef:
-    """The Index v2 index with this id, or else this name (``GET /api/v1/indexes``, every page).
-
-    Raises:
-        ConfigError: no such index, or several with that name.
-
-    Example:
-        >>> ref = await aresolve_v2_index(session, "handbook")  # doctest: +SKIP
-    """
+async def _aresolve_v2_index(session: CloudSession, name_or_id: str) -> LlamaCloudV2IndexRef:
+    """The Index v2 index with this id, or else this name (``GET /api/v1/indexes``, every page)."""
     with about_index(name_or_id):
         what = f"looking up LlamaCloud index {name_or_id!r}"
         found: list[Mapping[str, Any]] = []
@@ -203,65 +181,98 @@ async def aresolve_v2_index(session: CloudSession, name_or_id: str) -> LlamaClou
         )
 
 
-def resolve_v2_index(
-    name_or_id: str, settings: CloudKitSettings, *, policy: CloudPolicy | None = None
-) -> LlamaCloudV2IndexRef:
-    """:func:`aresolve_v2_index` from sync code (safe inside a running loop).
-
-    Example:
-        >>> resolve_v2_index("handbook", CloudKitSettings(api_version="v2")).id  # doctest: +SKIP
-        'idx-...'
-    """
-    return run_in_session(settings, policy, lambda session: aresolve_v2_index(session, name_or_id))
-
-
-class LlamaCloudV2Retriever(CloudSessionRetriever):
-    """A LlamaIndex retriever on an Index v2 index, safe across event loops and threads.
-
-    Filters are translated when the retriever is built, so a filter v2 cannot express fails
-    here (ConfigError), before any request.
+class IndexV2:
+    """The Index v2 adapter: indexes by name or id, one retrieval per query, results as nodes.
 
     Args:
-        index: the index (see :func:`~llama_index_cloudkit.retrieve.cloud.llamacloud_retriever`
-            to start from a name or id).
-        config: the retrieval settings; at most ``config.final_top_k`` passages come back.
-        settings: key and endpoint.
-        policy: retries and timeouts of the cloud core.
+        screenshots: v1 only; v2 refuses it.
+        figures: v1 only; v2 refuses it.
         score_threshold: drop results scored below it (sent as given, 0.0 included).
-        callback_manager: LlamaIndex callbacks.
+
+    Raises:
+        ConfigError: page screenshot or figure nodes asked for.
 
     Example:
-        >>> ref = LlamaCloudV2IndexRef("handbook", "idx-1")
-        >>> LlamaCloudV2Retriever(ref, HybridConfig(), CloudKitSettings()).index.id
-        'idx-1'
+        >>> IndexV2(score_threshold=0.0).score_threshold
+        0.0
     """
 
-    index: LlamaCloudV2IndexRef
-
     def __init__(
-        self,
-        index: LlamaCloudV2IndexRef,
-        config: HybridConfig,
-        settings: CloudKitSettings,
-        *,
-        policy: CloudPolicy | None = None,
-        score_threshold: float | None = None,
-        callback_manager: CallbackManager | None = None,
+        self, *, screenshots: bool = False, figures: bool = False, score_threshold: float | None = None
     ) -> None:
+        if screenshots or figures:
+            raise ConfigError(
+                "Index v2 retrieval returns no page screenshot or figure nodes",
+                hint="Drop retrieve_page_*_nodes, or use the v1 API (CLOUDKIT_API_VERSION=v1)",
+            )
         self.score_threshold = score_threshold
-        v2_retrieve_body("", index.index_id, config, score_threshold=score_threshold)  # fail early
-        super().__init__(index, config, settings, policy=policy, callback_manager=callback_manager)
 
-    async def asearch(self, session: CloudSession, query_bundle: QueryBundle) -> list[NodeWithScore]:
-        """One retrieval on an open session.
+    def check(self, config: HybridConfig) -> None:
+        """Refuse, before any request, a config Index v2 cannot express (its filters).
+
+        Raises:
+            ConfigError: a filter whose meaning v2 cannot keep.
 
         Example:
-            >>> hits = await retriever.asearch(session, QueryBundle("hay"))  # doctest: +SKIP
+            >>> IndexV2().check(HybridConfig(top_k=3))
         """
-        index = self.index
+        v2_retrieve_body("", "", config, score_threshold=self.score_threshold)
+
+    async def resolve(self, session: CloudSession, target: Any) -> LlamaCloudV2IndexRef:
+        """The index of a name or id (looked up), a v2 reference, or a v1 reference (by its name).
+
+        Raises:
+            ConfigError: an unknown or ambiguous index, or a target of another type.
+
+        Example:
+            >>> import asyncio
+            >>> ref = LlamaCloudV2IndexRef("handbook", "idx-1")
+            >>> asyncio.run(IndexV2().resolve(None, ref)) is ref
+            True
+        """
+        if isinstance(target, LlamaCloudV2IndexRef):
+            return target
+        if isinstance(target, str):
+            return await _aresolve_v2_index(session, target)
+        if is_llamacloud_index(target):
+            return await _aresolve_v2_index(session, index_ref_of(target).name)
+        raise ConfigError(
+            f"Cannot retrieve from a {type(target).__name__} on LlamaCloud",
+            hint="Pass an index name or id, or a LlamaCloudV2IndexRef",
+        )
+
+    async def search(
+        self, session: CloudSession, index: LlamaCloudV2IndexRef, query: str, config: HybridConfig
+    ) -> list[NodeWithScore]:
+        """One retrieval: at most ``config.final_top_k`` passages (a read-only, retried POST)."""
         with about_index(index.name, index.index_id):
-            body = v2_retrieve_body(
-                query_bundle.query_str, index.index_id, self.config, score_threshold=self.score_threshold
+            answer = await session.json(
+                "POST",
+                RETRIEVE,
+                what=f"retrieving from LlamaCloud index {index.name!r}",
+                idempotent=True,  # a search: repeating it charges and creates nothing
+                json=v2_retrieve_body(query, index.index_id, config, score_threshold=self.score_threshold),
+                params=session.project_params(),
             )
-            answer = await self.post_search(session, RETRIEVE, body, params=session.project_params())
-            return v2_nodes(answer)[: self.config.final_top_k]
+            return v2_nodes(answer)[: config.final_top_k]
+
+    async def ingest(
+        self,
+        session: CloudSession,
+        documents: Sequence[Document],
+        name: str,
+        *,
+        timeout: float,
+        partial_ok: bool = False,
+    ) -> LlamaCloudIndexRef:
+        """Refused: Index v2 builds an index from a LlamaCloud directory, not from documents.
+
+        Raises:
+            ConfigError: always, with the way to get an Index v2 index.
+        """
+        raise ConfigError(
+            "Index v2 builds an index from a LlamaCloud directory (POST /api/v1/indexes with a "
+            "source_directory_id); this package does not upload documents to Index v2",
+            hint="Create the index in LlamaCloud and retrieve from it by name or id on the v2 API, "
+            "or ingest into a pipeline on the v1 API (CLOUDKIT_API_VERSION=v1)",
+        )

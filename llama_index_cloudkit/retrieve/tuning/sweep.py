@@ -7,7 +7,6 @@ nDCG@10 and by the recall of its candidates.
 Example:
     >>> round(ndcg_at_10(["x", "a", "b"], [{"a"}, {"b"}]), 3)
     0.693
-    >>> Sweeper(index, ["hay?"], [[{"hay"}]], max_leg_top_k=10).score(0.4, 10)  # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -18,8 +17,8 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from llama_index_cloudkit.retrieve.fusion import relative_score_fusion
-from llama_index_cloudkit.retrieve.local import LocalHybridIndex
-from llama_index_cloudkit.retrieve.tuning_report import SweepRow
+from llama_index_cloudkit.retrieve.local.index import LocalHybridIndex
+from llama_index_cloudkit.retrieve.tuning.report import SweepRow
 
 __all__ = ["Sweeper", "ndcg_at_10"]
 
@@ -64,8 +63,12 @@ class Sweeper:
         max_leg_top_k: the deepest per-leg top-k that will be asked for.
 
     Example:
-        >>> sweeper = Sweeper(index, ["hay?"], [[{"hay"}]], max_leg_top_k=10)  # doctest: +SKIP
-        >>> sweeper.score(0.4, 10)  # doctest: +SKIP
+        >>> from llama_index.core.schema import TextNode
+        >>> from llama_index_cloudkit.retrieve.local.index import LocalHybridIndex
+        >>> index = LocalHybridIndex([TextNode(text="Llamas eat hay.", id_="hay"),
+        ...                           TextNode(text="Rain today.", id_="rain")])
+        >>> Sweeper(index, ["What do llamas eat?"], [[{"hay"}]], max_leg_top_k=10).score(0.5, 10).ndcg_at_10
+        1.0
     """
 
     def __init__(
@@ -92,11 +95,7 @@ class Sweeper:
             self.sparse.append(list(sparse.items()))
 
     def ranked(self, question: int, alpha: float, dense_k: int, sparse_k: int) -> tuple[list[str], set[str]]:
-        """The fused ranking of one question and its candidate pool.
-
-        Example:
-            >>> ranked, pool = sweeper.ranked(0, alpha=0.4, dense_k=50, sparse_k=50)  # doctest: +SKIP
-        """
+        """The fused ranking of one question and its candidate pool."""
         dense = dict(self.dense[question][:dense_k]) if alpha > 0 else {}
         sparse = dict(self.sparse[question][:sparse_k]) if alpha < 1 else {}
         fused = relative_score_fusion(dense, sparse, alpha)
@@ -105,11 +104,7 @@ class Sweeper:
     def per_question(
         self, alpha: float, dense_k: int, sparse_k: int, which: Sequence[int]
     ) -> tuple[list[float], list[float]]:
-        """nDCG@10 and candidate recall of each question in ``which``.
-
-        Example:
-            >>> ndcgs, recalls = sweeper.per_question(0.4, 50, 50, range(3))  # doctest: +SKIP
-        """
+        """nDCG@10 and candidate recall of each question in ``which``."""
         ndcgs, recalls = [], []
         for q in which:
             ranked, pool = self.ranked(q, alpha, dense_k, sparse_k)
@@ -118,12 +113,7 @@ class Sweeper:
         return ndcgs, recalls
 
     def score(self, alpha: float, leg_top_k: int, which: Sequence[int] | None = None) -> SweepRow:
-        """Mean nDCG@10 and candidate recall of one setting over ``which`` (default: all).
-
-        Example:
-            >>> sweeper.score(0.4, 50).ndcg_at_10  # doctest: +SKIP
-            0.73
-        """
+        """Mean nDCG@10 and candidate recall of one setting over ``which`` (default: all)."""
         chosen = range(len(self.relevant)) if which is None else which
         ndcgs, recalls = self.per_question(alpha, leg_top_k, leg_top_k, list(chosen))
         return SweepRow(alpha, leg_top_k, statistics.fmean(ndcgs), statistics.fmean(recalls))
@@ -131,9 +121,5 @@ class Sweeper:
     def sweep(
         self, alphas: Sequence[float], leg_top_ks: Sequence[int], which: Sequence[int] | None = None
     ) -> list[SweepRow]:
-        """Every (alpha, k) setting, alpha-major.
-
-        Example:
-            >>> rows = sweeper.sweep(DEFAULT_ALPHAS, DEFAULT_LEG_TOP_KS)  # doctest: +SKIP
-        """
+        """Every (alpha, k) setting, alpha-major."""
         return [self.score(alpha, k, which) for alpha in alphas for k in leg_top_ks]

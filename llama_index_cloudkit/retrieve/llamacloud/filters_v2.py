@@ -26,7 +26,7 @@ from llama_index.core.vector_stores.types import (
 
 from llama_index_cloudkit.errors import ConfigError
 
-__all__ = ["Constraint", "v2_custom_filters"]
+__all__ = ["v2_custom_filters"]
 
 _OPERATORS = {
     FilterOperator.EQ: "eq",
@@ -46,14 +46,14 @@ def _refuse(what: str) -> ConfigError:
     return ConfigError(
         f"Index v2 filters cannot express {what}",
         hint="Index v2 takes one condition per field, all of which must hold (an OR over one "
-        "field's values works); use api_version='v1' for this filter, or split the query",
+        "field's values works); use the v1 API for this filter (CLOUDKIT_API_VERSION=v1), or split the query",
     )
 
 
-Constraint = dict[str, Any]
+_Constraint = dict[str, Any]
 
 
-def _leaf(leaf: MetadataFilter, negate: bool) -> tuple[str, Constraint]:
+def _leaf(leaf: MetadataFilter, negate: bool) -> tuple[str, _Constraint]:
     operator = _OPERATORS.get(FilterOperator(leaf.operator))
     if operator is None:
         raise _refuse(f"the operator {FilterOperator(leaf.operator).value!r} (on {leaf.key!r})")
@@ -65,11 +65,11 @@ def _leaf(leaf: MetadataFilter, negate: bool) -> tuple[str, Constraint]:
     return leaf.key, {"operator": operator, "value": value}
 
 
-def _merge(into: dict[str, list[Constraint]], key: str, constraint: Constraint) -> None:
+def _merge(into: dict[str, list[_Constraint]], key: str, constraint: _Constraint) -> None:
     into.setdefault(key, []).append(constraint)
 
 
-def _any_of(group: MetadataFilters) -> tuple[str, Constraint]:
+def _any_of(group: MetadataFilters) -> tuple[str, _Constraint]:
     """An OR group over one field's values: ``in`` with all of them."""
     keys: set[str] = set()
     values: list[Any] = []
@@ -91,7 +91,7 @@ def _any_of(group: MetadataFilters) -> tuple[str, Constraint]:
     return keys.pop(), {"operator": "in", "value": values}
 
 
-def _one(group: MetadataFilters) -> tuple[str, Constraint]:
+def _one(group: MetadataFilters) -> tuple[str, _Constraint]:
     collected = _all_of(group)
     if len(collected) != 1 or len(next(iter(collected.values()))) != 1:
         raise _refuse("this nested group")
@@ -99,9 +99,9 @@ def _one(group: MetadataFilters) -> tuple[str, Constraint]:
     return key, constraints[0]
 
 
-def _all_of(group: MetadataFilters) -> dict[str, list[Constraint]]:
+def _all_of(group: MetadataFilters) -> dict[str, list[_Constraint]]:
     """Every field's conditions, for a group whose children must all hold (AND, or NOT of one)."""
-    collected: dict[str, list[Constraint]] = {}
+    collected: dict[str, list[_Constraint]] = {}
     condition = group.condition or FilterCondition.AND
     if condition == FilterCondition.OR:
         key, constraint = _any_of(group)

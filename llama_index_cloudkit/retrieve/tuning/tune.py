@@ -5,12 +5,6 @@ question's dense and BM25 scores are computed once), scores every setting by nDC
 the recall of its candidates, picks the best on a tuning split, and checks it on a held-back
 split: when the held-back gain over the starting preset is within noise, it keeps the preset.
 No LLM is needed: questions come from the user, or from an LLM only when one is passed.
-
-Example:
-    >>> result = tune_retrieval(index, [("How much hay?", ["hay"]), ...])  # doctest: +SKIP
-    >>> result.config.alpha, result.kept_preset  # doctest: +SKIP
-    (0.4, True)
-    >>> print(result.table())  # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -26,29 +20,19 @@ from typing import Any
 from llama_index.core.llms import LLM
 
 from llama_index_cloudkit.errors import ConfigError
-from llama_index_cloudkit.presets import RetrievalPreset
 from llama_index_cloudkit.retrieve.config import HybridConfig
-from llama_index_cloudkit.retrieve.local import LocalHybridIndex
-from llama_index_cloudkit.retrieve.questions import (
+from llama_index_cloudkit.retrieve.local.index import LocalHybridIndex
+from llama_index_cloudkit.retrieve.presets import RetrievalPreset
+from llama_index_cloudkit.retrieve.tuning.questions import (
     JudgedQuestion,
     generate_questions,
     parse_questions,
     resolve,
 )
-from llama_index_cloudkit.retrieve.tuning_report import SweepRow, plot_sweep, sweep_table
-from llama_index_cloudkit.retrieve.tuning_sweep import Sweeper, ndcg_at_10
+from llama_index_cloudkit.retrieve.tuning.report import SweepRow, plot_sweep, sweep_table
+from llama_index_cloudkit.retrieve.tuning.sweep import Sweeper
 
-# Sweeper and ndcg_at_10 now live in tuning_sweep (SweepRow in tuning_report); they stay
-# importable from here.
-__all__ = [
-    "DEFAULT_ALPHAS",
-    "DEFAULT_LEG_TOP_KS",
-    "SweepRow",
-    "Sweeper",
-    "TuningResult",
-    "ndcg_at_10",
-    "tune_retrieval",
-]
+__all__ = ["DEFAULT_ALPHAS", "DEFAULT_LEG_TOP_KS", "TuningResult", "tune_retrieval"]
 
 DEFAULT_ALPHAS: tuple[float, ...] = tuple(round(0.1 * i, 1) for i in range(11))
 DEFAULT_LEG_TOP_KS: tuple[int, ...] = (10, 20, 50, 100)
@@ -57,12 +41,6 @@ DEFAULT_LEG_TOP_KS: tuple[int, ...] = (10, 20, 50, 100)
 @dataclass
 class TuningResult:
     """What ``tune_retrieval`` found: the chosen config, the sweep table and the held-back check.
-
-    Example:
-        >>> result = tune_retrieval(index, questions)  # doctest: +SKIP
-        >>> result.kept_preset, result.config.alpha  # doctest: +SKIP
-        (True, 0.4)
-        >>> result.write("./tuning")  # tuning.md and tuning.png  # doctest: +SKIP
 
     Attributes:
         config: the settings to use (the starting preset's when ``kept_preset``).
@@ -74,6 +52,15 @@ class TuningResult:
         held_out_best: nDCG@10 of ``best`` on the held-back questions.
         noise: the gain that counts as noise (``min_gain`` or two standard errors).
         questions: questions used (tuning + held back); ``skipped`` matched no passage.
+
+    Example:
+        >>> from llama_index.core.schema import TextNode
+        >>> index = LocalHybridIndex([TextNode(text="Llamas eat hay.", id_="hay"),
+        ...                           TextNode(text="Rain today.", id_="rain")])
+        >>> result = tune_retrieval(index, [("What do llamas eat?", ["hay"]), ("Weather?", ["rain"])],
+        ...                         alphas=[0.5], leg_top_ks=[10], apply=False)
+        >>> result.best.ndcg_at_10
+        1.0
     """
 
     config: HybridConfig
@@ -89,19 +76,11 @@ class TuningResult:
     skipped: list[str] = field(default_factory=list)
 
     def table(self) -> str:
-        """The sweep as a Markdown table: nDCG@10 (recall@k of the candidates) by alpha and k.
-
-        Example:
-            >>> print(result.table())  # doctest: +SKIP
-        """
+        """The sweep as a Markdown table: nDCG@10 (recall@k of the candidates) by alpha and k."""
         return sweep_table(self.rows, best=self.best)
 
     def summary(self) -> str:
-        """One paragraph: what was chosen and why.
-
-        Example:
-            >>> print(result.summary())  # doctest: +SKIP
-        """
+        """One paragraph: what was chosen and why."""
         tuned = f"alpha {self.best.alpha:.1f}, k {self.best.leg_top_k}"
         verdict = (
             f"kept the starting settings (alpha {self.start.alpha:.1f}, k "
@@ -123,9 +102,6 @@ class TuningResult:
 
         Raises:
             ImportError: matplotlib is missing (``pip install 'llama-index-cloudkit[tune]'``).
-
-        Example:
-            >>> result.plot("tuning.png")  # doctest: +SKIP
         """
         return plot_sweep(self.rows, path, title="nDCG@10 against alpha (tuning split)", best=self.best)
 
@@ -134,9 +110,6 @@ class TuningResult:
 
         Raises:
             ImportError: ``plot`` is set and matplotlib is missing (the table is written first).
-
-        Example:
-            >>> result.write("./my-index/tuning")  # doctest: +SKIP
         """
         target = Path(out_dir)
         target.mkdir(parents=True, exist_ok=True)
@@ -194,7 +167,7 @@ def tune_retrieval(
         index: the LocalHybridIndex to tune.
         questions: ``(question, relevant)`` pairs, ``{"question", "relevant"}`` dicts or a
             ``{question: relevant}`` mapping; relevant items are node ids, document ids or
-            ``(file name, page)`` pairs (see :mod:`llama_index_cloudkit.retrieve.questions`).
+            ``(file name, page)`` pairs (see :mod:`llama_index_cloudkit.retrieve.tuning.questions`).
         llm: used only when ``questions`` is None, to write ``num_questions`` questions from
             sampled passages (each passage is then its question's relevant item).
         num_questions: how many questions to generate with ``llm``.
@@ -218,9 +191,14 @@ def tune_retrieval(
         ConfigError: no questions and no LLM, or no question names anything in the index.
 
     Example:
-        >>> pairs = [("How much hay?", ["hay"]), ("Refunds?", ["refund"])]
-        >>> result = tune_retrieval(index, pairs)  # doctest: +SKIP
-        >>> make_retriever(index).retrieve("hay")  # uses result.config  # doctest: +SKIP
+        >>> from llama_index.core.schema import TextNode
+        >>> index = LocalHybridIndex([TextNode(text="Llamas eat hay.", id_="hay"),
+        ...     TextNode(text="Refunds within 30 days.", id_="refund"),
+        ...     TextNode(text="Rain today.", id_="rain")])
+        >>> pairs = [("How much hay?", ["hay"]), ("Refunds?", ["refund"]), ("Weather?", ["rain"])]
+        >>> result = tune_retrieval(index, pairs, alphas=[0.0, 0.5], leg_top_ks=[10])
+        >>> index.retrieval_config == result.config, len(result.rows)
+        (True, 2)
     """
     if not isinstance(index, LocalHybridIndex):
         raise ConfigError(

@@ -6,12 +6,6 @@
 | ``nodes.json`` | the passages (``TextNode.to_dict``) |
 | ``params.json`` | format and package version, k1, b, language, the embedder, dimension, count |
 | ``retrieval.json`` | the tuned retrieval settings, when ``tune_retrieval`` chose some |
-
-Example:
-    >>> write_index_files("./my-index", embeddings, nodes, {"k1": 1.5, ...})  # doctest: +SKIP
-    >>> stored = read_index_files("./my-index", embed_model=None)  # doctest: +SKIP
-    >>> stored.params["k1"]  # doctest: +SKIP
-    1.5
 """
 
 from __future__ import annotations
@@ -29,7 +23,7 @@ from llama_index_cloudkit._imports import require
 from llama_index_cloudkit._version import __version__
 from llama_index_cloudkit.errors import ConfigError
 from llama_index_cloudkit.retrieve.config import HybridConfig
-from llama_index_cloudkit.retrieve.hybrid_search import default_embedder
+from llama_index_cloudkit.retrieve.local.embedding import MiniLMEmbedding
 
 __all__ = [
     "FORMAT_VERSION",
@@ -46,13 +40,7 @@ RETRIEVAL_FILE = "retrieval.json"
 
 @dataclass
 class StoredIndex:
-    """What :func:`read_index_files` found: the settings, the embedder, vectors and passages.
-
-    Example:
-        >>> stored = read_index_files("./my-index", embed_model=None)  # doctest: +SKIP
-        >>> len(stored.nodes) == stored.embeddings.shape[0]  # doctest: +SKIP
-        True
-    """
+    """What :func:`read_index_files` found: the settings, the embedder, vectors and passages."""
 
     params: dict[str, Any]
     embed_model: BaseEmbedding
@@ -68,12 +56,7 @@ def write_index_files(
     settings: Mapping[str, Any],
     embed_model: BaseEmbedding,
 ) -> Path:
-    """Write embeddings.npy, nodes.json and params.json (``settings``: k1, b, language).
-
-    Example:
-        >>> write_index_files("./my-index", matrix, nodes, {"k1": 1.5, "b": 0.75,
-        ...     "language": "english"}, embedder)  # doctest: +SKIP
-    """
+    """Write embeddings.npy, nodes.json and params.json (``settings``: k1, b, language)."""
     np = require("numpy", "local")
     target = Path(persist_dir)
     target.mkdir(parents=True, exist_ok=True)
@@ -98,9 +81,6 @@ def write_retrieval_config(persist_dir: str | Path, config: HybridConfig | None)
 
     Raises:
         ConfigError: no index was persisted there (params.json is missing).
-
-    Example:
-        >>> write_retrieval_config("./my-index", HybridConfig(alpha=0.3))  # doctest: +SKIP
     """
     target = Path(persist_dir)
     if not (target / "params.json").is_file():
@@ -122,10 +102,6 @@ def read_index_files(persist_dir: str | Path, embed_model: BaseEmbedding | None)
     Raises:
         ConfigError: a missing folder, an unknown format, or an embedder that differs from the
             one the vectors were made with.
-
-    Example:
-        >>> read_index_files("./my-index", embed_model=None).params["language"]  # doctest: +SKIP
-        'english'
     """
     np = require("numpy", "local")
     source = Path(persist_dir)
@@ -141,7 +117,7 @@ def read_index_files(persist_dir: str | Path, embed_model: BaseEmbedding | None)
             f"Index format {params.get('format_version')} is not supported",
             hint="Rebuild the index with this version of llama-index-cloudkit",
         )
-    embedder = embed_model or default_embedder()
+    embedder = embed_model or MiniLMEmbedding()
     if embedder.model_name != params["embed_model"]:
         raise ConfigError(
             f"The index was built with {params['embed_model']!r}, not {embedder.model_name!r}",

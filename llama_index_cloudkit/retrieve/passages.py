@@ -3,7 +3,6 @@
 Example:
     >>> format_citation({"file_name": "guide.pdf", "page_number": 2})
     'guide.pdf, page 2'
-    >>> print(PassagesQueryEngine(retriever).query("hay"))  # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -40,7 +39,12 @@ class PassagesQueryEngine(BaseQueryEngine):
     """The offline query engine: the top passages with file and page citations, no LLM.
 
     Example:
-        >>> print(PassagesQueryEngine(retriever).query("hay"))  # doctest: +SKIP
+        >>> from llama_index.core.schema import TextNode
+        >>> from llama_index_cloudkit.retrieve.local.index import LocalHybridIndex
+        >>> passage = TextNode(text="Llamas eat hay.", metadata={"file_name": "care.pdf", "page_number": 2})
+        >>> engine = PassagesQueryEngine(LocalHybridIndex([passage]).as_retriever("fast"))
+        >>> str(engine.query("What do llamas eat?")).splitlines()[1]
+        '[1] (care.pdf, page 2) Llamas eat hay.'
     """
 
     def __init__(self, retriever: BaseRetriever) -> None:

@@ -1,15 +1,14 @@
-"""What every hybrid index shares: its default embedder, its retriever, and how a search ends.
+"""What every hybrid index shares: its retriever, and how a search ends.
 
-:class:`~llama_index_cloudkit.retrieve.local.LocalHybridIndex` and
-:class:`~llama_index_cloudkit.retrieve.qdrant.QdrantHybridIndex` score differently but keep the
-same promises here: the bundled MiniLM when no embedder is given, a LlamaIndex retriever that
-calls ``index.search(query, config)`` (in a thread when awaited), and a search that reranks when
-asked and the index has a reranker, cuts to ``config.final_top_k`` and reports one
-:class:`~llama_index_cloudkit.events.RetrieveEndEvent`.
+:class:`~llama_index_cloudkit.retrieve.local.index.LocalHybridIndex` and
+:class:`~llama_index_cloudkit.retrieve.qdrant.index.QdrantHybridIndex` score differently but keep
+the same promises here: a LlamaIndex retriever that calls ``index.search(query, config)`` (in a
+thread when awaited), and a search that reranks when asked and the index has a reranker, cuts to
+``config.final_top_k`` and reports one :class:`~llama_index_cloudkit.events.RetrieveEndEvent`.
 
 Example:
-    >>> retriever = HybridIndexRetriever(index, HybridConfig(alpha=0.3))  # doctest: +SKIP
-    >>> retriever.retrieve("hay")  # doctest: +SKIP
+    >>> finish_search("hay", HybridConfig(top_k=1, enable_reranking=False), [], None)
+    []
 """
 
 from __future__ import annotations
@@ -18,7 +17,6 @@ import asyncio
 from typing import Any
 
 from llama_index.core.base.base_retriever import BaseRetriever
-from llama_index.core.base.embeddings.base import BaseEmbedding
 from llama_index.core.callbacks import CallbackManager
 from llama_index.core.postprocessor.types import BaseNodePostprocessor
 from llama_index.core.schema import NodeWithScore, QueryBundle
@@ -26,19 +24,7 @@ from llama_index.core.schema import NodeWithScore, QueryBundle
 from llama_index_cloudkit.events import RetrieveEndEvent, dispatcher
 from llama_index_cloudkit.retrieve.config import HybridConfig
 
-__all__ = ["HybridIndexRetriever", "default_embedder", "finish_search"]
-
-
-def default_embedder() -> BaseEmbedding:
-    """The bundled int8 all-MiniLM-L6-v2 (imported only when an index needs it).
-
-    Example:
-        >>> default_embedder().model_name  # doctest: +SKIP
-        'all-MiniLM-L6-v2-int8-onnx'
-    """
-    from llama_index_cloudkit.retrieve.embedding import MiniLMEmbedding
-
-    return MiniLMEmbedding()
+__all__ = ["HybridIndexRetriever", "finish_search"]
 
 
 class HybridIndexRetriever(BaseRetriever):
@@ -50,8 +36,11 @@ class HybridIndexRetriever(BaseRetriever):
         callback_manager: LlamaIndex callbacks.
 
     Example:
-        >>> retriever = HybridIndexRetriever(index, HybridConfig(alpha=0.3))  # doctest: +SKIP
-        >>> retriever.retrieve("hay")  # doctest: +SKIP
+        >>> from llama_index.core.schema import TextNode
+        >>> from llama_index_cloudkit.retrieve.local.index import LocalHybridIndex
+        >>> index = LocalHybridIndex([TextNode(text="Llamas eat hay.", id_="hay")])
+        >>> HybridIndexRetriever(index, HybridConfig(alpha=0.3, top_k=1)).retrieve("hay")[0].node.node_id
+        'hay'
     """
 
     def __init__(

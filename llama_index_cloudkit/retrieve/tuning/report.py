@@ -20,9 +20,7 @@ from pathlib import Path
 
 from llama_index_cloudkit._imports import require
 
-__all__ = ["PLOT_EXTRA", "SweepRow", "plot_sweep", "sweep_table"]
-
-PLOT_EXTRA = "tune"
+__all__ = ["SweepRow", "plot_sweep", "sweep_table"]
 
 
 @dataclass(frozen=True)
@@ -95,9 +93,12 @@ def plot_sweep(
         ImportError: matplotlib is not installed; the message names the extra.
 
     Example:
-        >>> plot_sweep(result.rows, "docs/sweep.png")  # doctest: +SKIP
+        >>> import pathlib, tempfile
+        >>> rows = [SweepRow(0.0, 10, 0.69, 0.86), SweepRow(0.5, 10, 0.73, 0.87)]
+        >>> plot_sweep(rows, pathlib.Path(tempfile.mkdtemp()) / "sweep.png").suffix
+        '.png'
     """
-    require("matplotlib", PLOT_EXTRA)
+    require("matplotlib", "tune")
     from matplotlib.figure import Figure
 
     alphas, ks, cells = _grid(rows)

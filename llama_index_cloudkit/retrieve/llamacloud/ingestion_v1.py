@@ -1,4 +1,4 @@
-"""Documents into a LlamaCloud index, bounded: upsert, sync, and wait to one deadline.
+"""Index v1 ingestion: documents into a pipeline, bounded: upsert, sync, and wait to one deadline.
 
 The steps (routes of reference/llamacloud-api.md section 2.4):
 
@@ -27,7 +27,8 @@ The deadline is checked between requests; one request is itself bounded by the r
 request's bound. Nothing is printed and ``sys.stdout`` is never touched.
 
 Example:
-    >>> ref = await aingest_documents(session, docs, "handbook", timeout=600)  # doctest: +SKIP
+    >>> cloud_document(Document(text="hay", id_="d1"))["id"]
+    'd1'
 """
 
 from __future__ import annotations
@@ -45,7 +46,7 @@ from llama_index_cloudkit.cloud.errors import JobState, job_state
 from llama_index_cloudkit.cloud.jobs import Deadline
 from llama_index_cloudkit.cloud.session import CloudSession
 from llama_index_cloudkit.errors import ConfigError, JobFailedError, JobTimeoutError
-from llama_index_cloudkit.retrieve.cloud_index import (
+from llama_index_cloudkit.retrieve.llamacloud.refs import (
     LlamaCloudIndexRef,
     about_index,
     aresolve_project_id,
@@ -207,7 +208,14 @@ async def aingest_documents(
         AuthError, RateLimitError, ServiceError: from the cloud core, naming the index.
 
     Example:
-        >>> ref = await aingest_documents(session, docs, "handbook", timeout=600)  # doctest: +SKIP
+        >>> from llama_index_cloudkit.settings import CloudKitSettings
+        >>> async def nothing() -> LlamaCloudIndexRef:
+        ...     async with CloudSession(CloudKitSettings(api_key="llx-example")) as session:
+        ...         return await aingest_documents(session, [], "handbook", timeout=60)
+        >>> asyncio.run(nothing())  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        llama_index_cloudkit.errors.ConfigError: No documents to put into LlamaCloud index 'handbook'. ...
     """
     if not documents:
         raise ConfigError(

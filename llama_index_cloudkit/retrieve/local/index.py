@@ -3,7 +3,7 @@
 Everything runs in-process with no server and no download: the default embedder is the bundled
 int8 all-MiniLM-L6-v2. It persists as plain files (``.npy`` without pickle, JSON) and reloads
 with every scoring setting it was built with, and with the retrieval settings
-:func:`~llama_index_cloudkit.retrieve.tuning.tune_retrieval` chose for it, if any.
+:func:`~llama_index_cloudkit.retrieve.tuning.tune.tune_retrieval` chose for it, if any.
 
 Any valid text can be indexed and searched: passages with no BM25 term (only digits of one
 letter, stop words, emoji) or a corpus with none at all leave the sparse leg silent and the
@@ -12,9 +12,8 @@ empty or whitespace-only query is a ConfigError.
 
 Example:
     >>> from llama_index.core.schema import TextNode
-    >>> index = LocalHybridIndex([TextNode(text="llamas eat hay"),
-    ...                           TextNode(text="stocks fell today")])  # doctest: +SKIP
-    >>> index.search("what do llamas eat", HybridConfig(rerank_top_n=1))[0].node.text  # doctest: +SKIP
+    >>> index = LocalHybridIndex([TextNode(text="llamas eat hay"), TextNode(text="stocks fell today")])
+    >>> index.search("what do llamas eat", HybridConfig(rerank_top_n=1))[0].node.text
     'llamas eat hay'
 """
 
@@ -35,19 +34,16 @@ from llama_index_cloudkit.events import dispatcher
 from llama_index_cloudkit.retrieve.config import HybridConfig
 from llama_index_cloudkit.retrieve.filters import matches
 from llama_index_cloudkit.retrieve.fusion import relative_score_fusion
-from llama_index_cloudkit.retrieve.hybrid_search import default_embedder, finish_search
-from llama_index_cloudkit.retrieve.local_files import (
-    FORMAT_VERSION,
-    RETRIEVAL_FILE,
+from llama_index_cloudkit.retrieve.hybrid import HybridIndexRetriever, finish_search
+from llama_index_cloudkit.retrieve.local._files import (
     read_index_files,
     write_index_files,
     write_retrieval_config,
 )
-from llama_index_cloudkit.retrieve.local_retriever import LocalHybridRetriever
+from llama_index_cloudkit.retrieve.local.embedding import MiniLMEmbedding
+from llama_index_cloudkit.retrieve.presets import RetrievalPreset
 
-# FORMAT_VERSION and RETRIEVAL_FILE now live in local_files, relative_score_fusion in fusion;
-# they stay importable from here.
-__all__ = ["FORMAT_VERSION", "RETRIEVAL_FILE", "LocalHybridIndex", "relative_score_fusion"]
+__all__ = ["LocalHybridIndex"]
 
 
 class LocalHybridIndex:
@@ -64,8 +60,9 @@ class LocalHybridIndex:
             (``tune_retrieval`` sets it; it is persisted with the index).
 
     Example:
-        >>> index = LocalHybridIndex.from_documents([Document(text="Llamas eat hay.")])  # doctest: +SKIP
-        >>> index.as_retriever(preset="keyword").retrieve("hay")  # doctest: +SKIP
+        >>> index = LocalHybridIndex.from_documents([Document(text="Llamas eat hay.")])
+        >>> index.as_retriever(preset="keyword").retrieve("hay")[0].node.text
+        'Llamas eat hay.'
     """
 
     def __init__(
@@ -81,7 +78,7 @@ class LocalHybridIndex:
         _embeddings: Any = None,
     ) -> None:
         self._np = require("numpy", "local")
-        self.embed_model = embed_model or default_embedder()
+        self.embed_model = embed_model or MiniLMEmbedding()
         self.k1, self.b, self.language = k1, b, language
         self.reranker = reranker
         self.retrieval_config = retrieval_config
@@ -109,11 +106,7 @@ class LocalHybridIndex:
         chunk_overlap: int = 32,
         **kwargs: Any,
     ) -> LocalHybridIndex:
-        """Split documents into passages (SentenceSplitter) and index them.
-
-        Example:
-            >>> index = LocalHybridIndex.from_documents(docs, chunk_size=256)  # doctest: +SKIP
-        """
+        """Split documents into passages (SentenceSplitter) and index them."""
         splitter = SentenceSplitter(chunk_size=chunk_size, chunk_overlap=chunk_overlap)
         return cls(splitter.get_nodes_from_documents(list(documents)), **kwargs)
 
@@ -122,11 +115,7 @@ class LocalHybridIndex:
 
     @property
     def nodes(self) -> list[BaseNode]:
-        """The indexed passages, in insertion order.
-
-        Example:
-            >>> [n.node_id for n in index.nodes]  # doctest: +SKIP
-        """
+        """The indexed passages, in insertion order."""
         return list(self._nodes)
 
     def _add(self, nodes: list[BaseNode], embeddings: Any = None) -> None:
@@ -178,29 +167,16 @@ class LocalHybridIndex:
             self._bm25.index(tokens, show_progress=False)
 
     def insert_nodes(self, nodes: Sequence[BaseNode]) -> None:
-        """Add passages (embedded now; BM25 statistics are recomputed).
-
-        Example:
-            >>> index.insert_nodes([TextNode(text="new passage")])  # doctest: +SKIP
-        """
+        """Add passages (embedded now; BM25 statistics are recomputed)."""
         self._add(list(nodes))
 
     def insert(self, document: Document, **split_kwargs: Any) -> None:
-        """Split one document into passages and add them.
-
-        Example:
-            >>> index.insert(Document(text="Refunds within 30 days."), chunk_size=256)  # doctest: +SKIP
-        """
+        """Split one document into passages and add them."""
         splitter = SentenceSplitter(**{"chunk_size": 512, "chunk_overlap": 32, **split_kwargs})
         self._add(splitter.get_nodes_from_documents([document]))
 
     def delete_nodes(self, node_ids: Sequence[str]) -> int:
-        """Remove passages by node id; returns how many were removed.
-
-        Example:
-            >>> index.delete_nodes(["hay"])  # doctest: +SKIP
-            1
-        """
+        """Remove passages by node id; returns how many were removed."""
         drop = set(node_ids)
         keep = [i for i, n in enumerate(self._nodes) if n.node_id not in drop]
         removed = len(self._nodes) - len(keep)
@@ -210,12 +186,7 @@ class LocalHybridIndex:
         return removed
 
     def delete_ref_doc(self, ref_doc_id: str) -> int:
-        """Remove every passage that came from the document ``ref_doc_id``.
-
-        Example:
-            >>> index.delete_ref_doc("policy")  # doctest: +SKIP
-            3
-        """
+        """Remove every passage that came from the document ``ref_doc_id``."""
         return self.delete_nodes([n.node_id for n in self._nodes if n.ref_doc_id == ref_doc_id])
 
     # --- searching -----------------------------------------------------------------------------
@@ -233,12 +204,7 @@ class LocalHybridIndex:
         return {self._ids[i]: float(scores[i]) for i in idx}
 
     def dense_scores(self, query: str, *, vector: Any = None) -> Any:
-        """Cosine similarity of ``query`` (or of its precomputed ``vector``) with every passage.
-
-        Example:
-            >>> index.dense_scores("hay").shape == (len(index),)  # doctest: +SKIP
-            True
-        """
+        """Cosine similarity of ``query`` (or of its precomputed ``vector``) with every passage."""
         if vector is None:
             vector = self.embed_model.get_query_embedding(query)
         vector = self._np.asarray(vector, dtype=self._np.float32)
@@ -248,12 +214,7 @@ class LocalHybridIndex:
         return self._np.einsum("ij,j->i", self._embeddings, vector)
 
     def sparse_scores(self, query: str) -> Any:
-        """BM25 score of ``query`` against every passage (zeros when BM25 has nothing to say).
-
-        Example:
-            >>> index.sparse_scores("hay").shape == (len(index),)  # doctest: +SKIP
-            True
-        """
+        """BM25 score of ``query`` against every passage (zeros when BM25 has nothing to say)."""
         silent = self._np.zeros(len(self._nodes), dtype=self._np.float32)
         if self._bm25 is None:  # an empty index, or no passage with a BM25 term
             return silent
@@ -281,9 +242,6 @@ class LocalHybridIndex:
         Raises:
             ConfigError: an empty or whitespace-only query; a metadata filter whose value type
                 differs from the stored one.
-
-        Example:
-            >>> hits = index.search("hay", HybridConfig(alpha=0.0, rerank_top_n=3))  # doctest: +SKIP
         """
         config = config or HybridConfig()
         if not isinstance(query, str) or not query.strip():
@@ -312,27 +270,18 @@ class LocalHybridIndex:
         ]
         return finish_search(query, config, results, self.reranker)
 
-    def as_hybrid_retriever(self, config: HybridConfig, **kwargs: Any) -> LocalHybridRetriever:
-        """The retriever for exactly ``config`` (the factory's hook for any hybrid index).
+    def as_hybrid_retriever(self, config: HybridConfig, **kwargs: Any) -> HybridIndexRetriever:
+        """The retriever for exactly ``config`` (the factory's hook for any hybrid index)."""
+        return HybridIndexRetriever(self, config, **kwargs)
 
-        Example:
-            >>> index.as_hybrid_retriever(HybridConfig(top_k=3)).retrieve("hay")  # doctest: +SKIP
-        """
-        return LocalHybridRetriever(self, config, **kwargs)
-
-    def as_retriever(self, preset: str | None = None, **overrides: Any) -> LocalHybridRetriever:
+    def as_retriever(self, preset: str | None = None, **overrides: Any) -> HybridIndexRetriever:
         """A LlamaIndex retriever with a preset's settings, or the tuned ones when none is named.
 
         Args:
             preset: a retrieval preset name; None uses :attr:`retrieval_config` when the index
                 has one (set by ``tune_retrieval``), else ``balanced``.
             **overrides: HybridConfig fields; they always win (``top_k=3`` gives 3 results).
-
-        Example:
-            >>> index.as_retriever("keyword", rerank_top_n=3).retrieve("hay")  # doctest: +SKIP
         """
-        from llama_index_cloudkit.presets import RetrievalPreset
-
         if preset is None and self.retrieval_config is not None:
             config = self.retrieval_config.with_overrides(**overrides)
         else:
@@ -345,9 +294,6 @@ class LocalHybridIndex:
         """Write the index as plain files: embeddings.npy, nodes.json, params.json.
 
         The tuned retrieval settings, when the index has some, go to retrieval.json.
-
-        Example:
-            >>> index.persist("./my-index")  # doctest: +SKIP
         """
         settings = {"k1": self.k1, "b": self.b, "language": self.language}
         target = write_index_files(persist_dir, self._embeddings, self._nodes, settings, self.embed_model)
@@ -361,9 +307,6 @@ class LocalHybridIndex:
         Args:
             persist_dir: the folder the index was persisted to.
             config: the settings to keep (default :attr:`retrieval_config`).
-
-        Example:
-            >>> index.persist_retrieval_config("./my-index", HybridConfig(alpha=0.3))  # doctest: +SKIP
         """
         return write_retrieval_config(persist_dir, config if config is not None else self.retrieval_config)
 
@@ -380,9 +323,6 @@ class LocalHybridIndex:
         Raises:
             ConfigError: a missing folder, an unknown format, or an embedder that differs from the
                 one the vectors were made with.
-
-        Example:
-            >>> index = LocalHybridIndex.load("./my-index")  # doctest: +SKIP
         """
         stored = read_index_files(persist_dir, embed_model)
         return cls(

@@ -1,6 +1,6 @@
 """``cloudkit tune``: tune a local index's retrieval settings on your own judged questions.
 
-The logic is :func:`llama_index_cloudkit.retrieve.tuning.tune_retrieval`; this command reads
+The logic is :func:`llama_index_cloudkit.retrieve.tuning.tune.tune_retrieval`; this command reads
 the questions, prints the summary and the sweep table, writes ``tuning.md`` and ``tuning.png``
 (nDCG@10 against alpha) and keeps the chosen settings with the index.
 
@@ -15,9 +15,9 @@ from pathlib import Path
 
 import click
 
-__all__ = ["tune"]
+from llama_index_cloudkit.retrieve.presets import RetrievalPreset
 
-_PRESETS = ["balanced", "semantic", "keyword", "fast", "deep"]
+__all__ = ["tune"]
 
 
 @click.command()
@@ -37,7 +37,7 @@ _PRESETS = ["balanced", "semantic", "keyword", "fast", "deep"]
 )
 @click.option(
     "--preset",
-    type=click.Choice(_PRESETS),
+    type=click.Choice([p.value for p in RetrievalPreset]),
     default=None,
     help="Starting settings (default: the index's tuned settings, else balanced).",
 )
@@ -78,17 +78,17 @@ def tune(
       cloudkit tune handbook-index --generate 30 --no-save
     """
     from llama_index_cloudkit.errors import ConfigError
-    from llama_index_cloudkit.retrieve.local import LocalHybridIndex
-    from llama_index_cloudkit.retrieve.questions import load_questions
-    from llama_index_cloudkit.retrieve.tuning import tune_retrieval
+    from llama_index_cloudkit.retrieve.local.index import LocalHybridIndex
+    from llama_index_cloudkit.retrieve.tuning.questions import load_questions
+    from llama_index_cloudkit.retrieve.tuning.tune import tune_retrieval
 
     if (questions_path is None) == (generate is None):
         raise click.UsageError("Give exactly one of --questions FILE and --generate N")
     llm = None
     if generate is not None:
-        from llama_index_cloudkit.retrieve.factory import _default_llm
+        from llama_index_cloudkit.retrieve.factory import default_llm
 
-        llm = _default_llm()
+        llm = default_llm()
         if llm is None:
             raise ConfigError(
                 "--generate needs an LLM, and OPENAI_API_KEY is not set",

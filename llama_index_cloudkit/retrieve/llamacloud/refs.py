@@ -1,16 +1,18 @@
-"""Which LlamaCloud index a call is about: a frozen reference, and name resolution (X1, X4).
+"""Which LlamaCloud index a call is about: frozen references, and errors that name the index.
 
-:class:`LlamaCloudIndexRef` is all a retriever needs to know about an index: its name, pipeline
-id and project id. It holds no client and no key, so it can be kept, pickled and shared across
-threads and event loops. :func:`aresolve_index` turns an index name into one (project by name
-``GET /api/v1/projects`` unless ``settings.project_id`` is set, then the pipeline by name
-``GET /api/v1/pipelines``); :func:`index_ref_of` reads one from an SDK ``LlamaCloudIndex``
-without making any SDK call. :func:`about_index` makes every typed error name the index.
+A reference is all a retriever needs to know about an index: :class:`LlamaCloudIndexRef` (an
+Index v1 pipeline) or :class:`LlamaCloudV2IndexRef` (an Index v2 index). Neither holds a client
+or a key, so both can be kept, pickled and shared across threads and event loops.
+:func:`index_ref_of` reads a pipeline reference from an SDK ``LlamaCloudIndex`` without any SDK
+call; :func:`about_index` makes every typed error raised inside it name the index;
+:func:`object_id` and :func:`json_objects` check the shape of an answer before it is trusted;
+:func:`aresolve_project_id` finds the project of a v1 call (``GET /api/v1/projects``, X1), which
+both v1 retrieval and v1 ingestion start from.
 
 Example:
     >>> ref = LlamaCloudIndexRef("handbook", "pipe-1", "proj-1")
-    >>> ref.id, is_index_ref(ref)
-    ('pipe-1', True)
+    >>> ref.id, is_llamacloud_index(ref), is_llamacloud_index("handbook")
+    ('pipe-1', True, False)
 """
 
 from __future__ import annotations
@@ -24,12 +26,13 @@ from llama_index_cloudkit.cloud.session import CloudSession
 from llama_index_cloudkit.errors import CloudKitError, ConfigError, ServiceError
 
 __all__ = [
+    "IndexRef",
     "LlamaCloudIndexRef",
+    "LlamaCloudV2IndexRef",
     "about_index",
-    "aresolve_index",
     "aresolve_project_id",
     "index_ref_of",
-    "is_index_ref",
+    "is_llamacloud_index",
     "json_objects",
     "object_id",
 ]
@@ -68,14 +71,46 @@ class LlamaCloudIndexRef:
         return f"LlamaCloud index {self.name!r} (pipeline {self.pipeline_id})"
 
 
-def is_index_ref(obj: Any) -> bool:
-    """Whether ``obj`` is a :class:`LlamaCloudIndexRef`.
+@dataclass(frozen=True)
+class LlamaCloudV2IndexRef:
+    """An Index v2 index by name and id: no client, no key, safe to keep.
 
     Example:
-        >>> is_index_ref("handbook")
+        >>> ref = LlamaCloudV2IndexRef("handbook", "idx-1", "proj-1")
+        >>> ref.id, str(ref)
+        ('idx-1', "LlamaCloud index 'handbook' (index idx-1)")
+    """
+
+    name: str
+    index_id: str
+    project_id: str | None = None
+
+    @property
+    def id(self) -> str:
+        """The index id."""
+        return self.index_id
+
+    def __str__(self) -> str:
+        return f"LlamaCloud index {self.name!r} (index {self.index_id})"
+
+
+IndexRef = LlamaCloudIndexRef | LlamaCloudV2IndexRef
+"""A reference to a LlamaCloud index of either API generation."""
+
+
+def is_llamacloud_index(obj: Any) -> bool:
+    """Whether ``obj`` is a LlamaCloud index: a reference of either generation, or an SDK
+    ``LlamaCloudIndex`` (recognised without importing the SDK).
+
+    Example:
+        >>> is_llamacloud_index(LlamaCloudV2IndexRef("handbook", "idx-1"))
+        True
+        >>> is_llamacloud_index(object())
         False
     """
-    return isinstance(obj, LlamaCloudIndexRef)
+    if isinstance(obj, (LlamaCloudIndexRef, LlamaCloudV2IndexRef)):
+        return True
+    return any(cls.__name__ == "LlamaCloudIndex" for cls in type(obj).__mro__)
 
 
 def _sdk_id(value: Any) -> str | None:
@@ -175,7 +210,14 @@ async def aresolve_project_id(session: CloudSession) -> str:
         ConfigError: no project, or several, of that name.
 
     Example:
-        >>> project_id = await aresolve_project_id(session)  # doctest: +SKIP
+        >>> import asyncio
+        >>> from llama_index_cloudkit.settings import CloudKitSettings
+        >>> async def project() -> str:
+        ...     settings = CloudKitSettings(api_key="llx-example", project_id="proj-1")
+        ...     async with CloudSession(settings) as session:
+        ...         return await aresolve_project_id(session)
+        >>> asyncio.run(project())
+        'proj-1'
     """
     settings = session.settings
     if settings.project_id:
@@ -197,39 +239,3 @@ async def aresolve_project_id(session: CloudSession) -> str:
             hint="Pass project_id=... (or LLAMA_CLOUD_PROJECT_ID) to pick one",
         )
     return object_id(projects[0], what)
-
-
-async def aresolve_index(session: CloudSession, name: str) -> LlamaCloudIndexRef:
-    """The index named ``name`` in the settings' project (X1 unless project_id is set, X4).
-
-    Raises:
-        ConfigError: no index of that name (or several) in the project.
-
-    Example:
-        >>> ref = await aresolve_index(session, "handbook")  # doctest: +SKIP
-    """
-    with about_index(name):
-        project_id = await aresolve_project_id(session)
-        what = f"looking up LlamaCloud index {name!r}"
-        params = {"project_id": project_id, "pipeline_name": name, "pipeline_type": "MANAGED"}
-        found = json_objects(
-            await session.json_list("GET", "/api/v1/pipelines", what=what, params=params), what
-        )
-        # The service filters by name; a stale or lenient answer must not pick another index.
-        found = [p for p in found if p.get("name") in (None, name)]
-        if not found:
-            raise ConfigError(
-                f"Unknown LlamaCloud index {name!r} in project {project_id}",
-                hint="Check the name (cloudkit index ... --backend cloud creates one) and the "
-                "project (LLAMA_CLOUD_PROJECT_NAME / LLAMA_CLOUD_PROJECT_ID)",
-            )
-        if len(found) > 1:
-            raise ConfigError(
-                f"{len(found)} LlamaCloud indexes are named {name!r} in project {project_id}",
-                hint="Pass a LlamaCloudIndexRef with the pipeline id to pick one",
-            )
-        pipeline_id = object_id(found[0], what)
-        owner = found[0].get("project_id")
-        return LlamaCloudIndexRef(
-            name, pipeline_id, owner if isinstance(owner, str) and owner else project_id
-        )

@@ -127,7 +127,11 @@ def load_questions(path: str | Path) -> list[JudgedQuestion]:
         ConfigError: a missing file or a line that is not valid JSON (its number is given).
 
     Example:
-        >>> load_questions("questions.jsonl")  # doctest: +SKIP
+        >>> import pathlib, tempfile
+        >>> path = pathlib.Path(tempfile.mkdtemp()) / "questions.jsonl"
+        >>> _ = path.write_text('{"question": "How much hay?", "relevant": ["hay"]}\\n')
+        >>> load_questions(path)[0].question
+        'How much hay?'
     """
     source = Path(path)
     if not source.is_file():
@@ -169,8 +173,11 @@ def resolve(questions: Sequence[JudgedQuestion], nodes: Sequence[BaseNode]) -> l
     Items that match no passage are left out; a question with none left gets an empty list.
 
     Example:
-        >>> resolve([JudgedQuestion("q", ("hay",))], index.nodes)  # doctest: +SKIP
-        [[{'hay'}]]
+        >>> from llama_index.core.schema import TextNode
+        >>> passages = [TextNode(text="Llamas eat hay.", id_="p1",
+        ...                      metadata={"file_name": "care.pdf", "page_number": 2})]
+        >>> resolve([JudgedQuestion("How much hay?", (("care.pdf", "2"), "nowhere"))], passages)
+        [[{'p1'}]]
     """
     carriers: dict[RelevantItem, set[str]] = {}
     for node in nodes:
@@ -185,7 +192,11 @@ def generate_questions(
     """Ask ``llm`` for one question per sampled passage; that passage is its relevant item.
 
     Example:
-        >>> generate_questions(index.nodes, OpenAI(model="gpt-4o-mini"))  # doctest: +SKIP
+        >>> from llama_index.core.llms import MockLLM
+        >>> from llama_index.core.schema import TextNode
+        >>> judged = generate_questions([TextNode(text="Llamas eat hay.", id_="hay")], MockLLM())
+        >>> judged[0].relevant
+        ('hay',)
     """
     usable = [n for n in nodes if n.get_content().strip()]
     if not usable:

@@ -40,7 +40,7 @@ from llama_index.core.vector_stores.types import (
 
 from llama_index_cloudkit.errors import ConfigError
 
-__all__ = ["kind_of", "merge_key_types", "to_qdrant_filter"]
+__all__ = ["merge_key_types", "to_qdrant_filter"]
 
 _RANGE = {
     FilterOperator.GT: "gt",
@@ -50,13 +50,8 @@ _RANGE = {
 }
 
 
-def kind_of(value: Any) -> str:
-    """The JSON kind of a metadata value: bool, number, string, list, object or null.
-
-    Example:
-        >>> kind_of(3), kind_of(2.5), kind_of(True), kind_of(["a"])
-        ('number', 'number', 'bool', 'list')
-    """
+def _kind_of(value: Any) -> str:
+    """The JSON kind of a metadata value: bool, number, string, list, object or null."""
     if value is None:
         return "null"
     if isinstance(value, bool):
@@ -82,7 +77,7 @@ def merge_key_types(
     merged = {key: set(kinds) for key, kinds in known.items()}
     for metadata in metadatas:
         for key, value in metadata.items():
-            merged.setdefault(key, set()).add(kind_of(value))
+            merged.setdefault(key, set()).add(_kind_of(value))
     return {key: sorted(kinds) for key, kinds in merged.items()}
 
 
@@ -117,13 +112,13 @@ def _check(leaf: MetadataFilter, key_types: Mapping[str, Iterable[str]]) -> None
     if op == FilterOperator.CONTAINS:
         if "list" in stored or ("string" in stored and isinstance(leaf.value, str)):
             return
-        raise _mismatch(leaf, stored, kind_of(leaf.value))
+        raise _mismatch(leaf, stored, _kind_of(leaf.value))
     if op in (FilterOperator.TEXT_MATCH, FilterOperator.TEXT_MATCH_INSENSITIVE):
         if "string" not in stored or not isinstance(leaf.value, str):
-            raise _mismatch(leaf, stored, kind_of(leaf.value))
+            raise _mismatch(leaf, stored, _kind_of(leaf.value))
         return
     for value in _values(leaf):
-        given = kind_of(value)
+        given = _kind_of(value)
         if given not in stored:
             if stored == {"list"}:
                 raise ConfigError(
