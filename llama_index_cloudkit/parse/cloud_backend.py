@@ -25,6 +25,7 @@ from typing import Any
 
 from llama_index_cloudkit._loop import run_sync
 from llama_index_cloudkit.cloud.budget import Budget, estimate_pages
+from llama_index_cloudkit.cloud.deadline import deadline_scope
 from llama_index_cloudkit.cloud.inflight import INFLIGHT
 from llama_index_cloudkit.cloud.jobs import raise_for_state, run_job
 from llama_index_cloudkit.cloud.journal import JobJournal
@@ -146,7 +147,7 @@ class CloudBackend:
     def journal(self) -> JobJournal:
         """The job journal (opened on first use: cache hits never touch it)."""
         if self._journal is None:
-            self._journal = JobJournal(self.settings.cache_path("journal.sqlite"))
+            self._journal = JobJournal.for_settings(self.settings)
         return self._journal
 
     def key(self, data: bytes) -> str:
@@ -251,17 +252,7 @@ class CloudBackend:
             result, job_id = cached
             images = await self._save_images(adapter, job_id, result, label)
             return self._outcome(result, job_id, file_name, cache_hit=True, image_paths=images)
-        owner, future = INFLIGHT.claim(key)
-        if owner:
-            try:
-                fetched = await self._fetch(adapter, key, data, file_name, label)
-            except BaseException as exc:
-                INFLIGHT.settle(key, future, error=exc)
-                raise
-            INFLIGHT.settle(key, future, result=fetched)
-        else:
-            logger.info("%s has the same content as a file being parsed; waiting for that job", label)
-            fetched = await asyncio.wrap_future(future)
+        fetched, owner = await INFLIGHT.share(key, lambda: self._fetch(adapter, key, data, file_name, label))
         images = await self._save_images(adapter, fetched.job_id, fetched.result, label)
         return self._outcome(
             fetched.result, fetched.job_id, file_name, fetched=fetched, owner=owner, image_paths=images
@@ -293,7 +284,8 @@ class CloudBackend:
         )
         raise_for_state(outcome, what="LlamaParse job", file=label)
         try:
-            result = await adapter.result(outcome.job_id, label)
+            with deadline_scope(outcome.deadline):  # the job's deadline bounds the download too
+                result = await adapter.result(outcome.job_id, label)
             if not result.get("pages"):
                 raise ParseError(
                     "LlamaParse returned no pages",

@@ -301,7 +301,7 @@ def estimate_inputs(
         files.append((data, file_name, label))
     cache = ParseCache(reader.settings.cache_path("parse"))
     journal_path = reader.settings.cache_path("journal.sqlite")
-    journal = JobJournal(journal_path) if journal_path.is_file() else None
+    journal = JobJournal.for_settings(reader.settings) if journal_path.is_file() else None
     return estimate_costs(
         files,
         reader.preset,
