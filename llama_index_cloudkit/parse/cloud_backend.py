@@ -252,7 +252,10 @@ class CloudBackend:
             result, job_id = cached
             images = await self._save_images(adapter, job_id, result, label)
             return self._outcome(result, job_id, file_name, cache_hit=True, image_paths=images)
-        fetched, owner = await INFLIGHT.share(key, lambda: self._fetch(adapter, key, data, file_name, label))
+        shared = f"{self.journal.scope}\x1f{key}"  # one region/project's job is not another's
+        fetched, owner = await INFLIGHT.share(
+            shared, lambda: self._fetch(adapter, key, data, file_name, label)
+        )
         images = await self._save_images(adapter, fetched.job_id, fetched.result, label)
         return self._outcome(
             fetched.result, fetched.job_id, file_name, fetched=fetched, owner=owner, image_paths=images

@@ -26,10 +26,11 @@ STATUS = ("GET", r"/api/parsing/job/[^/]+")
 RESULT = ("GET", r"/api/parsing/job/[^/]+/result/json")
 
 
-def _file(folder: Path, name: str = "memo.md", text: str = "# Memo\n\nLlamas eat hay.") -> Path:
+def _file(folder: Path, name: str = "memo.md") -> Path:
+    """A memo whose bytes are unique to the test (the in-flight registry is process-wide)."""
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / name
-    path.write_text(text)
+    path.write_text(f"# Memo\n\nLlamas eat hay.\n\n<!-- {folder.parent.name} -->")
     return path
 
 
