@@ -81,7 +81,7 @@ def _run_in_worker(main: Callable[[], Awaitable[T]]) -> T:
     thread.start()
     try:
         while not finished.wait(0.1):  # a timed wait, so a signal is handled at once
-            if caller is not None and caller.cancelling():
+            if caller is not None and getattr(caller, "cancelling", lambda: 0)():  # 3.11+
                 # asyncio.run's Ctrl-C handler (and a server whose client left) cancels the
                 # calling task instead of raising: stop the work and end that task cancelled.
                 stop()
@@ -93,4 +93,5 @@ def _run_in_worker(main: Callable[[], Awaitable[T]]) -> T:
         raise
     if "error" in handle:
         raise handle["error"]
-    return handle["result"]  # type: ignore[no-any-return]
+    result: T = handle["result"]
+    return result

@@ -239,29 +239,35 @@ class ResilientTransport(httpx.AsyncBaseTransport):
         bound_by_deadline = deadline is not None and deadline.remaining() < limit
         if deadline is not None:
             limit = min(limit, deadline.remaining())
-        try:
-            async with asyncio.timeout(limit):
-                response = await self.inner.handle_async_request(
-                    httpx.Request(
-                        request.method,
-                        request.url,
-                        headers=request.headers,
-                        content=body,
-                        extensions=request.extensions,
-                    )
+
+        async def whole_answer() -> httpx.Response | tuple[httpx.Response, bytes]:
+            response = await self.inner.handle_async_request(
+                httpx.Request(
+                    request.method,
+                    request.url,
+                    headers=request.headers,
+                    content=body,
+                    extensions=request.extensions,
                 )
-                if response.is_stream_consumed:  # already read in full (a mock transport)
-                    return response
-                try:
-                    raw = b"".join([chunk async for chunk in response.aiter_raw()])
-                finally:
-                    await response.aclose()
-        except TimeoutError:
+            )
+            if response.is_stream_consumed:  # already read in full (a mock transport)
+                return response
+            try:
+                return response, b"".join([chunk async for chunk in response.aiter_raw()])
+            finally:
+                await response.aclose()
+
+        try:
+            answer = await asyncio.wait_for(whole_answer(), limit)
+        except asyncio.TimeoutError:  # TimeoutError from 3.11 on
             if bound_by_deadline:
                 raise _DeadlinePassed(limit) from None
             raise httpx.ReadTimeout(
                 f"the whole answer took longer than {limit:g} s", request=request
             ) from None
+        if isinstance(answer, httpx.Response):
+            return answer
+        response, raw = answer
         whole = httpx.Response(
             response.status_code,
             headers=response.headers,
