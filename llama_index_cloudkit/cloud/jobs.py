@@ -114,9 +114,8 @@ async def _poll(
         try:
             state, body = await ops.state(job_id)
         except DeadlineExceededError as exc:
-            raise DeadlineExceededError(
+            raise JobTimeoutError(
                 f"The {what} was not finished by its deadline ({deadline.seconds:g} s): {exc.message}",
-                retry_after=exc.retry_after,
                 file=label,
                 job_id=job_id,
             ) from exc

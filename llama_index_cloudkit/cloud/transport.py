@@ -67,6 +67,10 @@ RETRYABLE_STATUS = frozenset({408, 425, 429, 500, 502, 503, 504})
 _REFUSED_STATUS = frozenset({429, 500, 503})
 # Transport errors raised before the request left this machine.
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+# Seconds the last attempt of a request may take once its deadline has passed.
+_LAST_ATTEMPT = 1.0
+# An attempt's total time, its whole body included, in request timeouts (httpx's are per phase).
+ATTEMPT_TIMEOUTS = 3
 
 
 _SSL: list[ssl.SSLContext] = []
@@ -203,7 +207,8 @@ class ResilientTransport(httpx.AsyncBaseTransport):
         inner: the real transport (default: a new ``httpx.AsyncHTTPTransport``); a test can pass
             ``httpx.MockTransport`` or ``httpx.ASGITransport``.
         attempt_timeout: seconds one attempt may take in total, its whole body included
-            (httpx's own timeouts are per read, so a trickling body would never trip them).
+            (httpx's own timeouts are per read, so a trickling body would never trip them);
+            :func:`resilient_client` makes it ``ATTEMPT_TIMEOUTS`` request timeouts.
 
     Example:
         >>> transport = ResilientTransport(RetryPolicy(max_attempts=2))
@@ -236,9 +241,12 @@ class ResilientTransport(httpx.AsyncBaseTransport):
     ) -> httpx.Response:
         """One attempt, its whole body read within the attempt's total time (not only per read)."""
         limit = self.attempt_timeout
-        bound_by_deadline = deadline is not None and deadline.remaining() < limit
-        if deadline is not None:
-            limit = min(limit, deadline.remaining())
+        # At the deadline one last attempt still gets a moment (a poll at the deadline may find
+        # the job done), never the full attempt time.
+        left = None if deadline is None else max(deadline.remaining(), _LAST_ATTEMPT)
+        bound_by_deadline = left is not None and left < limit
+        if left is not None:
+            limit = min(limit, left)
 
         async def whole_answer() -> httpx.Response | tuple[httpx.Response, bytes]:
             response = await self.inner.handle_async_request(
@@ -295,10 +303,6 @@ class ResilientTransport(httpx.AsyncBaseTransport):
         attempts = 0
         started = time.monotonic()
         while True:
-            if deadline is not None and deadline.expired():
-                raise DeadlineExceededError(
-                    f"{where} was not sent: the deadline of {deadline.seconds:g} s passed"
-                )
             attempts += 1
             try:
                 response = await self._attempt(request, body, deadline)
@@ -406,7 +410,7 @@ def resilient_client(
         base_url=base_url,
         headers={"Authorization": f"Bearer {api_key}"},
         transport=ResilientTransport(
-            policy, upload_limiter=upload_limiter, inner=inner, attempt_timeout=timeout
+            policy, upload_limiter=upload_limiter, inner=inner, attempt_timeout=timeout * ATTEMPT_TIMEOUTS
         ),
         timeout=timeout,
     )
