@@ -4,6 +4,15 @@ Inside a running loop (Jupyter, FastAPI handlers, uvloop) the coroutine runs on 
 a worker thread; outside one, on a fresh loop here. Never nest_asyncio, and since every call
 gets a new loop, callers must create their HTTP clients inside the coroutine.
 
+Ctrl-C stops the call within about a second in both settings: outside a loop, ``asyncio.run``
+cancels the coroutine on SIGINT; inside one, the caller's thread (which receives the
+``KeyboardInterrupt``, as in Jupyter) cancels the worker's coroutine, waits for it at most a
+second, and raises the ``KeyboardInterrupt``. Where the running loop turns Ctrl-C into a
+cancellation of the calling task instead (``asyncio.run``'s handler; a server whose client left),
+the call notices within 0.1 s, stops the worker the same way and raises ``CancelledError``.
+Cancellation unwinds normally, so the job journal stays consistent
+(submitted jobs stay journaled, unfinished claims are released).
+
 Example:
     >>> async def answer() -> int:
     ...     return 42
@@ -14,13 +23,16 @@ Example:
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
+import contextlib
+import threading
 from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 __all__ = ["run_sync"]
 
 T = TypeVar("T")
+
+_STOP_GRACE = 1.0  # seconds the worker may take to unwind after Ctrl-C
 
 
 def run_sync(factory: Callable[[], Awaitable[T]]) -> T:
@@ -33,5 +45,53 @@ def run_sync(factory: Callable[[], Awaitable[T]]) -> T:
         asyncio.get_running_loop()
     except RuntimeError:
         return asyncio.run(main())
-    with concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="cloudkit-sync") as pool:
-        return pool.submit(asyncio.run, main()).result()
+    return _run_in_worker(main)
+
+
+def _run_in_worker(main: Callable[[], Awaitable[T]]) -> T:
+    """Run ``main()`` on a fresh loop in a daemon thread; Ctrl-C here cancels it there."""
+    started = threading.Event()
+    finished = threading.Event()
+    handle: dict[str, Any] = {}
+
+    async def tracked() -> T:
+        handle["loop"], handle["task"] = asyncio.get_running_loop(), asyncio.current_task()
+        started.set()
+        return await main()
+
+    def worker() -> None:
+        try:
+            handle["result"] = asyncio.run(tracked())
+        except BaseException as exc:  # handed to the caller's thread
+            handle["error"] = exc
+        finally:
+            started.set()
+            finished.set()
+
+    def stop() -> None:
+        started.wait(_STOP_GRACE)
+        loop, task = handle.get("loop"), handle.get("task")
+        if loop is not None and task is not None:
+            with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
+                loop.call_soon_threadsafe(task.cancel)
+        finished.wait(_STOP_GRACE)
+
+    caller = asyncio.current_task()  # the task of the running loop that made this sync call
+    thread = threading.Thread(target=worker, name="cloudkit-sync", daemon=True)
+    thread.start()
+    try:
+        while not finished.wait(0.1):  # a timed wait, so a signal is handled at once
+            if caller is not None and getattr(caller, "cancelling", lambda: 0)():  # 3.11+
+                # asyncio.run's Ctrl-C handler (and a server whose client left) cancels the
+                # calling task instead of raising: stop the work and end that task cancelled.
+                stop()
+                raise asyncio.CancelledError
+    except asyncio.CancelledError:
+        raise
+    except BaseException:  # KeyboardInterrupt (or SystemExit) in the caller's thread
+        stop()
+        raise
+    if "error" in handle:
+        raise handle["error"]
+    result: T = handle["result"]
+    return result

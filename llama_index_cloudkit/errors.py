@@ -16,6 +16,7 @@ CloudKitError
 │   ├── JobFailedError      the job ended ERROR / CANCELED / PARTIAL_SUCCESS
 │   ├── JobLostError        the service no longer knows the job (and one resubmission did not help)
 │   └── JobTimeoutError     the job stayed PENDING past its deadline
+│       └── DeadlineExceededError  a request, retry or Retry-After wait would pass the deadline
 ├── CreditLimitError        a run would spend more than ``max_credits``
 ├── SchemaError             an extraction schema LlamaExtract would reject
 ├── ExtractionError         extraction produced nothing valid after its retries
@@ -35,6 +36,7 @@ from __future__ import annotations
 
 import os
 import re
+import threading
 from collections.abc import Sequence
 
 __all__ = [
@@ -42,6 +44,7 @@ __all__ = [
     "CloudKitError",
     "ConfigError",
     "CreditLimitError",
+    "DeadlineExceededError",
     "DocumentError",
     "ExtractionError",
     "JobError",
@@ -55,21 +58,45 @@ __all__ = [
     "SubmissionUnknownError",
     "UnsupportedFileError",
     "redact",
+    "register_secret",
 ]
 
 _KEY_PATTERN = re.compile(r"llx-[A-Za-z0-9_\-]{6,}|Bearer\s+[^\s\"',]+")
 
 
+_SECRETS: set[str] = set()
+_SECRETS_LOCK = threading.Lock()
+
+
+def register_secret(value: str | None) -> None:
+    """Make :func:`redact` scrub ``value`` from now on, whatever its format (a configured key).
+
+    Settings call this when they resolve a key, so a key in any format (not only ``llx-``)
+    never shows in a message, a log line or a traceback this package writes.
+
+    Example:
+        >>> register_secret("sk-custom-format-0042")
+        >>> redact("service said: bad key sk-custom-format-0042")
+        'service said: bad key ***'
+    """
+    if value and len(value.strip()) >= 4:
+        with _SECRETS_LOCK:
+            _SECRETS.add(value.strip())
+
+
 def redact(text: str, secrets: Sequence[str] = ()) -> str:
     """Remove API keys from ``text``: LlamaCloud-style keys, bearer tokens and ``secrets``.
 
-    The key in ``LLAMA_CLOUD_API_KEY`` is always scrubbed too.
+    The key in ``LLAMA_CLOUD_API_KEY`` and every key given to :func:`register_secret` are
+    always scrubbed too.
 
     Example:
         >>> redact("401: bad key llx-abcdefghijkl")
         '401: bad key ***'
     """
-    candidates = [s for s in (*secrets, os.environ.get("LLAMA_CLOUD_API_KEY", "")) if s]
+    with _SECRETS_LOCK:
+        known = tuple(_SECRETS)
+    candidates = [s for s in (*secrets, *known, os.environ.get("LLAMA_CLOUD_API_KEY", "")) if s]
     for secret in sorted(candidates, key=len, reverse=True):
         if len(secret) >= 4:
             text = text.replace(secret, "***")
@@ -273,6 +300,35 @@ class JobTimeoutError(JobError):
     """
 
     default_hint = "The job was kept in the journal: run the same call again to re-attach to it"
+
+
+class DeadlineExceededError(JobTimeoutError):
+    """The call's deadline passed (or would pass) while a request was running or waiting to retry.
+
+    Raised instead of sleeping through a ``Retry-After`` or a backoff that would end past the
+    deadline, and when a request (its whole body included) runs into it.
+
+    Attributes:
+        retry_after: the wait the service asked for, when that is what would have crossed it.
+
+    Example:
+        >>> DeadlineExceededError("no time left for a retry", retry_after=30.0).retry_after
+        30.0
+    """
+
+    default_hint = "Raise job_timeout, or run the same call again later (submitted jobs stay journaled)"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        retry_after: float | None = None,
+        file: str | os.PathLike[str] | None = None,
+        job_id: str | None = None,
+        hint: str | None = None,
+    ) -> None:
+        self.retry_after = retry_after
+        super().__init__(message, file=file, job_id=job_id, hint=hint)
 
 
 class CreditLimitError(CloudKitError):

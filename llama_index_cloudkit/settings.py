@@ -27,7 +27,7 @@ import platformdirs
 from pydantic import ConfigDict, Field, SecretStr, field_serializer, field_validator
 
 from llama_index_cloudkit._component import ComponentMixin
-from llama_index_cloudkit.errors import ConfigError
+from llama_index_cloudkit.errors import ConfigError, register_secret
 
 __all__ = [
     "CONNECTION_FIELDS",
@@ -113,6 +113,14 @@ class CloudKitSettings(ComponentMixin):
             return None
         if isinstance(value, SecretStr) and not value.get_secret_value().strip():
             return None
+        return value
+
+    @field_validator("api_key", mode="after")
+    @classmethod
+    def _redact_the_key(cls, value: SecretStr | None) -> SecretStr | None:
+        # Whatever its format, the configured key is scrubbed from every message and log line.
+        if value is not None:
+            register_secret(value.get_secret_value())
         return value
 
     @field_validator("base_url")

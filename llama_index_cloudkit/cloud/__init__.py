@@ -17,8 +17,9 @@ Example:
 """
 
 from llama_index_cloudkit.cloud.budget import Budget
+from llama_index_cloudkit.cloud.deadline import Deadline, deadline_scope
 from llama_index_cloudkit.cloud.errors import JobState, map_cloud_errors
-from llama_index_cloudkit.cloud.jobs import Deadline, JobOutcome, run_job
+from llama_index_cloudkit.cloud.jobs import JobOutcome, run_job
 from llama_index_cloudkit.cloud.journal import JobJournal
 from llama_index_cloudkit.cloud.policy import CloudPolicy
 from llama_index_cloudkit.cloud.session import CloudSession, run_in_session
@@ -33,6 +34,7 @@ __all__ = [
     "JobOutcome",
     "JobState",
     "RetryPolicy",
+    "deadline_scope",
     "map_cloud_errors",
     "run_in_session",
     "run_job",

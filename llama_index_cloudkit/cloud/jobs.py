@@ -2,74 +2,56 @@
 
 :func:`run_job` is the loop every LlamaCloud job of this package goes through:
 
-1. re-attach to the journaled job of the same content key, if there is one (and it may);
+1. claim the content key in the journal (:meth:`JobJournal.claim`, across threads and processes
+   sharing the cache directory): re-attach to its journaled job if there is one; wait while
+   another live caller is submitting it (then re-attach to its job: never pay twice);
 2. otherwise reserve the credits in the budget, submit once, and journal the job id **before**
-   the first poll;
-3. poll with a growing interval until the job is terminal or the :class:`Deadline` passes
-   (:class:`JobTimeoutError`; the job stays journaled, a re-run re-attaches). The deadline is made
-   once and never restarts;
+   the first poll (which ends the claim); a failed or interrupted submission releases the claim;
+3. poll (promptly at first, then less often) until the job is terminal or the
+   :class:`~llama_index_cloudkit.cloud.deadline.Deadline` passes (:class:`JobTimeoutError`; the job
+   stays journaled, a re-run re-attaches). The deadline is made once, never restarts, and bounds
+   every status request under it: retries, ``Retry-After`` waits and body reads (it is the
+   ambient deadline of the transport while polling, see :func:`deadline_scope`; callers bound the
+   result download with ``deadline_scope(outcome.deadline)``). The paid submission itself is
+   bounded by its retry policy, not cut by the deadline mid-flight (which would leave a job
+   that may be billed but is not journaled);
 4. a job the service forgot (404, :class:`JobLostError`) is submitted again at most
    ``policy.max_resubmissions`` times, counted in the journal, so the bound holds across runs.
 
 Clock and sleep are injectable, so the lifecycle is tested in milliseconds without a server.
 
 Example:
-    >>> deadline = Deadline(10, clock=lambda: 0.0)
-    >>> deadline.remaining()
-    10.0
+    >>> JobOutcome("job-1", JobState.SUCCESS, {}).submitted
+    False
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from llama_index_cloudkit.cloud.budget import Budget
+from llama_index_cloudkit.cloud.deadline import Deadline, deadline_scope
 from llama_index_cloudkit.cloud.errors import JobState
-from llama_index_cloudkit.cloud.journal import JobJournal
+from llama_index_cloudkit.cloud.journal import JobJournal, claim_owner
 from llama_index_cloudkit.cloud.policy import CloudPolicy
 from llama_index_cloudkit.errors import (
     CloudKitError,
+    DeadlineExceededError,
     JobFailedError,
     JobLostError,
     JobTimeoutError,
     SubmissionUnknownError,
 )
 
-__all__ = ["Deadline", "JobOps", "JobOutcome", "raise_for_state", "run_job"]
+__all__ = ["JobOps", "JobOutcome", "poll_schedule", "raise_for_state", "run_job"]
 
 logger = logging.getLogger(__name__)
 
 Sleep = Callable[[float], Awaitable[Any]]
-
-
-class Deadline:
-    """A point in time made once; it never restarts.
-
-    Example:
-        >>> now = [0.0]
-        >>> deadline = Deadline(5, clock=lambda: now[0])
-        >>> now[0] = 6.0
-        >>> deadline.expired(), deadline.remaining()
-        (True, 0.0)
-    """
-
-    def __init__(self, seconds: float, clock: Callable[[], float] = time.monotonic) -> None:
-        self.seconds = float(seconds)
-        self._clock = clock
-        self._end = clock() + self.seconds
-
-    def remaining(self) -> float:
-        """Seconds left (never negative)."""
-        return max(0.0, self._end - self._clock())
-
-    def expired(self) -> bool:
-        """Whether the deadline has passed."""
-        return self.remaining() <= 0.0
 
 
 class JobOps(Protocol):
@@ -94,6 +76,8 @@ class JobOutcome:
     reattached: bool = False
     resubmissions: int = 0
     submitted: bool = False
+    deadline: Deadline | None = None
+    """The job's deadline: bound the result download with ``deadline_scope(outcome.deadline)``."""
 
 
 def raise_for_state(outcome: JobOutcome, *, what: str, file: str | None) -> None:
@@ -126,9 +110,15 @@ async def _poll(
     label: str,
     what: str,
 ) -> tuple[JobState, Mapping[str, Any]]:
-    interval = policy.poll_interval
-    while True:
-        state, body = await ops.state(job_id)
+    for interval in poll_schedule(policy):
+        try:
+            state, body = await ops.state(job_id)
+        except DeadlineExceededError as exc:
+            raise JobTimeoutError(
+                f"The {what} was not finished by its deadline ({deadline.seconds:g} s): {exc.message}",
+                file=label,
+                job_id=job_id,
+            ) from exc
         if state.terminal:
             return state, body
         if deadline.remaining() < 0.05:  # no time left for another wait and poll
@@ -138,6 +128,27 @@ async def _poll(
                 job_id=job_id,
             )
         await sleep(min(interval, deadline.remaining()))
+    raise AssertionError("the poll schedule never ends")  # pragma: no cover
+
+
+def poll_schedule(policy: CloudPolicy) -> Iterator[float]:
+    """The waits between polls: prompt at first (a short job is seen done soon after it is),
+    then growing 1.5x to ``policy.max_poll_interval``.
+
+    The first waits are a fifth, two fifths and three fifths of ``policy.poll_interval``: a job
+    of about a second is seen done within a few tenths of a second, for three or four extra
+    requests.
+
+    Example:
+        >>> from itertools import islice
+        >>> [round(w, 2) for w in islice(poll_schedule(CloudPolicy()), 7)]
+        [0.1, 0.2, 0.3, 0.5, 0.75, 1.12, 1.69]
+    """
+    for fraction in (0.2, 0.4, 0.6):
+        yield policy.poll_interval * fraction
+    interval = policy.poll_interval
+    while True:
+        yield min(interval, policy.max_poll_interval)
         interval = min(interval * 1.5, policy.max_poll_interval)
 
 
@@ -177,21 +188,92 @@ async def run_job(
         SubmissionUnknownError, ServiceError, AuthError, RateLimitError: from the transport.
     """
     deadline = deadline or Deadline(policy.job_timeout)
-    job_id = journal.pending_job(key) if journal is not None and reattach else None
+    return await _run_job(
+        ops,
+        key=key,
+        label=label,
+        policy=policy,
+        journal=journal,
+        budget=budget,
+        credits=credits,
+        reattach=reattach,
+        what=what,
+        deadline=deadline,
+        sleep=sleep,
+    )
+
+
+async def _claimed_job(
+    journal: JobJournal,
+    key: str,
+    label: str,
+    owner: str,
+    deadline: Deadline,
+    policy: CloudPolicy,
+    sleep: Sleep,
+) -> str | None:
+    """The job id to re-attach to, or None when this caller now owns the key and must submit."""
+    waited = False
+    while True:
+        claim = journal.claim(key, label, owner)
+        if claim.action == "submit":
+            return None
+        if claim.action == "reattach":
+            if waited:
+                logger.info("%s was submitted by another caller meanwhile: re-attaching to its job", label)
+            return claim.job_id
+        if not waited:
+            logger.info(
+                "%s is being submitted by another caller (thread or process); waiting for its job", label
+            )
+            waited = True
+        if deadline.remaining() < 0.05:
+            raise JobTimeoutError(
+                f"Another caller was still submitting {label} after {deadline.seconds:g} s",
+                file=label,
+                hint="Run the same call again: it re-attaches to that caller's job",
+            )
+        await sleep(min(policy.poll_interval * 0.2, deadline.remaining()))
+
+
+async def _run_job(
+    ops: JobOps,
+    *,
+    key: str,
+    label: str,
+    policy: CloudPolicy,
+    journal: JobJournal | None,
+    budget: Budget | None,
+    credits: float,
+    reattach: bool,
+    what: str,
+    deadline: Deadline,
+    sleep: Sleep,
+) -> JobOutcome:
+    owner = claim_owner()
+    claims = journal is not None and reattach
+    job_id = None
+    if journal is not None and claims:
+        job_id = await _claimed_job(journal, key, label, owner, deadline, policy, sleep)
     reattached = job_id is not None
     resubmissions = journal.resubmissions(key) if journal is not None else 0
     submitted = False
     while True:
         if job_id is None:
-            if budget is not None:
-                budget.reserve(credits, file=label)
             try:
-                job_id = await ops.submit()
-            except SubmissionUnknownError:
-                raise  # may have been billed: the budget keeps it
-            except CloudKitError:
-                if budget is not None:  # refused by the service (or before sending): not billed
-                    budget.release(credits)
+                if budget is not None:
+                    budget.reserve(credits, file=label)
+                try:
+                    job_id = await ops.submit()
+                except SubmissionUnknownError:
+                    raise  # may have been billed: the budget keeps it
+                except CloudKitError:
+                    if budget is not None:  # refused by the service (or before sending): not billed
+                        budget.release(credits)
+                    raise
+            except BaseException:
+                if journal is not None and claims:
+                    journal.release(key, owner)  # waiters submit themselves
                 raise
             submitted = True
             if journal is not None:
@@ -199,10 +281,11 @@ async def run_job(
         else:
             logger.info("re-attaching %s to job %s", label, job_id)
         try:
-            state, body = await _poll(ops, job_id, deadline, policy, sleep, label=label, what=what)
+            with deadline_scope(deadline):  # binding on every status request, its retries and waits
+                state, body = await _poll(ops, job_id, deadline, policy, sleep, label=label, what=what)
         except JobLostError as exc:
             if journal is not None:
-                journal.mark(key, "LOST")
+                journal.mark(key, "LOST", job_id=job_id)
             if resubmissions >= policy.max_resubmissions or deadline.expired():
                 raise JobLostError(
                     f"LlamaCloud lost the {what} and it was already submitted again {resubmissions} time(s)",
@@ -213,7 +296,10 @@ async def run_job(
             resubmissions += 1
             logger.warning("LlamaCloud lost job %s of %s; submitting it again (once)", job_id, label)
             job_id, reattached = None, False
+            if journal is not None and claims:  # another process may be resubmitting it already
+                job_id = await _claimed_job(journal, key, label, owner, deadline, policy, sleep)
+                reattached = job_id is not None
             continue
         if state is not JobState.SUCCESS and journal is not None:
-            journal.mark(key, "FAILED")
-        return JobOutcome(job_id, state, body, reattached, resubmissions, submitted)
+            journal.mark(key, "FAILED", job_id=job_id)
+        return JobOutcome(job_id, state, body, reattached, resubmissions, submitted, deadline)

@@ -3,7 +3,7 @@
 | field | meaning | default |
 |---|---|---|
 | ``retry`` | per-request attempts, total time and backoff (:class:`RetryPolicy`) | 6 attempts, 120 s |
-| ``request_timeout`` | seconds one HTTP request may take | 60 |
+| ``request_timeout`` | seconds per phase of a request (connect, each read); 3x for a whole answer | 60 |
 | ``max_concurrency`` | requests in flight at once (uploads, polls, downloads) | 8 |
 | ``upload_limit`` / ``upload_window`` | paid submissions per window (LlamaCloud: 50 per 10 s) | 50 / 10 s |
 | ``job_timeout`` | seconds a job may run before :class:`JobTimeoutError`; never restarts | 1800 |

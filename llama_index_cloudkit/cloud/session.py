@@ -14,6 +14,7 @@ Example:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import threading
 from collections.abc import Awaitable, Callable
@@ -24,6 +25,7 @@ import httpx
 
 from llama_index_cloudkit._loop import run_sync
 from llama_index_cloudkit.cloud.errors import json_list, json_object, map_cloud_errors
+from llama_index_cloudkit.cloud.inflight import work_scope
 from llama_index_cloudkit.cloud.policy import CloudPolicy
 from llama_index_cloudkit.cloud.transport import RateLimiter, intent, resilient_client
 from llama_index_cloudkit.settings import CloudKitSettings
@@ -71,8 +73,11 @@ class CloudSession:
         self._inner = inner
         self._client: httpx.AsyncClient | None = None
         self._slots: asyncio.Semaphore | None = None
+        self._scope: contextlib.AsyncExitStack | None = None
 
     async def __aenter__(self) -> CloudSession:
+        self._scope = contextlib.AsyncExitStack()
+        await self._scope.enter_async_context(work_scope())  # shared work dies with this client
         self._client = resilient_client(
             self.settings.base_url,
             self.settings.require_key(),
@@ -90,9 +95,14 @@ class CloudSession:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        if self._client is not None:
-            await self._client.aclose()
-        self._client = None
+        try:
+            if self._scope is not None:
+                await self._scope.aclose()
+        finally:
+            self._scope = None
+            if self._client is not None:
+                await self._client.aclose()
+            self._client = None
 
     @property
     def client(self) -> httpx.AsyncClient:

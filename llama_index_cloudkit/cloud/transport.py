@@ -2,9 +2,12 @@
 
 :class:`ResilientTransport` wraps httpx's own transport. It waits for the client-side rate
 limiter when a request says so, retries what is safe to retry with jittered exponential backoff
-that honours ``Retry-After`` (bounded attempts and total time, via tenacity), and turns what cannot
-be retried into our typed errors. Because the SDK's own retries only look at httpx errors, they
-never stack on top of ours.
+that honours ``Retry-After`` (bounded attempts and total time), and turns what cannot be retried
+into our typed errors. Each attempt has a total time, its whole body included, and the ambient
+:class:`~llama_index_cloudkit.cloud.deadline.Deadline` (a job's) bounds everything: an attempt gets
+at most the time left, and a wait that would end past it raises
+:class:`~llama_index_cloudkit.errors.DeadlineExceededError` at once instead of sleeping. Because
+the SDK's own retries only look at httpx errors, they never stack on top of ours.
 
 What is retried depends on the request's intent, which the adapter that builds the request sets in
 ``request.extensions["cloudkit"]`` (see :func:`intent`), never guessed from the URL:
@@ -37,16 +40,11 @@ from typing import Any
 
 import certifi
 import httpx
-from tenacity import (
-    AsyncRetrying,
-    RetryCallState,
-    retry_if_exception,
-    stop_after_attempt,
-    stop_after_delay,
-)
 
+from llama_index_cloudkit.cloud.deadline import Deadline, current_deadline
 from llama_index_cloudkit.errors import (
     AuthError,
+    DeadlineExceededError,
     RateLimitError,
     ServiceError,
     SubmissionUnknownError,
@@ -69,6 +67,10 @@ RETRYABLE_STATUS = frozenset({408, 425, 429, 500, 502, 503, 504})
 _REFUSED_STATUS = frozenset({429, 500, 503})
 # Transport errors raised before the request left this machine.
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+# Seconds the last attempt of a request may take once its deadline has passed.
+_LAST_ATTEMPT = 1.0
+# An attempt's total time, its whole body included, in request timeouts (httpx's are per phase).
+ATTEMPT_TIMEOUTS = 3
 
 
 _SSL: list[ssl.SSLContext] = []
@@ -166,6 +168,16 @@ class RateLimiter:
             await asyncio.sleep(wait)
 
 
+class _DeadlinePassed(Exception):
+    def __init__(self, limit: float) -> None:
+        self.limit = limit
+        super().__init__(f"deadline passed after {limit:g} s")
+
+
+def _describe(exc: BaseException) -> str:
+    return str(exc) if isinstance(exc, _RetryableResponse) else type(exc).__name__
+
+
 class _RetryableResponse(Exception):
     def __init__(self, response: httpx.Response) -> None:
         self.response = response
@@ -194,6 +206,9 @@ class ResilientTransport(httpx.AsyncBaseTransport):
         upload_limiter: applied to requests tagged ``rate_limited`` (see :func:`intent`).
         inner: the real transport (default: a new ``httpx.AsyncHTTPTransport``); a test can pass
             ``httpx.MockTransport`` or ``httpx.ASGITransport``.
+        attempt_timeout: seconds one attempt may take in total, its whole body included
+            (httpx's own timeouts are per read, so a trickling body would never trip them);
+            :func:`resilient_client` makes it ``ATTEMPT_TIMEOUTS`` request timeouts.
 
     Example:
         >>> transport = ResilientTransport(RetryPolicy(max_attempts=2))
@@ -205,29 +220,75 @@ class ResilientTransport(httpx.AsyncBaseTransport):
         *,
         upload_limiter: RateLimiter | None = None,
         inner: httpx.AsyncBaseTransport | None = None,
+        attempt_timeout: float = 60.0,
     ) -> None:
         self.policy = policy or RetryPolicy()
         self.upload_limiter = upload_limiter
+        self.attempt_timeout = attempt_timeout
         self.inner = inner or httpx.AsyncHTTPTransport(verify=_ssl_context())
 
-    def _wait(self, state: RetryCallState) -> float:
-        exc = state.outcome.exception() if state.outcome else None
-        backoff = min(self.policy.max_backoff, self.policy.initial_backoff * 2 ** (state.attempt_number - 1))
+    def _wait(self, attempt: int, exc: BaseException) -> float:
+        backoff = min(self.policy.max_backoff, self.policy.initial_backoff * 2 ** (attempt - 1))
         wait = random.uniform(0, backoff)  # full jitter
         if isinstance(exc, _RetryableResponse):
             retry_after = _retry_after_seconds(exc.response)
             if retry_after is not None:
                 wait = min(self.policy.max_backoff, retry_after) + random.uniform(0, 0.1)
-        logger.info(
-            "retrying in %.2f s after %s (attempt %d)",
-            wait,
-            type(exc).__name__ if exc else "?",
-            state.attempt_number,
-        )
         return wait
+
+    async def _attempt(
+        self, request: httpx.Request, body: bytes, deadline: Deadline | None
+    ) -> httpx.Response:
+        """One attempt, its whole body read within the attempt's total time (not only per read)."""
+        limit = self.attempt_timeout
+        # At the deadline one last attempt still gets a moment (a poll at the deadline may find
+        # the job done), never the full attempt time.
+        left = None if deadline is None else max(deadline.remaining(), _LAST_ATTEMPT)
+        bound_by_deadline = left is not None and left < limit
+        if left is not None:
+            limit = min(limit, left)
+
+        async def whole_answer() -> httpx.Response | tuple[httpx.Response, bytes]:
+            response = await self.inner.handle_async_request(
+                httpx.Request(
+                    request.method,
+                    request.url,
+                    headers=request.headers,
+                    content=body,
+                    extensions=request.extensions,
+                )
+            )
+            if response.is_stream_consumed:  # already read in full (a mock transport)
+                return response
+            try:
+                return response, b"".join([chunk async for chunk in response.aiter_raw()])
+            finally:
+                await response.aclose()
+
+        try:
+            answer = await asyncio.wait_for(whole_answer(), limit)
+        except asyncio.TimeoutError:  # TimeoutError from 3.11 on
+            if bound_by_deadline:
+                raise _DeadlinePassed(limit) from None
+            raise httpx.ReadTimeout(
+                f"the whole answer took longer than {limit:g} s", request=request
+            ) from None
+        if isinstance(answer, httpx.Response):
+            return answer
+        response, raw = answer
+        whole = httpx.Response(
+            response.status_code,
+            headers=response.headers,
+            stream=httpx.ByteStream(raw),
+            extensions=response.extensions,
+        )
+        await whole.aread()  # decodes (gzip) once; the caller never reads a half-received body
+        return whole
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         idempotent, rate_limited = _intent_of(request)
+        deadline = current_deadline()
+        where = f"{request.method} {request.url.path}"
         if rate_limited and self.upload_limiter is not None:
             await self.upload_limiter.acquire()
         body = await request.aread()  # buffered, so a retry can send it again
@@ -240,59 +301,76 @@ class ResilientTransport(httpx.AsyncBaseTransport):
             return False
 
         attempts = 0
-        retrying = AsyncRetrying(
-            stop=stop_after_attempt(self.policy.max_attempts)
-            | stop_after_delay(self.policy.max_total_seconds),
-            wait=self._wait,
-            retry=retry_if_exception(retryable),
-            reraise=True,
-        )
-        where = f"{request.method} {request.url.path}"
-        try:
-            async for attempt in retrying:
-                with attempt:
-                    attempts += 1
-                    response = await self.inner.handle_async_request(
-                        httpx.Request(
-                            request.method,
-                            request.url,
-                            headers=request.headers,
-                            content=body,
-                            extensions=request.extensions,
-                        )
-                    )
-                    if response.status_code in RETRYABLE_STATUS:
-                        await response.aread()
-                        await response.aclose()
-                        raise _RetryableResponse(response)
-        except _RetryableResponse as exc:
-            if not idempotent and exc.response.status_code not in _REFUSED_STATUS:
-                raise SubmissionUnknownError(
-                    f"{where} answered HTTP {exc.response.status_code}; the submission may have "
-                    f"been accepted, so it was not repeated",
-                    status_code=exc.response.status_code,
-                    attempts=attempts,
+        started = time.monotonic()
+        while True:
+            attempts += 1
+            try:
+                response = await self._attempt(request, body, deadline)
+                if response.status_code not in RETRYABLE_STATUS:
+                    break
+                raise _RetryableResponse(response)
+            except _DeadlinePassed as exc:
+                if not idempotent:
+                    raise SubmissionUnknownError(
+                        f"{where} was still running at the deadline ({exc.limit:g} s were left for it); "
+                        f"the submission may have been accepted, so it was not repeated",
+                        attempts=attempts,
+                    ) from None
+                raise DeadlineExceededError(
+                    f"{where} was still running when the deadline passed ({exc.limit:g} s were left for it)"
                 ) from None
-            raise self._exhausted(request, exc.response, attempts) from None
-        except httpx.TransportError as exc:
-            if not idempotent and not isinstance(exc, _NOT_SENT):
-                raise SubmissionUnknownError(
-                    f"{where} lost its answer ({type(exc).__name__}); the submission may have been "
-                    f"accepted, so it was not repeated",
-                    attempts=attempts,
-                ) from exc
-            raise ServiceError(
-                f"{where} failed after {attempts} attempt(s): {type(exc).__name__}: {redact(str(exc))}",
-                attempts=attempts,
-                hint="Check the network and LLAMA_CLOUD_BASE_URL; the call was retried",
-            ) from exc
+            except (_RetryableResponse, httpx.TransportError) as exc:
+                out_of_tries = (
+                    attempts >= self.policy.max_attempts
+                    or time.monotonic() - started >= self.policy.max_total_seconds
+                )
+                if not retryable(exc) or out_of_tries:
+                    raise self._give_up(request, exc, attempts, idempotent) from (
+                        exc if isinstance(exc, httpx.TransportError) else None
+                    )
+                wait = self._wait(attempts, exc)
+                if deadline is not None and wait >= deadline.remaining():
+                    asked = (
+                        _retry_after_seconds(exc.response) if isinstance(exc, _RetryableResponse) else None
+                    )
+                    raise DeadlineExceededError(
+                        f"{where} failed ({_describe(exc)}) and the next try, in {wait:.1f} s, would end "
+                        f"past the deadline of {deadline.seconds:g} s",
+                        retry_after=asked,
+                    ) from None
+                logger.info("retrying in %.2f s after %s (attempt %d)", wait, _describe(exc), attempts)
+                await asyncio.sleep(wait)
         if response.status_code in (401, 403):
-            await response.aread()
             raise AuthError(
                 f"LlamaCloud refused the API key (HTTP {response.status_code}) on "
                 f"{where}: {redact(response.text[:200])}"
             )
         return response
+
+    def _give_up(
+        self, request: httpx.Request, exc: BaseException, attempts: int, idempotent: bool
+    ) -> ServiceError:
+        where = f"{request.method} {request.url.path}"
+        if isinstance(exc, _RetryableResponse):
+            if not idempotent and exc.response.status_code not in _REFUSED_STATUS:
+                return SubmissionUnknownError(
+                    f"{where} answered HTTP {exc.response.status_code}; the submission may have "
+                    f"been accepted, so it was not repeated",
+                    status_code=exc.response.status_code,
+                    attempts=attempts,
+                )
+            return self._exhausted(request, exc.response, attempts)
+        if not idempotent and not isinstance(exc, _NOT_SENT):
+            return SubmissionUnknownError(
+                f"{where} lost its answer ({type(exc).__name__}); the submission may have been "
+                f"accepted, so it was not repeated",
+                attempts=attempts,
+            )
+        return ServiceError(
+            f"{where} failed after {attempts} attempt(s): {type(exc).__name__}: {redact(str(exc))}",
+            attempts=attempts,
+            hint="Check the network and LLAMA_CLOUD_BASE_URL; the call was retried",
+        )
 
     def _exhausted(self, request: httpx.Request, response: httpx.Response, attempts: int) -> ServiceError:
         text = redact(response.text[:300])
@@ -331,6 +409,8 @@ def resilient_client(
     return httpx.AsyncClient(
         base_url=base_url,
         headers={"Authorization": f"Bearer {api_key}"},
-        transport=ResilientTransport(policy, upload_limiter=upload_limiter, inner=inner),
+        transport=ResilientTransport(
+            policy, upload_limiter=upload_limiter, inner=inner, attempt_timeout=timeout * ATTEMPT_TIMEOUTS
+        ),
         timeout=timeout,
     )

@@ -38,6 +38,7 @@ class FaultControls:
         delay: float = 0.0,
         retry_after: float | None = None,
         drop: bool = False,
+        trickle: float = 0.0,
     ) -> FaultRule:
         """Inject a fault for requests matching ``method`` and the ``path`` regex.
 
@@ -53,6 +54,7 @@ class FaultControls:
             delay=delay,
             retry_after=retry_after,
             drop=drop,
+            trickle=trickle,
         )
         self._gate.faults.append(rule)
         return rule

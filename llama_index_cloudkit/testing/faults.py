@@ -31,6 +31,7 @@ class FaultRule:
         delay: seconds to wait before answering (or passing through).
         retry_after: a ``Retry-After`` header value, in seconds.
         drop: close the connection without answering.
+        trickle: pass through, but send the answer's body one byte every ``trickle`` seconds.
 
     Example:
         >>> FaultRule(path=r"/api/v1/.*", status=500, times=1).remaining
@@ -45,6 +46,7 @@ class FaultRule:
     delay: float = 0.0
     retry_after: float | None = None
     drop: bool = False
+    trickle: float = 0.0
     hits: int = 0
     _pattern: re.Pattern[str] = field(init=False, repr=False)
 

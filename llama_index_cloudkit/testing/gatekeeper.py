@@ -163,8 +163,11 @@ class Gatekeeper:
                 answer = rule.body if rule.body is not None else {"detail": "injected fault"}
                 await _json(send_and_record, rule.status, answer, retry_after=rule.retry_after)
                 return
+        answer_send = send_and_record
+        if rule is not None and rule.trickle > 0:
+            answer_send = _trickling(send_and_record, rule.trickle)
         try:
-            await self.app(scope, receive, send_and_record)
+            await self.app(scope, receive, answer_send)
         except Exception as exc:  # the app answered JSON already (see wire.py); record it
             logger.exception("LlamaCloud emulator error on %s %s", method, path)
             if not started:
@@ -240,6 +243,22 @@ async def _json(send: Any, status: int, body: Any, retry_after: float | None = N
         headers.append((b"retry-after", str(max(1, round(retry_after))).encode()))
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": payload})
+
+
+def _trickling(send: Any, every: float) -> Any:
+    """A ``send`` that delivers each body one byte every ``every`` seconds."""
+
+    async def trickle(message: dict[str, Any]) -> None:
+        if message["type"] != "http.response.body":
+            await send(message)
+            return
+        body, more = message.get("body", b""), message.get("more_body", False)
+        for index in range(len(body)):
+            await send({"type": "http.response.body", "body": body[index : index + 1], "more_body": True})
+            await asyncio.sleep(every)
+        await send({"type": "http.response.body", "body": b"", "more_body": more})
+
+    return trickle
 
 
 def _drop_connection(send: Any) -> None:

@@ -99,16 +99,10 @@ def test_refused_key_is_an_auth_error_without_the_key(status: int) -> None:
 
 def test_retry_after_sets_the_wait() -> None:
     transport = ResilientTransport(RetryPolicy(max_backoff=30))
-    from tenacity import RetryCallState
-
     from llama_index_cloudkit.cloud.transport import _RetryableResponse
 
-    state = RetryCallState(None, None, (), {})
-    state.attempt_number = 1
-    state.set_exception(
-        (_RetryableResponse, _RetryableResponse(httpx.Response(429, headers={"Retry-After": "7"})), None)
-    )
-    assert 7.0 <= transport._wait(state) <= 7.1
+    refused = _RetryableResponse(httpx.Response(429, headers={"Retry-After": "7"}))
+    assert 7.0 <= transport._wait(1, refused) <= 7.1
 
 
 def test_paid_submissions_wait_for_the_upload_limiter() -> None:

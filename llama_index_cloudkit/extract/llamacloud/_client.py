@@ -149,7 +149,7 @@ class ServiceClient:
         """The job journal (created on first use)."""
         if self._journal_choice == "default":
             if self._journal is None:
-                self._journal = JobJournal(self.settings.cache_path("journal.sqlite"))
+                self._journal = JobJournal.for_settings(self.settings)
             return self._journal
         return self._journal_choice if isinstance(self._journal_choice, JobJournal) else None
 

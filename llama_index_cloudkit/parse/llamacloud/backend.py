@@ -160,7 +160,7 @@ class CloudBackend:
         use_cache = self.engine.use_cache
         cache = ParseCache(self.settings.cache_path("parse"))
         journal_path = self.settings.cache_path("journal.sqlite")
-        journal = JobJournal(journal_path) if use_cache and journal_path.is_file() else None
+        journal = JobJournal.for_settings(self.settings) if use_cache and journal_path.is_file() else None
         return estimate_costs(
             files,
             self.service.preset,

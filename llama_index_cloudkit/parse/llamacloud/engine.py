@@ -25,6 +25,7 @@ from typing import Any, Protocol
 
 from llama_index_cloudkit._loop import run_sync
 from llama_index_cloudkit.cloud.budget import Budget
+from llama_index_cloudkit.cloud.deadline import deadline_scope
 from llama_index_cloudkit.cloud.errors import JobState
 from llama_index_cloudkit.cloud.inflight import INFLIGHT
 from llama_index_cloudkit.cloud.jobs import raise_for_state, run_job
@@ -216,7 +217,7 @@ class CloudEngine:
     def journal(self) -> JobJournal:
         """The job journal (opened on first use: cache hits never touch it)."""
         if self._journal is None:
-            self._journal = JobJournal(self.settings.cache_path("journal.sqlite"))
+            self._journal = JobJournal.for_settings(self.settings)
         return self._journal
 
     @property
@@ -332,17 +333,10 @@ class CloudEngine:
             result, job_id = cached
             images = await self._save_images(session, job_id, result, label)
             return self._outcome(result, job_id, file_name, cache_hit=True, image_paths=images)
-        owner, future = INFLIGHT.claim(key)
-        if owner:
-            try:
-                fetched = await self._fetch(session, key, data, file_name, label)
-            except BaseException as exc:
-                INFLIGHT.settle(key, future, error=exc)
-                raise
-            INFLIGHT.settle(key, future, result=fetched)
-        else:
-            logger.info("%s has the same content as a file being parsed; waiting for that job", label)
-            fetched = await asyncio.wrap_future(future)
+        shared = f"{self.journal.scope}\x1f{key}"  # one region/project's job is not another's
+        fetched, owner = await INFLIGHT.share(
+            shared, lambda: self._fetch(session, key, data, file_name, label)
+        )
         images = await self._save_images(session, fetched.job_id, fetched.result, label)
         return self._outcome(
             fetched.result, fetched.job_id, file_name, fetched=fetched, owner=owner, image_paths=images
@@ -375,7 +369,8 @@ class CloudEngine:
         )
         raise_for_state(outcome, what="LlamaParse job", file=label)
         try:
-            result = await self.service.result(session, outcome.job_id, label)
+            with deadline_scope(outcome.deadline):  # the job's deadline bounds the download too
+                result = await self.service.result(session, outcome.job_id, label)
             if not result.pages:
                 raise ParseError(
                     "LlamaParse returned no pages",
