@@ -120,7 +120,7 @@ def test_fast_is_refused_on_v1_with_the_way_out() -> None:
     v1 = CloudKitSettings(api_key="llx-test-key-123456", api_version="v1")
     with pytest.raises(ConfigError, match="API v2 only") as info:
         parse_service(v1, ParsePreset.FAST, {})
-    assert "api_version='v2'" in str(info.value)
+    assert "CLOUDKIT_API_VERSION=v2" in str(info.value)
     with pytest.raises(ConfigError, match="API v2 only"):
         CloudKitReader(backend="cloud", api_key="llx-test-key-123456", preset="fast")
     v2 = CloudKitSettings(api_key="llx-test-key-123456", api_version="v2")

@@ -46,7 +46,8 @@ def parse_service(
     if settings.api_version == "v2":
         from llama_index_cloudkit.parse.llamacloud.llamaparse_v2 import LlamaParseV2
 
-        return LlamaParseV2(preset, options)
+        # v2 keys name their generation (v1 keys predate v2 and stay as they were)
+        return LlamaParseV2(preset, options, cache_tag={"api_version": settings.api_version})
     from llama_index_cloudkit.parse.llamacloud.llamaparse_v1 import LlamaParseV1
 
     return LlamaParseV1(settings, preset, options)

@@ -118,7 +118,7 @@ class LlamaParseV1:
         if not preset.on_v1:
             raise ConfigError(
                 f"The {preset.value!r} parse preset exists on LlamaCloud's API v2 only",
-                hint="Set api_version='v2' (or CLOUDKIT_API_VERSION=v2), or pick cost_effective, "
+                hint="Use LlamaCloud's API v2 (CLOUDKIT_API_VERSION=v2), or pick cost_effective, "
                 "agentic or agentic_plus on v1",
             )
         kwargs = {**preset.llamaparse_kwargs(), **validate_options(options)}

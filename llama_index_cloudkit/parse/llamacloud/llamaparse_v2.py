@@ -115,7 +115,7 @@ def v2_request(preset: ParsePreset, options: Mapping[str, Any]) -> dict[str, Any
     if unknown:
         raise ConfigError(
             f"LlamaParse option(s) with no Parse v2 equivalent: {', '.join(unknown)}",
-            hint="Remove them, or use api_version='v1'; v2 takes: " + ", ".join(sorted(_V2_OPTIONS)),
+            hint="Remove them, or use LlamaCloud's API v1 (CLOUDKIT_API_VERSION=v1); v2 takes: " + ", ".join(sorted(_V2_OPTIONS)),
         )
     tier, version = _tier(preset, options)
     body: dict[str, Any] = {"tier": tier.value, "version": version}
@@ -273,8 +273,11 @@ class LlamaParseV2:
 
     presets = tuple(ParsePreset)
 
-    def __init__(self, preset: ParsePreset, options: Mapping[str, Any]) -> None:
+    def __init__(
+        self, preset: ParsePreset, options: Mapping[str, Any], cache_tag: Mapping[str, str] | None = None
+    ) -> None:
         self.preset, self.options = preset, dict(options)
+        self._cache_tag = dict(cache_tag or {})
         self._request = v2_request(preset, options)
         self._tier = ParsePreset(self._request["tier"])
 
@@ -286,12 +289,12 @@ class LlamaParseV2:
     def key_options(self) -> dict[str, Any]:
         """What beside the bytes makes a v2 result: the API generation, tier, pinned version, options.
 
-        The v2 key never equals a v1 key (it names ``api_version``), so a v1 cache entry is never
-        served for a v2 read, nor the other way round.
+        The adapter's chooser passes ``cache_tag`` naming the API generation, so a v2 key never
+        equals a v1 key: a v1 cache entry is never served for a v2 read, nor the other way round.
         """
         rest = {k: v for k, v in sorted(self.options.items()) if k not in ("tier", "version")}
         return {
-            "api_version": "v2",
+            **self._cache_tag,
             "tier": self._tier.value,
             "version": self._request["version"],
             "options": rest,
