@@ -16,20 +16,13 @@ from types import TracebackType
 from typing import Any
 
 from llama_index_cloudkit._imports import require
-from llama_index_cloudkit.testing.app import build_app
-from llama_index_cloudkit.testing.control_faults import FaultControls
-from llama_index_cloudkit.testing.control_log import RequestLogControls
-from llama_index_cloudkit.testing.control_v1 import V1Controls
-from llama_index_cloudkit.testing.control_v2 import V2Controls
-from llama_index_cloudkit.testing.gatekeeper import Gatekeeper
-from llama_index_cloudkit.testing.state import EmulatorState
-from llama_index_cloudkit.testing.v2_state import reset_state
+from llama_index_cloudkit.testing.controls import ControlPlane
 
 __all__ = ["FakeLlamaCloud"]
 
 
-class FakeLlamaCloud(RequestLogControls, FaultControls, V1Controls, V2Controls):
-    """An emulated LlamaCloud API for tests: stateful, with faults and a request log.
+class FakeLlamaCloud(ControlPlane):
+    """An emulated LlamaCloud API for tests, served over HTTP: the control plane on a real socket.
 
     Args:
         api_key: the key clients must send as ``Authorization: Bearer ...``.
@@ -52,10 +45,8 @@ class FakeLlamaCloud(RequestLogControls, FaultControls, V1Controls, V2Controls):
         connection_close: bool = False,
         host: str = "127.0.0.1",
     ) -> None:
-        self.api_key = api_key
+        super().__init__(api_key, connection_close)
         self.host = host
-        self.state = EmulatorState()
-        self._gate = Gatekeeper(build_app(self.state), api_key=api_key, connection_close=connection_close)
         self._requested_port = port
         self._server: Any = None
         self._thread: threading.Thread | None = None
@@ -148,14 +139,3 @@ class FakeLlamaCloud(RequestLogControls, FaultControls, V1Controls, V2Controls):
         if self.port is None:
             raise RuntimeError("the emulator is not started: call start() or use `with`")
         return f"http://{self.host}:{self.port}"
-
-    def reset(self) -> None:
-        """Forget all state (v1 and v2), faults, rate limits, served fixtures and the request log.
-
-        Example:
-            >>> fake.reset()  # doctest: +SKIP
-        """
-        reset_state(self.state)
-        self._gate.faults.clear()
-        self._gate.rate_limiter = None
-        self._gate.clear_log()
