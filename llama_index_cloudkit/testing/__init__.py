@@ -2,8 +2,9 @@
 
 Example:
     >>> from llama_index_cloudkit.testing import FakeLlamaCloud
-    >>> with FakeLlamaCloud() as fake:  # doctest: +SKIP
-    ...     ...  # point LlamaParse / LlamaExtract at fake.base_url with fake.api_key
+    >>> with FakeLlamaCloud() as fake:  # point LlamaParse / LlamaExtract at base_url, api_key
+    ...     fake.base_url.startswith("http://127.0.0.1:")
+    True
 """
 
 from llama_index_cloudkit.testing.faults import FaultRule, RateLimiter

@@ -80,8 +80,12 @@ class ControlPlane:
         """Every request received, in order (the key is redacted in the headers).
 
         Example:
-            >>> fake.requests[-1].method, fake.requests[-1].path  # doctest: +SKIP
-            ('POST', '/api/parsing/upload')
+            >>> import httpx
+            >>> from llama_index_cloudkit.testing.server import FakeLlamaCloud
+            >>> with FakeLlamaCloud() as fake:
+            ...     _ = httpx.get(fake.base_url + "/api/v1/projects")  # no key: 401
+            >>> fake.requests[-1].path, fake.requests[-1].status, fake.requests[-1].source
+            ('/api/v1/projects', 401, 'auth')
         """
         return list(self._gate.requests)
 
@@ -100,8 +104,13 @@ class ControlPlane:
         configuration).
 
         Example:
-            >>> fake.sent_json("POST", "/api/v1/retrieval/retrieve")[-1]["rerank"]  # doctest: +SKIP
-            {'enabled': False}
+            >>> import httpx
+            >>> from llama_index_cloudkit.testing.server import FakeLlamaCloud
+            >>> with FakeLlamaCloud() as fake:
+            ...     _ = httpx.put(fake.base_url + "/api/v1/pipelines", json={"name": "docs", "n": 0.0},
+            ...                   headers={"Authorization": f"Bearer {fake.api_key}"})
+            >>> fake.sent_json("PUT", "/api/v1/pipelines")
+            [{'name': 'docs', 'n': 0.0}]
         """
         return [r.json for r in self._matching(method, path, regex)]
 
@@ -109,8 +118,13 @@ class ControlPlane:
         """How many requests matched ``method`` and ``path`` (exact, or a full regex match).
 
         Example:
-            >>> fake.count("GET", r"/api/parsing/job/[^/]+", regex=True)  # doctest: +SKIP
-            3
+            >>> import httpx
+            >>> from llama_index_cloudkit.testing.server import FakeLlamaCloud
+            >>> with FakeLlamaCloud() as fake:
+            ...     for job in ("a", "b"):
+            ...         _ = httpx.get(f"{fake.base_url}/api/parsing/job/{job}")
+            >>> fake.count("GET", r"/api/parsing/job/[^/]+", regex=True)
+            2
         """
         return sum(1 for _ in self._matching(method, path, regex))
 
@@ -122,8 +136,13 @@ class ControlPlane:
         The ``fake_llamacloud`` fixture fails a test whose log holds any (see its marker).
 
         Example:
-            >>> fake.unexpected()  # doctest: +SKIP
-            []
+            >>> import httpx
+            >>> from llama_index_cloudkit.testing.server import FakeLlamaCloud
+            >>> with FakeLlamaCloud() as fake:
+            ...     _ = httpx.get(fake.base_url + "/api/v1/organizations",
+            ...                   headers={"Authorization": f"Bearer {fake.api_key}"})
+            >>> [(r.path, r.status) for r in fake.unexpected()]
+            [('/api/v1/organizations', 501)]
         """
         found = []
         for request in self._gate.requests:
@@ -153,7 +172,14 @@ class ControlPlane:
         """Inject a fault for requests matching ``method`` and the ``path`` regex.
 
         Example:
-            >>> fake.add_fault("POST", "/api/parsing/upload", status=429, times=1)  # doctest: +SKIP
+            >>> import httpx
+            >>> from llama_index_cloudkit.testing.server import FakeLlamaCloud
+            >>> with FakeLlamaCloud() as fake:
+            ...     rule = fake.add_fault("GET", "/api/v1/projects", status=429, retry_after=2, times=1)
+            ...     answer = httpx.get(fake.base_url + "/api/v1/projects",
+            ...                        headers={"Authorization": f"Bearer {fake.api_key}"})
+            >>> answer.status_code, answer.headers["retry-after"], rule.remaining
+            (429, '2', 0)
         """
         rule = FaultRule(
             method=method.upper(),
@@ -184,7 +210,8 @@ class ControlPlane:
         teardown does not fail the test for them.
 
         Example:
-            >>> fake.fail("GET", r"/api/parsing/job/.*", 503, times=2)  # doctest: +SKIP
+            >>> ControlPlane().fail("GET", r"/api/parsing/job/.*", 503, times=2).remaining
+            2
         """
         return self.add_fault(method, path, status=status, body=body, times=times, retry_after=retry_after)
 
@@ -192,7 +219,8 @@ class ControlPlane:
         """Close the connection without an answer on the next ``times`` matching requests.
 
         Example:
-            >>> fake.drop("POST", "/api/parsing/upload")  # doctest: +SKIP
+            >>> ControlPlane().drop("POST", "/api/parsing/upload").drop
+            True
         """
         return self.add_fault(method, path, drop=True, times=times)
 
@@ -200,7 +228,11 @@ class ControlPlane:
         """Remove every fault rule.
 
         Example:
-            >>> fake.clear_faults()  # doctest: +SKIP
+            >>> plane = ControlPlane()
+            >>> _ = plane.fail()
+            >>> plane.clear_faults()
+            >>> plane.fail().remaining  # only the new rule is left
+            1
         """
         self._gate.faults.clear()
 
@@ -208,7 +240,15 @@ class ControlPlane:
         """Answer 429 with Retry-After past ``limit`` requests per ``window`` seconds.
 
         Example:
-            >>> fake.rate_limit(5, window=1.0)  # doctest: +SKIP
+            >>> import httpx
+            >>> from llama_index_cloudkit.testing.server import FakeLlamaCloud
+            >>> with FakeLlamaCloud() as fake:
+            ...     fake.rate_limit(1, window=60.0)
+            ...     headers = {"Authorization": f"Bearer {fake.api_key}"}
+            ...     codes = [httpx.get(fake.base_url + "/api/v1/projects", headers=headers).status_code
+            ...              for _ in range(2)]
+            >>> codes
+            [200, 429]
         """
         self._gate.rate_limiter = RateLimiter(limit, window)
 
@@ -228,7 +268,11 @@ class ControlPlane:
         """How the next ``count`` parse jobs (all future ones when None) behave.
 
         Example:
-            >>> fake.script_parse_jobs("ERROR", count=1, error_code="PDF_IS_BROKEN")  # doctest: +SKIP
+            >>> plane = ControlPlane()
+            >>> plane.script_parse_jobs("ERROR", count=1, error_code="PDF_IS_BROKEN")
+            >>> job = plane.state.create_parse_job(b"hello", "a.txt", form={}, query={})
+            >>> plane.state.poll_parse_job(job.id)["error_code"]
+            'PDF_IS_BROKEN'
         """
         self.state.script_parse_jobs(
             JobScript(status, pending_polls, pending_seconds, stuck, error_code, error_message),
@@ -248,7 +292,13 @@ class ControlPlane:
         """How the next ``count`` extraction jobs (all future ones when None) behave.
 
         Example:
-            >>> fake.script_extract_jobs("ERROR", count=1, error_message="Bad schema")  # doctest: +SKIP
+            >>> plane = ControlPlane()
+            >>> plane.script_extract_jobs("ERROR", count=1, error_message="Bad schema")
+            >>> extraction = plane.state.extraction
+            >>> agent = extraction.create_agent("a", {"type": "object"}, {}, None)
+            >>> job = extraction.create_extract_job(agent, {"type": "object"}, {}, "text", None)
+            >>> extraction.poll_extract_job(job["id"])["error"]
+            'Bad schema'
         """
         self.state.extraction.script_jobs(
             JobScript(status, pending_polls, pending_seconds, stuck, None, error_message), count
@@ -258,7 +308,13 @@ class ControlPlane:
         """Answer extractions with ``responder(schema, config, document_text)``'s return value.
 
         Example:
-            >>> fake.on_extract(lambda schema, config, text: {"title": text.split()[0]})  # doctest: +SKIP
+            >>> plane = ControlPlane()
+            >>> plane.on_extract(lambda schema, config, text: {"title": text.split()[0]})
+            >>> extraction = plane.state.extraction
+            >>> agent = extraction.create_agent("a", {"type": "object"}, {}, None)
+            >>> job = extraction.create_extract_job(agent, {}, {}, "Llama care", None)
+            >>> extraction.run_for_job(job["id"])["data"]
+            {'title': 'Llama'}
         """
         self.state.extraction.responder = responder
 
@@ -268,7 +324,7 @@ class ControlPlane:
         """Add a project beside ``Default`` (for code that opens indexes by ``project_name``).
 
         Example:
-            >>> fake.add_project("framework_integration_test")["organization_id"]  # doctest: +SKIP
+            >>> ControlPlane().add_project("framework_integration_test")["organization_id"]
             'org-0000-fake'
         """
         return self.state.add_project(name, project_id)
@@ -298,8 +354,11 @@ class ControlPlane:
             images: bytes for image names the body lists (the others are served as a 1x1 PNG).
 
         Example:
-            >>> fake.serve_fixture("tests/fixtures/llamacloud/parse_tables.json")  # doctest: +SKIP
-            >>> docs = CloudKitReader().load_data("report.pdf")  # built from the fixture  # doctest: +SKIP
+            >>> plane = ControlPlane()
+            >>> plane.serve_fixture({"pages": [{"page": 1, "md": "# Served", "text": "Served"}]}, count=1)
+            >>> job = plane.state.create_parse_job(b"ignored", "a.txt", form={}, query={})
+            >>> plane.state.parse_result(job.id)["pages"][0]["md"]
+            '# Served'
         """
         self.state.fixtures.add(kind, body, count=count, images=images)
 
@@ -307,7 +366,10 @@ class ControlPlane:
         """The bytes ``PUT /api/v1/files/upload_from_url`` stores for ``url`` (nothing is fetched).
 
         Example:
-            >>> fake.serve_url("https://example.com/a.pdf", pdf_bytes)  # doctest: +SKIP
+            >>> plane = ControlPlane()
+            >>> plane.serve_url("https://example.com/a.txt", b"Llamas eat hay.")
+            >>> plane.state.url_contents["https://example.com/a.txt"]
+            b'Llamas eat hay.'
         """
         self.state.url_contents[url] = bytes(data)
 
@@ -319,8 +381,11 @@ class ControlPlane:
         sent, and for parse jobs ``gets``, the ``expand`` list of each GET), ``configurations``.
 
         Example:
-            >>> job = next(iter(fake.v2.parse_jobs.values()))  # doctest: +SKIP
-            >>> job.request["tier"], job.gets[-1]  # doctest: +SKIP
+            >>> plane = ControlPlane()
+            >>> request = {"tier": "agentic", "version": "latest"}
+            >>> job = plane.v2.create_parse_job(request, b"hi", "a.txt", None)
+            >>> _ = plane.v2.poll_parse_job(job.id, ["markdown", "metadata"])
+            >>> job.request["tier"], job.gets[-1]
             ('agentic', ['markdown', 'metadata'])
         """
         return self.state.v2
@@ -352,8 +417,11 @@ class ControlPlane:
             page_error: the ``error`` of those pages.
 
         Example:
-            >>> fake.script_v2_parse_jobs("FAILED", count=1, error_message="PDF is broken")  # doctest: +SKIP
-            >>> fake.script_v2_parse_jobs(failed_pages=(2,))  # doctest: +SKIP
+            >>> plane = ControlPlane()
+            >>> plane.script_v2_parse_jobs("FAILED", count=1, error_message="PDF is broken")
+            >>> job = plane.v2.create_parse_job({"tier": "fast", "version": "latest"}, b"hi", "a.txt", None)
+            >>> plane.v2.poll_parse_job(job.id, []).job_json()["error_message"]
+            'PDF is broken'
         """
         script = V2JobScript(
             status,
@@ -383,7 +451,11 @@ class ControlPlane:
         Same arguments as :meth:`script_v2_parse_jobs` (there are no pages to fail).
 
         Example:
-            >>> fake.script_v2_extract_jobs(stuck=True, count=1)  # doctest: +SKIP
+            >>> plane = ControlPlane()
+            >>> plane.script_v2_extract_jobs(stuck=True, count=1)
+            >>> job = plane.v2.add_extract_job({}, None, "dfl-1", {}, None)
+            >>> [job.life.poll() for _ in range(3)]  # until cancelled
+            ['RUNNING', 'RUNNING', 'RUNNING']
         """
         script = V2JobScript(status, pending_polls, running_polls, running_seconds, stuck, error_message)
         self.v2.script_jobs("extract", script, count)
@@ -405,8 +477,12 @@ class ControlPlane:
         ``document_metadata``, a retrieve body's ``retrieval_nodes`` become ``results``.
 
         Example:
-            >>> fake.serve_v2_fixture({"markdown": {"pages": [  # doctest: +SKIP
+            >>> plane = ControlPlane()
+            >>> plane.serve_v2_fixture({"markdown": {"pages": [
             ...     {"page_number": 1, "markdown": "# Hi", "success": True}]}}, count=1)
+            >>> job = plane.v2.create_parse_job({"tier": "fast", "version": "latest"}, b"hi", "a.txt", None)
+            >>> job.v2_fixture.body["markdown"]["pages"][0]["markdown"]
+            '# Hi'
         """
         self.v2.fixtures.add(kind, body, count=count)
 
@@ -420,10 +496,10 @@ class ControlPlane:
         ``page_range_start`` in results. An index of that name in the project is extended.
 
         Example:
-            >>> index = fake.add_v2_index("handbook", [{"text": "Llamas eat hay.",  # doctest: +SKIP
-            ...                                         "metadata": {"topic": "food"}}])
-            >>> index["id"]  # doctest: +SKIP
-            'pipe-...'
+            >>> index = ControlPlane().add_v2_index("handbook", [{"text": "Llamas eat hay.",
+            ...                                                    "metadata": {"topic": "food"}}])
+            >>> index["name"], index["id"].startswith("pipe-")
+            ('handbook', True)
         """
         store = self.state.pipelines
         pipeline = store.upsert_pipeline(name, project_id or self.state.projects[0]["id"])

@@ -1,11 +1,12 @@
 """FakeLlamaCloud: the emulator as a real HTTP server on 127.0.0.1, in a background thread.
 
 Example:
-    >>> with FakeLlamaCloud() as fake:  # doctest: +SKIP
-    ...     parser = LlamaParse(api_key=fake.api_key, base_url=fake.base_url)
-    ...     result = parser.parse("report.pdf")
-    ...     fake.count("POST", "/api/parsing/upload")
-    1
+    >>> import httpx
+    >>> with FakeLlamaCloud() as fake:  # point LlamaParse / LlamaExtract at base_url, api_key
+    ...     answer = httpx.get(fake.base_url + "/api/v1/projects",
+    ...                        headers={"Authorization": f"Bearer {fake.api_key}"})
+    >>> answer.json()[0]["name"], fake.count("GET", "/api/v1/projects")
+    ('Default', 1)
 """
 
 from __future__ import annotations
@@ -32,10 +33,10 @@ class FakeLlamaCloud(ControlPlane):
             as they would in production.
 
     Example:
-        >>> fake = FakeLlamaCloud().start()  # doctest: +SKIP
-        >>> fake.base_url  # doctest: +SKIP
-        'http://127.0.0.1:54321'
-        >>> fake.stop()  # doctest: +SKIP
+        >>> fake = FakeLlamaCloud().start()
+        >>> fake.base_url.startswith("http://127.0.0.1:")
+        True
+        >>> fake.stop()
     """
 
     def __init__(
@@ -61,7 +62,10 @@ class FakeLlamaCloud(ControlPlane):
         with the state, scripts, faults and request log it had.
 
         Example:
-            >>> fake = FakeLlamaCloud().start()  # doctest: +SKIP
+            >>> fake = FakeLlamaCloud().start()
+            >>> fake.running
+            True
+            >>> fake.stop()
         """
         if self._server is not None:
             return self
@@ -89,7 +93,10 @@ class FakeLlamaCloud(ControlPlane):
         """Stop serving and wait for the thread to end.
 
         Example:
-            >>> fake.stop()  # doctest: +SKIP
+            >>> fake = FakeLlamaCloud().start()
+            >>> fake.stop()
+            >>> fake.running
+            False
         """
         if self._server is not None:
             self._server.should_exit = True
@@ -103,9 +110,13 @@ class FakeLlamaCloud(ControlPlane):
         Open keep-alive connections are closed by the stop, as a real restart would.
 
         Example:
-            >>> fake.restart()  # doctest: +SKIP
-            >>> fake.count("POST", "/api/parsing/upload")  # the log survives  # doctest: +SKIP
-            1
+            >>> import httpx
+            >>> fake = FakeLlamaCloud().start()
+            >>> port = fake.port
+            >>> _ = httpx.get(fake.base_url + "/api/v1/projects")
+            >>> fake.restart().port == port, fake.count("GET", "/api/v1/projects")  # the log survives
+            (True, 1)
+            >>> fake.stop()
         """
         self.stop()
         return self.start(timeout)
@@ -115,7 +126,8 @@ class FakeLlamaCloud(ControlPlane):
         """Whether the server is accepting connections.
 
         Example:
-            >>> fake.running  # doctest: +SKIP
+            >>> with FakeLlamaCloud() as fake:
+            ...     fake.running
             True
         """
         return self._server is not None and bool(self._server.started)
@@ -133,8 +145,9 @@ class FakeLlamaCloud(ControlPlane):
         """The URL to pass as ``base_url`` (or ``LLAMA_CLOUD_BASE_URL``).
 
         Example:
-            >>> fake.base_url  # doctest: +SKIP
-            'http://127.0.0.1:54321'
+            >>> with FakeLlamaCloud(port=0) as fake:
+            ...     fake.base_url == f"http://127.0.0.1:{fake.port}"
+            True
         """
         if self.port is None:
             raise RuntimeError("the emulator is not started: call start() or use `with`")
