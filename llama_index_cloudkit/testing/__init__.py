@@ -7,8 +7,7 @@ Example:
     True
 """
 
-from llama_index_cloudkit.testing.faults import FaultRule, RateLimiter
-from llama_index_cloudkit.testing.gatekeeper import RecordedRequest
+from llama_index_cloudkit.testing.gatekeeper import FaultRule, RateLimiter, RecordedRequest
 from llama_index_cloudkit.testing.jobs import JobScript
 from llama_index_cloudkit.testing.server import FakeLlamaCloud
 from llama_index_cloudkit.testing.state import EmulatorState

@@ -28,8 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from llama_index_cloudkit.testing.app import build_app
-from llama_index_cloudkit.testing.faults import FaultRule, RateLimiter
-from llama_index_cloudkit.testing.gatekeeper import Gatekeeper, RecordedRequest
+from llama_index_cloudkit.testing.gatekeeper import FaultRule, Gatekeeper, RateLimiter, RecordedRequest
 from llama_index_cloudkit.testing.jobs import JobScript
 from llama_index_cloudkit.testing.state import EmulatorState
 from llama_index_cloudkit.testing.v1.extract import ExtractResponder
