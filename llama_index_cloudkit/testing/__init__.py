@@ -2,12 +2,12 @@
 
 Example:
     >>> from llama_index_cloudkit.testing import FakeLlamaCloud
-    >>> with FakeLlamaCloud() as fake:  # doctest: +SKIP
-    ...     ...  # point LlamaParse / LlamaExtract at fake.base_url with fake.api_key
+    >>> with FakeLlamaCloud() as fake:  # point LlamaParse / LlamaExtract at base_url, api_key
+    ...     fake.base_url.startswith("http://127.0.0.1:")
+    True
 """
 
-from llama_index_cloudkit.testing.faults import FaultRule, RateLimiter
-from llama_index_cloudkit.testing.gatekeeper import RecordedRequest
+from llama_index_cloudkit.testing.gatekeeper import FaultRule, RateLimiter, RecordedRequest
 from llama_index_cloudkit.testing.jobs import JobScript
 from llama_index_cloudkit.testing.server import FakeLlamaCloud
 from llama_index_cloudkit.testing.state import EmulatorState

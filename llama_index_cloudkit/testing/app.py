@@ -1,13 +1,13 @@
 """The emulator's HTTP surface: a FastAPI app over :class:`EmulatorState`.
 
-One router per service, as moto splits its services: :mod:`.parse_routes` (``/api/parsing``
-and ``/api/v1/parsing``), :mod:`.file_routes` (files, presigned URLs, upload from URL, page
-screenshots), :mod:`.extract_routes`, :mod:`.pipeline_routes` (indexes), and projects here.
-The current API (v2, ../reference/llamacloud-api-v2.md) has its own routers:
-:mod:`.v2_parse_routes` (``/api/v2/parse``), :mod:`.v2_files_routes` (``/api/v1/beta/files``),
-:mod:`.v2_extract_routes` (``/api/v2/extract``, ``/api/v1/beta/configurations``,
-``/api/v1/beta/extraction-agents``) and :mod:`.v2_retrieval_routes`
-(``/api/v1/retrieval/retrieve``, ``/api/v1/indexes``), over :mod:`.v2_state`.
+One router per service and API generation, as moto splits its services, with the product's
+service names: :mod:`.v1.parse` (``/api/parsing`` and ``/api/v1/parsing``), :mod:`.v1.files`
+(files, presigned URLs, upload from URL, page screenshots), :mod:`.v1.extract`,
+:mod:`.v1.pipelines` (indexes), and projects here. The current API (v2,
+../reference/llamacloud-api-v2.md) has its own: :mod:`.v2.parse` (``/api/v2/parse``),
+:mod:`.v2.files` (``/api/v1/beta/files``), :mod:`.v2.extract` (``/api/v2/extract``,
+``/api/v1/beta/configurations``, ``/api/v1/beta/extraction-agents``) and :mod:`.v2.retrieval`
+(``/api/v1/retrieval/retrieve``, ``/api/v1/indexes``), over :mod:`.v2.state`.
 Errors are JSON in the service's shape (:mod:`.wire`).
 
 Not emulated, or only in part. A route or input the emulator lacks answers **501**
@@ -48,18 +48,17 @@ from __future__ import annotations
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 
-from llama_index_cloudkit.testing.extract_routes import extract_router
-from llama_index_cloudkit.testing.file_routes import file_router
 from llama_index_cloudkit.testing.jobs import NotFound
-from llama_index_cloudkit.testing.parse_routes import parse_router
-from llama_index_cloudkit.testing.pipeline_routes import pipeline_router
 from llama_index_cloudkit.testing.state import EmulatorState
-from llama_index_cloudkit.testing.v2_extract_routes import v2_extract_router
-from llama_index_cloudkit.testing.v2_files_routes import v2_files_router
-from llama_index_cloudkit.testing.v2_jobs import install_v2_error_handlers
-from llama_index_cloudkit.testing.v2_parse_routes import v2_parse_router, v2_parse_storage_router
-from llama_index_cloudkit.testing.v2_retrieval_routes import v2_retrieval_router
-from llama_index_cloudkit.testing.v2_state import reset_state
+from llama_index_cloudkit.testing.v1.extract import extract_router
+from llama_index_cloudkit.testing.v1.files import file_router
+from llama_index_cloudkit.testing.v1.parse import parse_router
+from llama_index_cloudkit.testing.v1.pipelines import pipeline_router
+from llama_index_cloudkit.testing.v2.extract import v2_extract_router
+from llama_index_cloudkit.testing.v2.files import v2_files_router
+from llama_index_cloudkit.testing.v2.jobs import install_v2_error_handlers
+from llama_index_cloudkit.testing.v2.parse import v2_parse_router, v2_parse_storage_router
+from llama_index_cloudkit.testing.v2.retrieval import v2_retrieval_router
 from llama_index_cloudkit.testing.wire import install_error_handlers, not_emulated
 
 __all__ = ["CONTROL_PREFIX", "build_app"]
@@ -103,7 +102,7 @@ def build_app(state: EmulatorState) -> FastAPI:
 
     @app.post(CONTROL_PREFIX + "/reset")
     async def control_reset() -> Response:
-        reset_state(state)
+        state.reset()
         return JSONResponse({"reset": True})
 
     @app.api_route("/{path:path}", methods=["GET", "POST", "PUT", "DELETE", "PATCH"])

@@ -12,10 +12,11 @@ request to a route the emulator does not have (501 ``not emulated``). Configure 
     @pytest.mark.fake_llamacloud(allow_not_emulated=True, allow_errors=True)
     def test_a_client_that_probes_unknown_routes(fake_llamacloud): ...
 
-Example:
-    >>> def test_parse(fake_llamacloud):  # doctest: +SKIP
-    ...     LlamaParse().parse("a.pdf")  # reads the environment the fixture set
-    ...     assert fake_llamacloud.count("POST", "/api/parsing/upload") == 1
+A test that parses through the emulator (LlamaParse reads the environment the fixture set):
+
+    def test_parse(fake_llamacloud):
+        LlamaParse().parse("a.pdf")
+        assert fake_llamacloud.count("POST", "/api/parsing/upload") == 1
 """
 
 from __future__ import annotations

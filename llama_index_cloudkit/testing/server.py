@@ -1,11 +1,12 @@
 """FakeLlamaCloud: the emulator as a real HTTP server on 127.0.0.1, in a background thread.
 
 Example:
-    >>> with FakeLlamaCloud() as fake:  # doctest: +SKIP
-    ...     parser = LlamaParse(api_key=fake.api_key, base_url=fake.base_url)
-    ...     result = parser.parse("report.pdf")
-    ...     fake.count("POST", "/api/parsing/upload")
-    1
+    >>> import httpx
+    >>> with FakeLlamaCloud() as fake:  # point LlamaParse / LlamaExtract at base_url, api_key
+    ...     answer = httpx.get(fake.base_url + "/api/v1/projects",
+    ...                        headers={"Authorization": f"Bearer {fake.api_key}"})
+    >>> answer.json()[0]["name"], fake.count("GET", "/api/v1/projects")
+    ('Default', 1)
 """
 
 from __future__ import annotations
@@ -16,20 +17,13 @@ from types import TracebackType
 from typing import Any
 
 from llama_index_cloudkit._imports import require
-from llama_index_cloudkit.testing.app import build_app
-from llama_index_cloudkit.testing.control_faults import FaultControls
-from llama_index_cloudkit.testing.control_log import RequestLogControls
-from llama_index_cloudkit.testing.control_v1 import V1Controls
-from llama_index_cloudkit.testing.control_v2 import V2Controls
-from llama_index_cloudkit.testing.gatekeeper import Gatekeeper
-from llama_index_cloudkit.testing.state import EmulatorState
-from llama_index_cloudkit.testing.v2_state import reset_state
+from llama_index_cloudkit.testing.controls import ControlPlane
 
 __all__ = ["FakeLlamaCloud"]
 
 
-class FakeLlamaCloud(RequestLogControls, FaultControls, V1Controls, V2Controls):
-    """An emulated LlamaCloud API for tests: stateful, with faults and a request log.
+class FakeLlamaCloud(ControlPlane):
+    """An emulated LlamaCloud API for tests, served over HTTP: the control plane on a real socket.
 
     Args:
         api_key: the key clients must send as ``Authorization: Bearer ...``.
@@ -39,10 +33,10 @@ class FakeLlamaCloud(RequestLogControls, FaultControls, V1Controls, V2Controls):
             as they would in production.
 
     Example:
-        >>> fake = FakeLlamaCloud().start()  # doctest: +SKIP
-        >>> fake.base_url  # doctest: +SKIP
-        'http://127.0.0.1:54321'
-        >>> fake.stop()  # doctest: +SKIP
+        >>> fake = FakeLlamaCloud().start()
+        >>> fake.base_url.startswith("http://127.0.0.1:")
+        True
+        >>> fake.stop()
     """
 
     def __init__(
@@ -52,10 +46,8 @@ class FakeLlamaCloud(RequestLogControls, FaultControls, V1Controls, V2Controls):
         connection_close: bool = False,
         host: str = "127.0.0.1",
     ) -> None:
-        self.api_key = api_key
+        super().__init__(api_key, connection_close)
         self.host = host
-        self.state = EmulatorState()
-        self._gate = Gatekeeper(build_app(self.state), api_key=api_key, connection_close=connection_close)
         self._requested_port = port
         self._server: Any = None
         self._thread: threading.Thread | None = None
@@ -70,7 +62,10 @@ class FakeLlamaCloud(RequestLogControls, FaultControls, V1Controls, V2Controls):
         with the state, scripts, faults and request log it had.
 
         Example:
-            >>> fake = FakeLlamaCloud().start()  # doctest: +SKIP
+            >>> fake = FakeLlamaCloud().start()
+            >>> fake.running
+            True
+            >>> fake.stop()
         """
         if self._server is not None:
             return self
@@ -98,7 +93,10 @@ class FakeLlamaCloud(RequestLogControls, FaultControls, V1Controls, V2Controls):
         """Stop serving and wait for the thread to end.
 
         Example:
-            >>> fake.stop()  # doctest: +SKIP
+            >>> fake = FakeLlamaCloud().start()
+            >>> fake.stop()
+            >>> fake.running
+            False
         """
         if self._server is not None:
             self._server.should_exit = True
@@ -112,9 +110,13 @@ class FakeLlamaCloud(RequestLogControls, FaultControls, V1Controls, V2Controls):
         Open keep-alive connections are closed by the stop, as a real restart would.
 
         Example:
-            >>> fake.restart()  # doctest: +SKIP
-            >>> fake.count("POST", "/api/parsing/upload")  # the log survives  # doctest: +SKIP
-            1
+            >>> import httpx
+            >>> fake = FakeLlamaCloud().start()
+            >>> port = fake.port
+            >>> _ = httpx.get(fake.base_url + "/api/v1/projects")
+            >>> fake.restart().port == port, fake.count("GET", "/api/v1/projects")  # the log survives
+            (True, 1)
+            >>> fake.stop()
         """
         self.stop()
         return self.start(timeout)
@@ -124,7 +126,8 @@ class FakeLlamaCloud(RequestLogControls, FaultControls, V1Controls, V2Controls):
         """Whether the server is accepting connections.
 
         Example:
-            >>> fake.running  # doctest: +SKIP
+            >>> with FakeLlamaCloud() as fake:
+            ...     fake.running
             True
         """
         return self._server is not None and bool(self._server.started)
@@ -142,20 +145,10 @@ class FakeLlamaCloud(RequestLogControls, FaultControls, V1Controls, V2Controls):
         """The URL to pass as ``base_url`` (or ``LLAMA_CLOUD_BASE_URL``).
 
         Example:
-            >>> fake.base_url  # doctest: +SKIP
-            'http://127.0.0.1:54321'
+            >>> with FakeLlamaCloud(port=0) as fake:
+            ...     fake.base_url == f"http://127.0.0.1:{fake.port}"
+            True
         """
         if self.port is None:
             raise RuntimeError("the emulator is not started: call start() or use `with`")
         return f"http://{self.host}:{self.port}"
-
-    def reset(self) -> None:
-        """Forget all state (v1 and v2), faults, rate limits, served fixtures and the request log.
-
-        Example:
-            >>> fake.reset()  # doctest: +SKIP
-        """
-        reset_state(self.state)
-        self._gate.faults.clear()
-        self._gate.rate_limiter = None
-        self._gate.clear_log()

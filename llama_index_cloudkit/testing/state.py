@@ -1,7 +1,9 @@
-"""The emulator's state, with no HTTP: files, parse jobs, extraction agents, jobs and runs.
+"""The emulator's state, with no HTTP: files, projects, v1 parse jobs, and each service's store.
 
-The app (:mod:`.app`) parses requests and calls this; tests can also drive it directly
-(for example to script how the next jobs end).
+The routes (:mod:`.v1`, :mod:`.v2`) parse requests and call this; tests can also drive it
+directly (for example to script how the next jobs end). Besides the files, projects, served
+fixtures and v1 parse jobs kept here, it holds the v1 extraction state (``extraction``), the
+indexes (``pipelines``) and the v2 state (``v2``).
 
 Example:
     >>> state = EmulatorState()
@@ -13,73 +15,34 @@ Example:
 from __future__ import annotations
 
 import concurrent.futures
+import io
 import threading
 import time
 import uuid
 from collections import deque
-from dataclasses import dataclass, field
 from typing import Any
 
 from llama_index_cloudkit.errors import CloudKitError
-from llama_index_cloudkit.testing.extraction import ExtractionState, ExtractResponder
-from llama_index_cloudkit.testing.fixtures import ServedFixture, ServedFixtures
-from llama_index_cloudkit.testing.jobs import DEFAULT_PROJECT, JobScript, NotFound, ScriptedJob
-from llama_index_cloudkit.testing.parse_results import TINY_PNG, NoDataError, build_parse_result
-from llama_index_cloudkit.testing.storage import PresignedUrls
+from llama_index_cloudkit.testing._pages import (
+    TINY_PNG,
+    NoDataError,
+    build_parse_result,
+    embedded_pictures,
+    page_screenshot,
+    tiny_jpeg,
+)
+from llama_index_cloudkit.testing.fixtures import ServedFixtures
+from llama_index_cloudkit.testing.jobs import DEFAULT_PROJECT, JobScript, NotFound
+from llama_index_cloudkit.testing.storage import PresignedUrls, StoredFile
+from llama_index_cloudkit.testing.v1.extract import Extraction
+from llama_index_cloudkit.testing.v1.parse import ParseJob
+from llama_index_cloudkit.testing.v1.pipelines import PipelineStore
+from llama_index_cloudkit.testing.v2.state import V2State
 
-__all__ = ["EmulatorState", "JobScript", "NotFound", "StoredFile"]
-
-
-@dataclass
-class StoredFile:
-    """An uploaded file (``uploaded`` is False until a presigned upload has sent its bytes).
-
-    Example:
-        >>> StoredFile("file-1", "a.pdf", b"%PDF", "proj-1").to_json()["file_type"]
-        'pdf'
-    """
-
-    id: str
-    name: str
-    data: bytes
-    project_id: str
-    external_file_id: str | None = None
-    uploaded: bool = True
-    source_url: str | None = None
-
-    def to_json(self) -> dict[str, Any]:
-        """The File model the SDK reads."""
-        suffix = self.name.rsplit(".", 1)[-1].lower() if "." in self.name else None
-        answer: dict[str, Any] = {
-            "id": self.id,
-            "name": self.name,
-            "project_id": self.project_id,
-            "external_file_id": self.external_file_id,
-            "file_size": len(self.data) if self.uploaded else None,
-            "file_type": suffix,
-        }
-        if self.source_url is not None:
-            answer["resource_info"] = {"url": self.source_url}
-        return answer
+__all__ = ["EmulatorState"]
 
 
-@dataclass
-class ParseJob(ScriptedJob):
-    """A parse job: the uploaded bytes, the form and query it was sent with."""
-
-    file_name: str = ""
-    data: bytes = b""
-    form: dict[str, str] = field(default_factory=dict)
-    query: dict[str, str] = field(default_factory=dict)
-    result: dict[str, Any] | None = None
-    images: dict[str, bytes] = field(default_factory=dict)
-    error_code: str | None = None
-    error_message: str | None = None
-    future: concurrent.futures.Future[None] | None = None
-    fixture: ServedFixture | None = None
-
-
-class EmulatorState(ExtractionState):
+class EmulatorState:
     """Everything the emulator remembers; thread-safe.
 
     Example:
@@ -89,10 +52,26 @@ class EmulatorState(ExtractionState):
 
     def __init__(self) -> None:
         self._lock = threading.RLock()
+        self._workers = concurrent.futures.ThreadPoolExecutor(
+            max_workers=2, thread_name_prefix="emulator-parse"
+        )
+        self.fixtures = ServedFixtures()
+        self.pipelines = PipelineStore(self.fixtures)
+        self.v2 = V2State(self)
         self.reset()
 
     def reset(self) -> None:
-        """Forget every file, job, agent and run; restore the default scripts."""
+        """Forget every file, job, agent, run and index, v1 and v2; restore the default scripts.
+
+        The stores the routers hold (fixtures, pipelines, v2) are emptied, not replaced.
+
+        Example:
+            >>> state = EmulatorState()
+            >>> _ = state.pipelines.upsert_pipeline("handbook", "proj-0000-default")
+            >>> state.reset()
+            >>> state.pipelines.pipelines
+            {}
+        """
         with self._lock:
             self.files: dict[str, StoredFile] = {}
             self.parse_jobs: dict[str, ParseJob] = {}
@@ -100,25 +79,14 @@ class EmulatorState(ExtractionState):
             self.extra_image_names: list[str] = []  # listed on every page ("{page}" expands)
             self._parse_queue: deque[JobScript] = deque()
             self.projects: list[dict[str, Any]] = [dict(DEFAULT_PROJECT)]
-            self.agents: dict[str, dict[str, Any]] = {}
-            self.extract_jobs: dict[str, dict[str, Any]] = {}
-            self.extract_runs: dict[str, dict[str, Any]] = {}
-            self.extract_script = JobScript()
-            self._extract_queue: deque[JobScript] = deque()
-            self.extract_responder: ExtractResponder | None = None
-            self._scripts: dict[str, ScriptedJob] = {}
-            self.fixtures = ServedFixtures()
+            self.fixtures.clear()
+            self.extraction = Extraction(self.fixtures)
             self.presigned = PresignedUrls()
             self.url_contents: dict[str, bytes] = {}  # what upload_from_url stores per URL
             self._screenshots: dict[tuple[str, int], bytes] = {}
             self._figures: dict[tuple[str, int], dict[str, bytes]] = {}
-            if not hasattr(self, "_workers"):
-                self._workers = concurrent.futures.ThreadPoolExecutor(
-                    max_workers=2, thread_name_prefix="emulator-parse"
-                )
-            from llama_index_cloudkit.testing.pipelines import PipelineStore
-
-            self.pipelines = PipelineStore(self.fixtures)
+            self.pipelines.clear()
+            self.v2.reset()
 
     # --- scripting --------------------------------------------------------------------------
 
@@ -129,14 +97,6 @@ class EmulatorState(ExtractionState):
                 self.parse_script = script
             else:
                 self._parse_queue.extend([script] * count)
-
-    def script_extract_jobs(self, script: JobScript, count: int | None = None) -> None:
-        """Make the next ``count`` extraction jobs (all when None) follow ``script``."""
-        with self._lock:
-            if count is None:
-                self.extract_script = script
-            else:
-                self._extract_queue.extend([script] * count)
 
     # --- projects ---------------------------------------------------------------------------
 
@@ -203,8 +163,6 @@ class EmulatorState(ExtractionState):
             return {}
         key = (file_id, page_index)
         if key not in self._figures:
-            from llama_index_cloudkit.testing.pdf_pictures import embedded_pictures
-
             pictures = embedded_pictures(stored.data, page_index) if stored.data else []
             self._figures[key] = {
                 f"img_p{page_index}_{n}.png": p.data for n, p in enumerate(pictures, start=1)
@@ -217,16 +175,12 @@ class EmulatorState(ExtractionState):
         Files named only by a served retrieve fixture's image nodes get a 1x1 JPEG.
         """
         if file_id not in self.files and file_id in self.fixtures.file_ids:
-            from llama_index_cloudkit.testing.pdf_pictures import tiny_jpeg
-
             return tiny_jpeg()
         stored = self.get_file(file_id)
         if not stored.name.lower().endswith(".pdf"):
             raise NotFound(f"page screenshots of {stored.name} (only PDFs are rendered)")
         key = (file_id, page_index)
         if key not in self._screenshots:
-            from llama_index_cloudkit.testing.pdf_pictures import page_screenshot
-
             try:
                 self._screenshots[key] = page_screenshot(stored.data, page_index).data
             except IndexError:
@@ -327,8 +281,6 @@ class EmulatorState(ExtractionState):
 
     def parse_xlsx(self, job_id: str) -> bytes:
         """The job's tables as an XLSX workbook, one sheet per table."""
-        import io
-
         import openpyxl
 
         result = self.parse_result(job_id)

@@ -1,4 +1,6 @@
-"""The object store behind the emulator's presigned URLs (what S3 is behind LlamaCloud's files).
+"""Stored files and the object store behind their presigned URLs (what S3 is behind LlamaCloud's files).
+
+A :class:`StoredFile` is one upload, shared by Files v1 and v2 (``EmulatorState.files``).
 
 ``PUT /api/v1/files`` and ``GET /api/v1/files/{id}/content`` answer a URL under
 :data:`STORAGE_PREFIX` that carries a signed token, like an S3 presigned URL: the client sends
@@ -17,11 +19,46 @@ import datetime as dt
 import secrets
 import threading
 import time
+from dataclasses import dataclass
+from typing import Any
 
-__all__ = ["DEFAULT_EXPIRY_SECONDS", "STORAGE_PREFIX", "PresignedUrls", "iso_after"]
+__all__ = ["DEFAULT_EXPIRY_SECONDS", "STORAGE_PREFIX", "PresignedUrls", "StoredFile", "iso_after"]
 
 STORAGE_PREFIX = "/_storage"
 DEFAULT_EXPIRY_SECONDS = 3600
+
+
+@dataclass
+class StoredFile:
+    """An uploaded file (``uploaded`` is False until a presigned upload has sent its bytes).
+
+    Example:
+        >>> StoredFile("file-1", "a.pdf", b"%PDF", "proj-1").to_json()["file_type"]
+        'pdf'
+    """
+
+    id: str
+    name: str
+    data: bytes
+    project_id: str
+    external_file_id: str | None = None
+    uploaded: bool = True
+    source_url: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """The File model the SDK reads."""
+        suffix = self.name.rsplit(".", 1)[-1].lower() if "." in self.name else None
+        answer: dict[str, Any] = {
+            "id": self.id,
+            "name": self.name,
+            "project_id": self.project_id,
+            "external_file_id": self.external_file_id,
+            "file_size": len(self.data) if self.uploaded else None,
+            "file_type": suffix,
+        }
+        if self.source_url is not None:
+            answer["resource_info"] = {"url": self.source_url}
+        return answer
 
 
 def iso_after(seconds: float) -> str:

@@ -124,7 +124,12 @@ async def json_body(request: Request) -> Any:
     """The request's JSON body; BadRequest (422 ``json_invalid``) when it is not JSON.
 
     Example:
-        >>> body = await json_body(request)  # doctest: +SKIP
+        >>> import asyncio
+        >>> from starlette.requests import Request
+        >>> async def receive() -> dict:
+        ...     return {"type": "http.request", "body": b'{"name": "a"}'}
+        >>> asyncio.run(json_body(Request({"type": "http", "headers": []}, receive)))
+        {'name': 'a'}
     """
     raw = await request.body()
     try:

@@ -362,5 +362,5 @@ def test_tool_spec_queue_when_the_service_stops_mid_batch_and_comes_back(
     queued, results = asyncio.run(_queue_and_collect(spec, files))
     assert "errors" not in queued and set(first["job_ids"]) <= set(queued["job_ids"])
     assert [r["data"] for r in results] == [ANSWER] * 4  # nothing lost
-    made = [fake.state.get_file(run["file_id"]).name for run in fake.state.extract_runs.values()]
+    made = [fake.state.get_file(run["file_id"]).name for run in fake.state.extraction.runs.values()]
     assert sorted(made) == sorted(f.name for f in files)  # nothing submitted twice

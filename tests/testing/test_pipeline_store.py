@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from llama_index_cloudkit.retrieve.local.index import LocalHybridIndex
-from llama_index_cloudkit.testing.pipelines import PipelineStore
+from llama_index_cloudkit.testing.v1.pipelines import PipelineStore
 
 DOCS = {"d1": ("1 2 3", {"k": "a"}), "d2": ("4 5", {"k": "b"}), "d3": ("3 9", {"k": "b"})}
 

@@ -57,7 +57,7 @@ def test_create_answers_a_pending_job_with_the_file_input(api: httpx.Client) -> 
 def test_get_answers_the_result_and_only_the_expanded_parts(
     api: httpx.Client, fake_llamacloud: FakeLlamaCloud
 ) -> None:
-    fake_llamacloud.state.extract_responder = lambda schema, config, text: {"animal": "llama", "hay_kg": 2.5}
+    fake_llamacloud.on_extract(lambda schema, config, text: {"animal": "llama", "hay_kg": 2.5})
     config = {"data_schema": SCHEMA, "tier": "agentic", "cite_sources": True, "confidence_scores": True}
     job_id = _create(api, {"file_input": _file(api), "configuration": config})["id"]
     plain = api.get(f"/api/v2/extract/{job_id}").json()

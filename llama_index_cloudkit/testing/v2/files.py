@@ -1,4 +1,4 @@
-"""Routes of the emulated v2 Files API: ``POST /api/v1/beta/files`` and its presigned download.
+"""Files v2 (``POST /api/v1/beta/files`` and its presigned download): routes.
 
 - ``POST /api/v1/beta/files``: multipart with parts ``file``, ``purpose`` and optional
   ``external_file_id``; answers ``{id: "dfl-...", name, project_id, file_type, purpose, ...}``.
@@ -9,6 +9,7 @@
 Not emulated (501): listing, reading, updating and deleting beta files.
 
 Example:
+    >>> from llama_index_cloudkit.testing.state import EmulatorState
     >>> router = v2_files_router(EmulatorState())
     >>> sorted(r.path for r in router.routes)
     ['/api/v1/beta/files', '/api/v1/beta/files/{file_id}/content']
@@ -16,13 +17,16 @@ Example:
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 
-from llama_index_cloudkit.testing.state import EmulatorState
 from llama_index_cloudkit.testing.storage import DEFAULT_EXPIRY_SECONDS, STORAGE_PREFIX
-from llama_index_cloudkit.testing.v2_state import v2_state_of
 from llama_index_cloudkit.testing.wire import BadRequest
+
+if TYPE_CHECKING:
+    from llama_index_cloudkit.testing.state import EmulatorState
 
 __all__ = ["v2_files_router"]
 
@@ -31,11 +35,12 @@ def v2_files_router(state: EmulatorState) -> APIRouter:
     """The v2 file routes, bound to ``state``.
 
     Example:
+        >>> from llama_index_cloudkit.testing.state import EmulatorState
         >>> len(v2_files_router(EmulatorState()).routes)
         2
     """
     router = APIRouter(prefix="/api/v1/beta/files")
-    v2 = v2_state_of(state)
+    v2 = state.v2
 
     @router.post("")
     async def create_file(request: Request) -> Response:

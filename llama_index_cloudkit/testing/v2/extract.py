@@ -1,4 +1,20 @@
-"""Routes of the emulated Extract v2 API, saved configurations and the extraction-agent list.
+"""Extract v2 (``/api/v2/extract``), saved configurations, the agent list: jobs, results, routes.
+
+What a job reports (data, ``extract_metadata`` with citations and confidence, usage) comes from
+the same places as v1 extraction, first found wins: a v2 served fixture
+(``serve_v2_fixture(kind="extract")``: ``extract_result``, ``extract_metadata``, ``usage``), a v1
+served extract fixture (``data``, ``extraction_metadata.field_metadata``), the test's
+``on_extract`` responder, or data shaped like the schema. ``cite_sources`` and
+``confidence_scores`` fill ``extract_metadata.field_metadata.document_metadata`` per top-level
+field: ``citation`` (the page where the value's text occurs, with ``matching_text``, empty
+``bounding_boxes`` and the page's ``page_dimensions``), ``confidence``, ``extraction_confidence``
+and ``parsing_confidence``.
+
+Credits per page (the emulator's table): extract tier turbo 1, cost_effective 3, agentic 10,
+agentic_plus 45; plus the parse tier's parse credits when the input is a file (a parse job id
+as input is not parsed again).
+
+Routes:
 
 - ``POST /api/v2/extract``: ``{file_input, configuration | configuration_id}``; ``file_input``
   is a file id (``dfl-...``, or a v1 ``file-...``) or a completed parse job id (``pjb-...``).
@@ -13,32 +29,196 @@
   lists as a cursor page) and ``/{config_id}`` (``GET``, ``PUT``, ``DELETE``).
 - ``GET /api/v1/beta/extraction-agents``: the v1 agents, as a cursor page.
 
-Not emulated (501): see :mod:`.v2_extraction`; webhooks are accepted and never called.
+Not emulated (501): ``extraction_target: per_table_row``; ``page_metadata`` / ``row_metadata``;
+nested citations (arrays, nested objects). Webhooks are accepted and never called.
 
 Example:
-    >>> router = v2_extract_router(EmulatorState())
-    >>> any(r.path == "/api/v2/extract/schema/validation" for r in router.routes)
-    True
+    >>> found = document_metadata({"title": "Care"}, ["Llama Care"], {"cite_sources": True})
+    >>> found["title"]["citation"][0]["page"]
+    1
 """
 
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 
-from llama_index_cloudkit.testing.extract_routes import source_pages
-from llama_index_cloudkit.testing.state import EmulatorState
-from llama_index_cloudkit.testing.v2_extraction import EXTRACT_TIERS, fill_extract_job
-from llama_index_cloudkit.testing.v2_jobs import V2_STATUSES, JobStateError, cursor_page
-from llama_index_cloudkit.testing.v2_state import V2State, v2_state_of
-from llama_index_cloudkit.testing.wire import BadRequest, json_body, require_field
+from llama_index_cloudkit.testing.v1.extract import ExtractResponder, empty_like, field_metadata, source_pages
+from llama_index_cloudkit.testing.v2.jobs import V2_STATUSES, JobStateError, V2Job, cursor_page
+from llama_index_cloudkit.testing.v2.parse import CREDITS_PER_PAGE
+from llama_index_cloudkit.testing.wire import BadRequest, NotEmulated, json_body, require_field
 
-__all__ = ["EXTRACT_EXPANDS", "checked_schema", "v2_extract_router"]
+if TYPE_CHECKING:
+    from llama_index_cloudkit.testing.state import EmulatorState
+    from llama_index_cloudkit.testing.v2.state import V2State
+
+__all__ = [
+    "EXTRACT_CREDITS_PER_PAGE",
+    "EXTRACT_EXPANDS",
+    "EXTRACT_TIERS",
+    "V2ExtractJob",
+    "checked_schema",
+    "document_metadata",
+    "fill_extract_job",
+    "selected_pages",
+    "v2_extract_router",
+]
 
 EXTRACT_EXPANDS = ("configuration", "extract_metadata", "usage")
+EXTRACT_TIERS = ("cost_effective", "agentic", "agentic_plus", "turbo")
+EXTRACT_CREDITS_PER_PAGE = {"turbo": 1, "cost_effective": 3, "agentic": 10, "agentic_plus": 45}
+_PAGE_DIMENSIONS = {"width": 612.0, "height": 792.0}
+
+
+def selected_pages(pages: list[str], target_pages: str | None, max_pages: int | None) -> list[str]:
+    """The pages an extraction reads; the others become empty, so page numbers stay true.
+
+    Example:
+        >>> selected_pages(["a", "b", "c"], "1,3", None)
+        ['a', '', 'c']
+    """
+    keep = set(range(1, len(pages) + 1))
+    if target_pages:
+        keep = set()
+        for raw in str(target_pages).split(","):
+            part = raw.strip()
+            if "-" in part:
+                start, end = (int(x) for x in part.split("-", 1))
+                keep.update(range(start, end + 1))
+            elif part:
+                keep.add(int(part))
+    if max_pages is not None:
+        keep = set(sorted(keep)[: int(max_pages)])
+    return [page if number in keep else "" for number, page in enumerate(pages, start=1)]
+
+
+def document_metadata(data: Any, pages: list[str], config: dict[str, Any]) -> dict[str, Any]:
+    """``field_metadata.document_metadata`` for the flags set in ``config``.
+
+    Example:
+        >>> document_metadata({"n": "x"}, ["x"], {"confidence_scores": True})["n"]["parsing_confidence"]
+        0.95
+    """
+    flags = {k: bool(config.get(k)) for k in ("cite_sources", "confidence_scores")}
+    found = field_metadata(data, pages, flags)
+    for entry in found.values():
+        for citation in entry.get("citation", []):
+            citation.setdefault("bounding_boxes", [])
+            citation.setdefault("page_dimensions", dict(_PAGE_DIMENSIONS))
+        if flags["confidence_scores"]:
+            entry["parsing_confidence"] = 0.95
+    return found
+
+
+def fill_extract_job(
+    job: V2ExtractJob,
+    pages: list[str],
+    *,
+    v2_fixture: dict[str, Any] | None,
+    v1_fixture: dict[str, Any] | None,
+    responder: ExtractResponder | None,
+    parse_job_id: str | None,
+) -> None:
+    """Set the job's result, ``extract_metadata``, ``usage`` and ``metadata``.
+
+    Raises:
+        NotEmulated: ``extraction_target: per_table_row``.
+    """
+    config = job.configuration
+    schema = config.get("data_schema") or {}
+    target = config.get("extraction_target") or "per_doc"
+    if target == "per_table_row":
+        raise NotEmulated("extraction_target per_table_row")
+    pages = selected_pages(pages, config.get("target_pages"), config.get("max_pages"))
+    read = [p for p in pages if p]
+    metadata: dict[str, Any] = {}
+    data: Any
+    if v2_fixture is not None:
+        data = v2_fixture.get("extract_result")
+        metadata = dict(v2_fixture.get("extract_metadata") or {})
+    elif v1_fixture is not None:
+        data = v1_fixture.get("data")
+        field = (v1_fixture.get("extraction_metadata") or {}).get("field_metadata") or {}
+        metadata = {"field_metadata": {"document_metadata": field}}
+    elif target == "per_page":
+        data = [responder(schema, config, p) if responder else empty_like(schema) for p in pages]
+    else:
+        data = responder(schema, config, "\n\n".join(read)) if responder else empty_like(schema)
+    if v2_fixture is None and v1_fixture is None:
+        metadata = {"field_metadata": {"document_metadata": {}}}
+        if target == "per_doc" and (config.get("cite_sources") or config.get("confidence_scores")):
+            metadata["field_metadata"]["document_metadata"] = document_metadata(data, pages, config)
+    metadata.setdefault("parse_job_id", parse_job_id)
+    metadata.setdefault("parse_tier", config.get("parse_tier"))
+    tier = str(config.get("tier") or "cost_effective")
+    extract_credits = EXTRACT_CREDITS_PER_PAGE.get(tier, 0) * len(read)
+    parse_tier = str(config.get("parse_tier") or "cost_effective")
+    parse_credits = 0 if parse_job_id else CREDITS_PER_PAGE.get(parse_tier, 0) * len(read)
+    usage = {
+        "credits": extract_credits + parse_credits,
+        "extract_credits": extract_credits,
+        "parse_credits": parse_credits,
+    }
+    if v2_fixture is not None and isinstance(v2_fixture.get("usage"), dict):
+        usage = v2_fixture["usage"]
+    job.result, job.extract_metadata, job.usage = data, metadata, usage
+    job.metadata = {"usage": {"num_pages_billed": len(read), "num_pages_extracted": len(read)}}
+
+
+@dataclass
+class V2ExtractJob:
+    """An Extract v2 job: what was sent, its configuration, and the result it reports.
+
+    Example:
+        >>> from llama_index_cloudkit.testing.v2.jobs import V2JobScript
+        >>> job = V2ExtractJob(V2Job("exj-1", V2JobScript()), {}, "proj", "dfl-1", {}, None)
+        >>> job.job_json(["configuration"])["configuration"]
+        {}
+    """
+
+    life: V2Job
+    request: dict[str, Any]
+    project_id: str
+    file_input: str
+    configuration: dict[str, Any]
+    configuration_id: str | None
+    result: Any = None
+    extract_metadata: dict[str, Any] = field(default_factory=dict)
+    usage: dict[str, Any] = field(default_factory=dict)
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def id(self) -> str:
+        """The job id."""
+        return self.life.id
+
+    def job_json(self, expand: list[str]) -> dict[str, Any]:
+        """The ExtractV2Job; ``extract_metadata``, ``usage`` and ``configuration`` only when expanded."""
+        status = self.life.status
+        answer: dict[str, Any] = {
+            "id": self.id,
+            "project_id": self.project_id,
+            "file_input": self.file_input,
+            "status": status,
+            "created_at": self.life.created_at,
+            "updated_at": self.life.updated_at,
+            "error_message": self.life.error_message,
+            "configuration_id": self.configuration_id,
+        }
+        if status == "COMPLETED":
+            answer["extract_result"] = self.result
+            answer["metadata"] = self.metadata
+            if "extract_metadata" in expand:
+                answer["extract_metadata"] = self.extract_metadata
+            if "usage" in expand:
+                answer["usage"] = self.usage
+        if "configuration" in expand:
+            answer["configuration"] = self.configuration
+        return answer
 
 
 def checked_schema(schema: Any, loc: list[str]) -> dict[str, Any]:
@@ -105,11 +285,12 @@ def v2_extract_router(state: EmulatorState) -> APIRouter:
     """The Extract v2 routes, bound to ``state``.
 
     Example:
+        >>> from llama_index_cloudkit.testing.state import EmulatorState
         >>> any(r.path == "/api/v1/beta/configurations" for r in v2_extract_router(EmulatorState()).routes)
         True
     """
     router = APIRouter()
-    v2 = v2_state_of(state)
+    v2 = state.v2
 
     @router.post("/api/v2/extract")
     async def create_job(request: Request) -> Response:
@@ -126,7 +307,7 @@ def v2_extract_router(state: EmulatorState) -> APIRouter:
             pages,
             v2_fixture=v2_fixture.fresh() if v2_fixture else None,
             v1_fixture=v1_fixture.fresh() if v1_fixture else None,
-            responder=state.extract_responder,
+            responder=state.extraction.responder,
             parse_job_id=parse_job_id,
         )
         return JSONResponse(job.job_json([]))
@@ -247,7 +428,7 @@ def v2_extract_router(state: EmulatorState) -> APIRouter:
         project_id = params.get("project_id")
         agents = [
             {k: a.get(k) for k in ("id", "name", "project_id", "data_schema", "config")}
-            for a in state.agents.values()
+            for a in state.extraction.agents.values()
             if project_id in (None, a["project_id"])
         ]
         return JSONResponse(cursor_page(agents, params.get("page_size"), params.get("page_token")))

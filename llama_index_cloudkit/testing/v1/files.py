@@ -1,4 +1,7 @@
-"""Routes of the emulated files API (F1-F4 of the reference, presigned URLs, upload from URL).
+"""Files v1 (F1-F4 of the reference, presigned URLs, upload from URL, page pictures): routes.
+
+The files themselves are :class:`~llama_index_cloudkit.testing.storage.StoredFile` records in
+``EmulatorState.files``, shared with Files v2.
 
 - ``POST /api/v1/files``: multipart upload (part ``upload_file``).
 - ``PUT /api/v1/files``: presigned upload; answers ``{file_id, url, expires_at}``. The client
@@ -12,6 +15,7 @@
   ``GET /api/v1/files/{id}/page-figures/{n}/{name}`` serves the pictures drawn on them.
 
 Example:
+    >>> from llama_index_cloudkit.testing.state import EmulatorState
     >>> router = file_router(EmulatorState())
     >>> sorted({r.path for r in router.routes})[:2]
     ['/_storage/files/{file_id}', '/api/v1/files']
@@ -22,16 +26,19 @@ from __future__ import annotations
 import asyncio
 import logging
 import posixpath
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 
+from llama_index_cloudkit.testing._pages import TINY_PNG
 from llama_index_cloudkit.testing.jobs import NotFound
-from llama_index_cloudkit.testing.parse_results import TINY_PNG
-from llama_index_cloudkit.testing.state import EmulatorState
 from llama_index_cloudkit.testing.storage import DEFAULT_EXPIRY_SECONDS, STORAGE_PREFIX
 from llama_index_cloudkit.testing.wire import detail, json_body, require_field, validation_error
+
+if TYPE_CHECKING:
+    from llama_index_cloudkit.testing.state import EmulatorState
 
 __all__ = ["file_router", "placeholder_bytes"]
 
@@ -76,6 +83,7 @@ def file_router(state: EmulatorState) -> APIRouter:
     """The files routes and the presigned-URL object store, bound to ``state``.
 
     Example:
+        >>> from llama_index_cloudkit.testing.state import EmulatorState
         >>> any(r.path == "/api/v1/files/{file_id}/content" for r in file_router(EmulatorState()).routes)
         True
     """

@@ -1,9 +1,14 @@
-"""Routes of the emulated parse API (P1-P10), under both ``/api/parsing`` and ``/api/v1/parsing``.
+"""LlamaParse v1 (P1-P10, under both ``/api/parsing`` and ``/api/v1/parsing``): jobs and routes.
+
+A job's result is computed in the background by the local parser (:mod:`.._pages`) unless a
+fixture is served; its status follows its :class:`~llama_index_cloudkit.testing.jobs.JobScript`.
+The job registry is :class:`~llama_index_cloudkit.testing.state.EmulatorState` (``parse_jobs``).
 
 Not emulated (501): URL and S3 inputs, ``result/structured`` and raw results other than
 markdown, text and xlsx.
 
 Example:
+    >>> from llama_index_cloudkit.testing.state import EmulatorState
     >>> router = parse_router(EmulatorState())
     >>> any(r.path == "/api/v1/parsing/job/{job_id}/result/json" for r in router.routes)
     True
@@ -12,16 +17,39 @@ Example:
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 
-from llama_index_cloudkit.testing.state import EmulatorState
+from llama_index_cloudkit.testing.fixtures import ServedFixture
+from llama_index_cloudkit.testing.jobs import ScriptedJob
 from llama_index_cloudkit.testing.wire import NotEmulated, validation_error
 
-__all__ = ["parse_router", "typed_result"]
+if TYPE_CHECKING:
+    from llama_index_cloudkit.testing.state import EmulatorState
+
+__all__ = ["ParseJob", "parse_router", "typed_result"]
 
 _XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@dataclass
+class ParseJob(ScriptedJob):
+    """A parse job: the uploaded bytes, the form and query it was sent with."""
+
+    file_name: str = ""
+    data: bytes = b""
+    form: dict[str, str] = field(default_factory=dict)
+    query: dict[str, str] = field(default_factory=dict)
+    result: dict[str, Any] | None = None
+    images: dict[str, bytes] = field(default_factory=dict)
+    error_code: str | None = None
+    error_message: str | None = None
+    future: concurrent.futures.Future[None] | None = None
+    fixture: ServedFixture | None = None
 
 
 def typed_result(state: EmulatorState, job_id: str, kind: str) -> str:
@@ -31,6 +59,7 @@ def typed_result(state: EmulatorState, job_id: str, kind: str) -> str:
         NotEmulated: any other kind.
 
     Example:
+        >>> from llama_index_cloudkit.testing.state import EmulatorState
         >>> typed_result(EmulatorState(), "job", "structured")
         Traceback (most recent call last):
         ...
@@ -49,6 +78,7 @@ def parse_router(state: EmulatorState) -> APIRouter:
     """The parse routes, bound to ``state``.
 
     Example:
+        >>> from llama_index_cloudkit.testing.state import EmulatorState
         >>> any(r.path == "/api/parsing/upload" for r in parse_router(EmulatorState()).routes)
         True
     """

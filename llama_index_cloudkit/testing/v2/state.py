@@ -1,19 +1,22 @@
-"""The emulator's state for LlamaCloud's current API (v2), with no HTTP; beside :class:`EmulatorState`.
+"""The emulator's state for LlamaCloud's current API (v2), with no HTTP: ``EmulatorState.v2``.
 
 It keeps Parse v2 jobs, Extract v2 jobs, saved configurations, the purpose of files uploaded
-through ``/api/v1/beta/files``, the v2 job scripts and the v2-shaped served fixtures. Files live
-in the v1 state (``EmulatorState.files``, ids ``dfl-...``), indexes are the v1 pipelines, and the
-v1 served fixtures (``serve_fixture``) apply to v2 jobs too, mapped to v2 shapes.
+through ``/api/v1/beta/files``, Index v2 fields, the v2 job scripts and the v2-shaped served
+fixtures. Files live in the shared file store (``EmulatorState.files``, ids ``dfl-...``), indexes
+are the v1 pipelines, and the v1 served fixtures (``serve_fixture``) apply to v2 jobs too, mapped
+to v2 shapes.
 
 Every v2 job keeps what the client sent (``request``: the JSON body, or the parsed
 ``configuration`` part of a multipart upload) and, for parse jobs, the ``expand`` list of each
-``GET`` (``gets``), so a test can assert them exactly. The jobs themselves (and their JSON) are
-in :mod:`llama_index_cloudkit.testing.v2_stored_jobs`.
+``GET`` (``gets``), so a test can assert them exactly. The job records are defined with their
+service (:class:`~llama_index_cloudkit.testing.v2.parse.V2ParseJob`,
+:class:`~llama_index_cloudkit.testing.v2.extract.V2ExtractJob`).
 
 Example:
     >>> from llama_index_cloudkit.testing.state import EmulatorState
-    >>> v2 = v2_state_of(EmulatorState())
-    >>> job = v2.create_parse_job({"tier": "fast", "version": "latest"}, b"hello", "a.txt", None)
+    >>> request = {"tier": "fast", "version": "latest"}
+    >>> from llama_index_cloudkit.testing.state import EmulatorState
+    >>> job = EmulatorState().v2.create_parse_job(request, b"hello", "a.txt", None)
     >>> job.job_json()["status"], job.version
     ('PENDING', '2026-06-15')
 """
@@ -22,24 +25,27 @@ from __future__ import annotations
 
 import threading
 import uuid
-import weakref
 from collections import deque
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from llama_index_cloudkit.testing.fixtures import ServedFixtures
 from llama_index_cloudkit.testing.jobs import DEFAULT_PROJECT, NotFound
-from llama_index_cloudkit.testing.state import EmulatorState, StoredFile
-from llama_index_cloudkit.testing.v2_jobs import TERMINAL, JobStateError, V2Job, V2JobScript, now_iso
-from llama_index_cloudkit.testing.v2_parse_results import resolve_version
-from llama_index_cloudkit.testing.v2_stored_jobs import V2ExtractJob, V2ParseJob
+from llama_index_cloudkit.testing.storage import StoredFile
+from llama_index_cloudkit.testing.v2.extract import V2ExtractJob
+from llama_index_cloudkit.testing.v2.jobs import TERMINAL, JobStateError, V2Job, V2JobScript, now_iso
+from llama_index_cloudkit.testing.v2.parse import V2ParseJob, resolve_version
 
-__all__ = ["V2ExtractJob", "V2ParseJob", "V2State", "reset_state", "v2_state_of"]
+if TYPE_CHECKING:
+    from llama_index_cloudkit.testing.state import EmulatorState
+
+__all__ = ["V2State"]
 
 
 class V2State:
     """The v2 half of the emulator's state; thread-safe.
 
     Example:
+        >>> from llama_index_cloudkit.testing.state import EmulatorState
         >>> V2State(EmulatorState()).parse_jobs
         {}
     """
@@ -188,7 +194,7 @@ class V2State:
         configuration: dict[str, Any],
         configuration_id: str | None,
     ) -> V2ExtractJob:
-        """Register an Extract v2 job (its result is filled in by :mod:`.v2_extraction`)."""
+        """Register an Extract v2 job (its result is filled in by :mod:`.extract`)."""
         with self._lock:
             job = V2ExtractJob(
                 life=V2Job(f"exj-{uuid.uuid4()}", self._next_script("extract")),
@@ -253,45 +259,3 @@ class V2State:
             return self.configurations[config_id]
         except KeyError:
             raise NotFound(config_id) from None
-
-
-_STATES: weakref.WeakKeyDictionary[EmulatorState, V2State] = weakref.WeakKeyDictionary()
-_STATES_LOCK = threading.Lock()
-
-
-def v2_state_of(state: EmulatorState) -> V2State:
-    """The v2 state that goes with ``state`` (made on first use; one per emulator).
-
-    Example:
-        >>> state = EmulatorState()
-        >>> v2_state_of(state) is v2_state_of(state)
-        True
-    """
-    with _STATES_LOCK:
-        if state not in _STATES:
-            _STATES[state] = V2State(state)
-        return _STATES[state]
-
-
-def reset_state(state: EmulatorState) -> None:
-    """Forget everything, v1 and v2, keeping the one pipeline store every router holds.
-
-    ``EmulatorState.reset`` makes a new ``PipelineStore``, while the routers built before keep
-    the old one (a v1 pipeline made after a reset was invisible to ``state.pipelines``); this
-    empties the old store and keeps it.
-
-    Example:
-        >>> state = EmulatorState()
-        >>> store = state.pipelines
-        >>> reset_state(state)
-        >>> state.pipelines is store
-        True
-    """
-    store = state.pipelines
-    state.reset()
-    with store._lock:
-        store.pipelines.clear()
-        store.status_script.clear()
-        store.fixtures = state.fixtures
-    state.pipelines = store
-    v2_state_of(state).reset()

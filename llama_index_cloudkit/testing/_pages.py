@@ -1,9 +1,12 @@
-"""Parse results in LlamaParse's JSON shape, computed by the local parser.
+"""Parse results in LlamaParse's JSON shape, computed by the local parser: page text, pictures, layout.
 
 What the emulator makes of the form fields:
 
 - ``text`` keeps the layout's line breaks and no markdown syntax; ``md`` reflows PDF prose into
-  one line per paragraph (:mod:`.page_text`), so the two differ as they do on the service.
+  one line per paragraph (:func:`markdown_block`), so the two differ as they do on the service:
+  ``text`` keeps the page's line breaks (the layout) and holds no markdown syntax; ``md`` joins
+  the lines of a paragraph (a hyphen at a line end joins without a space) and separates
+  paragraphs and headings with blank lines.
 - ``save_images`` (sent ``true`` by default): the pictures drawn on PDF pages, as
   ``img_p{page index}_{n}.png`` with their real size and placement.
 - ``take_screenshot``: ``page_{n}.jpg`` per PDF page, real pixel size.
@@ -22,14 +25,212 @@ Example:
 
 from __future__ import annotations
 
+import io
+import re
+from dataclasses import dataclass
 from typing import Any
 
 from llama_index_cloudkit.parse.local import LocalParser
 from llama_index_cloudkit.parse.model import ParsedPage, ParsedTable
-from llama_index_cloudkit.testing.page_text import markdown_block, text_block
-from llama_index_cloudkit.testing.pdf_pictures import Picture, embedded_pictures, page_screenshot
 
-__all__ = ["TINY_PNG", "NoDataError", "build_parse_result", "page_range", "page_screenshot_jpeg"]
+__all__ = [
+    "TINY_PNG",
+    "NoDataError",
+    "Picture",
+    "build_parse_result",
+    "embedded_pictures",
+    "markdown_block",
+    "page_range",
+    "page_screenshot",
+    "text_block",
+    "tiny_jpeg",
+]
+
+
+# --- page text: layout text versus reflowed markdown ------------------------------------
+
+_END = re.compile(r"[.!?:;)\"'\u201d]$")
+_STRUCTURED = re.compile(r"^(#{1,6}\s|[-*+]\s|\d+[.)]\s|\||>|```|<)")
+_KEEP_LINES = re.compile(r"^([-*+]\s|\d+[.)]\s|```|\|)")
+_EMPHASIS = re.compile(r"(\*\*|__|\*|_)(?=\S)(.+?)(?<=\S)\1")
+_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
+_HEADING = re.compile(r"^#{1,6}\s+", re.MULTILINE)
+
+
+def _paragraphs(lines: list[str]) -> list[list[str]]:
+    """Group layout lines into paragraphs: a short line ends one, as does a short title line."""
+    width = max((len(line) for line in lines), default=0)
+    groups: list[list[str]] = []
+    current: list[str] = []
+    for line in lines:
+        if _STRUCTURED.match(line):  # markdown structure already: one line, one unit
+            if current:
+                groups.append(current)
+                current = []
+            groups.append([line])
+            continue
+        current.append(line)
+        short = len(line) < 0.8 * width
+        if short and (_END.search(line) or len(current) == 1):
+            groups.append(current)
+            current = []
+    if current:
+        groups.append(current)
+    return groups
+
+
+def _join(lines: list[str]) -> str:
+    joined = ""
+    for line in lines:
+        if joined.endswith("-") and line[:1].islower():
+            joined = joined[:-1] + line
+        else:
+            joined = f"{joined} {line}" if joined else line
+    return joined
+
+
+def markdown_block(block: str) -> str:
+    """A text block as LlamaParse's markdown: paragraphs reflowed onto one line each.
+
+    Example:
+        >>> markdown_block("A line long enough to wrap at the right\\nmargin of the page.\\nNext.")
+        'A line long enough to wrap at the right margin of the page.\\n\\nNext.'
+    """
+    out: list[str] = []
+    for paragraph in re.split(r"\n\s*\n", block.strip()):
+        lines = [line.strip() for line in paragraph.splitlines() if line.strip()]
+        if lines and (_KEEP_LINES.match(lines[0]) or any(line.startswith("|") for line in lines)):
+            out.append("\n".join(lines))  # lists, tables and code keep their lines
+            continue
+        out.extend(_join(group) for group in _paragraphs(lines))
+    return "\n\n".join(p for p in out if p)
+
+
+def text_block(block: str) -> str:
+    """A block as LlamaParse's plain text: the layout's line breaks, no markdown syntax.
+
+    Example:
+        >>> text_block("## Feeding\\nHay, **not** grain.")
+        'Feeding\\nHay, not grain.'
+    """
+    text = _HEADING.sub("", block.strip())
+    text = _LINK.sub(r"\1", text)
+    previous = None
+    while previous != text:
+        previous, text = text, _EMPHASIS.sub(r"\2", text)
+    return text
+
+
+# --- pictures of PDF pages --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Picture:
+    """An image and where it sits: ``x``, ``y`` (from the top), ``w``, ``h`` in PDF points.
+
+    Example:
+        >>> Picture(b"", 10, 20, 0, 0, 100, 50).box()
+        {'x': 0, 'y': 0, 'w': 100, 'h': 50}
+    """
+
+    data: bytes
+    width: int
+    height: int
+    x: float
+    y: float
+    w: float
+    h: float
+
+    def box(self) -> dict[str, float]:
+        """The placement as LlamaParse's ``bBox`` (points)."""
+        return {"x": self.x, "y": self.y, "w": self.w, "h": self.h}
+
+
+def tiny_jpeg() -> bytes:
+    """A valid 1x1 JPEG (for screenshots of files a served fixture names).
+
+    Example:
+        >>> tiny_jpeg()[:2]
+        b'\\xff\\xd8'
+    """
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (1, 1), (255, 255, 255)).save(out, format="JPEG")
+    return out.getvalue()
+
+
+def _open(data: bytes) -> Any:
+    import pypdfium2
+
+    return pypdfium2.PdfDocument(data)
+
+
+def page_screenshot(data: bytes, index: int, scale: float = 1.0) -> Picture:
+    """A JPEG render of page ``index`` (0-based); IndexError past the end."""
+    from llama_index_cloudkit.parse.local.pdf import PDFIUM_LOCK, render_page
+
+    with PDFIUM_LOCK:
+        pdf = _open(data)
+        try:
+            if not 0 <= index < len(pdf):
+                raise IndexError(index)
+            page = pdf[index]
+            try:
+                width, height = page.get_size()
+                image = render_page(page, scale).convert("RGB")
+            finally:
+                page.close()
+        finally:
+            pdf.close()
+    out = io.BytesIO()
+    image.save(out, format="JPEG", quality=70)
+    return Picture(out.getvalue(), image.width, image.height, 0.0, 0.0, width, height)
+
+
+def embedded_pictures(data: bytes, index: int) -> list[Picture]:
+    """The images drawn on page ``index`` (0-based), as PNG, in drawing order."""
+    import pypdfium2
+
+    from llama_index_cloudkit.parse.local.pdf import PDFIUM_LOCK
+
+    pictures: list[Picture] = []
+    with PDFIUM_LOCK:
+        pdf = _open(data)
+        try:
+            if not 0 <= index < len(pdf):
+                return []
+            page = pdf[index]
+            try:
+                _, page_height = page.get_size()
+                for obj in page.get_objects(filter=(pypdfium2.raw.FPDF_PAGEOBJ_IMAGE,)):
+                    left, bottom, right, top = obj.get_bounds()
+                    bitmap = obj.get_bitmap(render=False)
+                    image = bitmap.to_pil().copy()
+                    del bitmap  # released under the lock (closing a foreign bitmap warns)
+                    if image.mode not in ("1", "L", "LA", "P", "RGB", "RGBA"):
+                        image = image.convert("RGB")
+                    out = io.BytesIO()
+                    image.save(out, format="PNG")
+                    pictures.append(
+                        Picture(
+                            out.getvalue(),
+                            image.width,
+                            image.height,
+                            round(left, 2),
+                            round(page_height - top, 2),
+                            round(right - left, 2),
+                            round(top - bottom, 2),
+                        )
+                    )
+            finally:
+                page.close()
+        finally:
+            pdf.close()
+    return pictures
+
+
+# --- the result/json body ---------------------------------------------------------------
 
 # A valid 1x1 PNG, served for the extra image names a test asks for.
 TINY_PNG = bytes.fromhex(
@@ -64,16 +265,6 @@ def page_range(spec: str | None, total: int) -> list[int]:
         elif part:
             selected.append(int(part))
     return [i for i in dict.fromkeys(selected) if 0 <= i < total]
-
-
-def page_screenshot_jpeg(data: bytes, index: int) -> bytes:
-    """A JPEG render of page ``index`` (0-based) of a PDF; IndexError past the end.
-
-    Example:
-        >>> page_screenshot_jpeg(pdf_bytes, 0)[:2]  # doctest: +SKIP
-        b'\\xff\\xd8'
-    """
-    return page_screenshot(data, index).data
 
 
 def _true(form: dict[str, str], name: str) -> bool:
