@@ -18,6 +18,7 @@ from typing import Any
 
 from llama_index_cloudkit._imports import require
 from llama_index_cloudkit.errors import ParseError, UnsupportedFileError
+from llama_index_cloudkit.parse.local.tables import Rule, Segment, find_rule_regions, table_in_region
 from llama_index_cloudkit.parse.model import Block, ParsedPage, ParsedTable
 
 __all__ = ["iter_pdf_pages"]
@@ -38,20 +39,62 @@ def _normalize(text: str) -> str:
     return "\n".join(lines).strip()
 
 
-def _has_ruled_lines(page: Any, raw: Any) -> bool:
-    horizontal = vertical = boxes = 0
+@dataclass
+class _Drawing:
+    """The rules a page draws: what decides which table finder, if any, runs on it."""
+
+    horizontal: list[Rule]
+    vertical: list[tuple[float, float, float]]  # x, bottom, top of each vertical rule
+    lattice: bool  # rules both ways, or cell boxes: pdfplumber's lattice finder
+
+
+def _drawing(page: Any, raw: Any) -> _Drawing:
+    horizontal: list[Rule] = []
+    vertical: list[float] = []
+    boxes = 0
     for obj in page.get_objects(filter=[raw.FPDF_PAGEOBJ_PATH], max_depth=2):
         left, bottom, right, top = obj.get_bounds()
         width, height = right - left, top - bottom
         if height < _RULE_THICKNESS and width > _RULE_MIN_LENGTH:
-            horizontal += 1
+            horizontal.append(Rule(left, (bottom + top) / 2, right))
         elif width < _RULE_THICKNESS and height > _RULE_MIN_LENGTH:
-            vertical += 1
+            vertical.append(((left + right) / 2, bottom, top))
         elif width > _RULE_MIN_LENGTH and height > _RULE_THICKNESS:
-            boxes += 1  # cell borders drawn as rectangles
-        if (horizontal >= 2 and vertical >= 2) or boxes >= 4:
-            return True
-    return False
+            boxes += 1  # cell borders drawn as rectangles; their edges are rules too
+            horizontal += [Rule(left, top, right), Rule(left, bottom, right)]
+    lattice = (len(horizontal) - 2 * boxes >= 2 and len(vertical) >= 2) or boxes >= 4
+    return _Drawing(horizontal, vertical, lattice)
+
+
+def _segments(textpage: Any, cuts: list[tuple[float, float, float]]) -> list[Segment]:
+    """PDFium's text rectangles with their text, cut at vertical rules (under the lock)."""
+    segments = []
+    for index in range(textpage.count_rects()):
+        left, bottom, right, top = textpage.get_rect(index)
+        inner = {x for x, low, high in cuts if left + 1 < x < right - 1 and low < (bottom + top) / 2 < high}
+        edges = [left, *sorted(inner), right]
+        for x0, x1 in zip(edges, edges[1:]):
+            text = textpage.get_text_bounded(left=x0, bottom=bottom, right=x1, top=top)
+            if text.strip():
+                segments.append(Segment(x0, bottom, x1, top, text))
+    return segments
+
+
+def _rule_tables(textpage: Any, drawing: _Drawing, width: float, height: float) -> list[Block] | None:
+    """Blocks for a page whose tables have horizontal rules only, else None (under the lock)."""
+    found = []
+    segments = _segments(textpage, drawing.vertical)
+    for region in find_rule_regions(drawing.horizontal):
+        inner = [
+            x
+            for x, low, high in drawing.vertical
+            if region.x0 + 2 < x < region.x1 - 2 and low < region.top and region.bottom < high
+        ]
+        table = table_in_region(region, segments, inner)
+        if table is not None:
+            bbox = (region.x0, height - region.top, region.x1, height - region.bottom)
+            found.append((bbox, table.rows))
+    return _page_with_tables(textpage, found, height) if found else None
 
 
 def _split_stacked_rows(rows: list[list[str]]) -> list[list[str]]:
@@ -212,7 +255,8 @@ def _read_page(document: Any, index: int, raw: Any, tables: Any, want_ocr: bool)
             width, height = page.get_size()
             label = document.get_page_label(index) or None
             textpage = page.get_textpage()
-            ruled = tables is not None and _has_ruled_lines(page, raw)
+            drawing = _drawing(page, raw) if tables is not None else None
+            ruled = drawing is not None and drawing.lattice
         except BaseException:
             if textpage is not None:
                 textpage.close()
@@ -230,6 +274,8 @@ def _read_page(document: Any, index: int, raw: Any, tables: Any, want_ocr: bool)
             with PDFIUM_LOCK:
                 blocks = _page_with_tables(textpage, extracted, height)
         with PDFIUM_LOCK:
+            if blocks is None and drawing is not None and len(drawing.horizontal) >= 2:
+                blocks = _rule_tables(textpage, drawing, width, height)
             image = None
             needs_ocr = False
             if blocks is None:
