@@ -212,7 +212,10 @@ def main() -> None:
                 failures.append(f"{path.name}: cell recall {scores['ours']:.3f} < best peer {best:.3f}")
     print()
     for metric, by in means.items():
-        print(f"mean {metric:6} " + " ".join(f"{p}={sum(v) / len(v):.3f} (n={len(v)})" for p, v in by.items() if v))
+        print(
+            f"mean {metric:6} "
+            + " ".join(f"{p}={sum(v) / len(v):.3f} (n={len(v)})" for p, v in by.items() if v)
+        )
     seconds = {p: sum(float(r["seconds"]) for r in results[p].values()) for p in parsers}  # type: ignore[arg-type]
     print("seconds  " + " ".join(f"{p}={s:.1f}" for p, s in seconds.items()))
     mean_f1 = sum(means["f1"]["ours"]) / len(means["f1"]["ours"])

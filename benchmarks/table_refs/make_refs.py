@@ -6,7 +6,8 @@ Each ``<file>.json`` holds ``{"file": name, "source": how, "tables": [[[cell, ..
 Where the file format stores its cells (DOCX, PPTX, XLSX, HTML) they are read from the file
 itself, a merged cell repeated across its span; for ruled PDF tables they are pdfplumber's
 lattice cells (the ruling lines are the truth there); the others are typed from the page
-(``HAND``), checked against a render of it.
+(``HAND``), checked against a render of it. An XLSX title row (one merged cell across the
+sheet) is a title, not a table cell.
 """
 
 from __future__ import annotations
@@ -22,7 +23,16 @@ HAND: dict[str, list[list[list[str]]]] = {
     # Table 1 of the paper: booktabs rules, no vertical ones; each row holds an OTSL and an HTML line.
     "2305.03393v1-pg9.pdf": [
         [
-            ["# enc-layers", "# dec-layers", "Language", "TEDs", "", "", "mAP (0.75)", "Inference time (secs)"],
+            [
+                "# enc-layers",
+                "# dec-layers",
+                "Language",
+                "TEDs",
+                "",
+                "",
+                "mAP (0.75)",
+                "Inference time (secs)",
+            ],
             ["", "", "", "simple", "complex", "all", "", ""],
             ["6", "6", "OTSL", "0.965", "0.934", "0.955", "0.88", "2.73"],
             ["", "", "HTML", "0.969", "0.927", "0.955", "0.857", "5.39"],
@@ -52,7 +62,8 @@ HAND: dict[str, list[list[list[str]]]] = {
             [
                 "분류 기준",
                 "◦ 마시는 물 또는 식품을 매개로 발생하고 집단 발생의 우려가 큰 감염병",
-                "◦ 생물테러감염병 또는 치명률이 높거나 집단 발생의 우려가 커 높은 수준의 격리가 필요한 감염병",
+                "◦ 생물테러감염병 또는 치명률이 높거나 집단 발생의 우려가 커 "
+                "높은 수준의 격리가 필요한 감염병",
             ],
             [
                 "대상 질병",
@@ -117,13 +128,24 @@ def _pptx(path: Path) -> list[list[list[str]]]:
 
 
 def _xlsx(path: Path) -> list[list[list[str]]]:
+    """A sheet's rows; a title row (one merged cell across the sheet's columns) is a title, not a cell."""
     import openpyxl
 
     book = openpyxl.load_workbook(path, data_only=True)
-    return [
-        [[_clean(v) for v in row] for row in sheet.iter_rows(values_only=True) if any(v is not None for v in row)]
-        for sheet in book.worksheets
-    ]
+    tables = []
+    for sheet in book.worksheets:
+        titles = {
+            r.min_row
+            for r in sheet.merged_cells.ranges
+            if r.min_row == r.max_row and r.min_col == 1 and r.max_col >= sheet.max_column
+        }
+        rows = [
+            [_clean(int(v) if isinstance(v, float) and v.is_integer() else v) for v in row]
+            for n, row in enumerate(sheet.iter_rows(values_only=True), start=1)
+            if n not in titles and any(v is not None for v in row)
+        ]
+        tables.append(rows)
+    return tables
 
 
 def _html(path: Path) -> list[list[list[str]]]:
@@ -166,7 +188,9 @@ def main() -> None:
 
 def _write(name: str, source: str, tables: list[list[list[str]]]) -> None:
     out = HERE / f"{name}.json"
-    out.write_text(json.dumps({"file": name, "source": source, "tables": tables}, indent=1, ensure_ascii=False) + "\n")
+    out.write_text(
+        json.dumps({"file": name, "source": source, "tables": tables}, indent=1, ensure_ascii=False) + "\n"
+    )
     cells = sum(1 for t in tables for r in t for c in r if c)
     print(f"{out.name}: {len(tables)} tables, {cells} cells")
 

@@ -9,6 +9,7 @@ bands above, between, beside and below.
 from __future__ import annotations
 
 import io
+import itertools
 import logging
 import os
 import threading
@@ -50,7 +51,7 @@ class _Drawing:
 
 def _drawing(page: Any, raw: Any) -> _Drawing:
     horizontal: list[Rule] = []
-    vertical: list[float] = []
+    vertical: list[tuple[float, float, float]] = []
     boxes = 0
     for obj in page.get_objects(filter=[raw.FPDF_PAGEOBJ_PATH], max_depth=2):
         left, bottom, right, top = obj.get_bounds()
@@ -73,7 +74,7 @@ def _segments(textpage: Any, cuts: list[tuple[float, float, float]]) -> list[Seg
         left, bottom, right, top = textpage.get_rect(index)
         inner = {x for x, low, high in cuts if left + 1 < x < right - 1 and low < (bottom + top) / 2 < high}
         edges = [left, *sorted(inner), right]
-        for x0, x1 in zip(edges, edges[1:]):
+        for x0, x1 in itertools.pairwise(edges):
             text = textpage.get_text_bounded(left=x0, bottom=bottom, right=x1, top=top)
             if text.strip():
                 segments.append(Segment(x0, bottom, x1, top, text))

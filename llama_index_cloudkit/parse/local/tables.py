@@ -31,6 +31,7 @@ Example:
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass, field
 
@@ -118,7 +119,9 @@ def _joined(rules: list[Rule]) -> list[Rule]:
         last = out[-1] if out else None
         if last is not None and abs(last.y - rule.y) <= _SAME_Y and rule.x0 <= last.x1 + 2:
             out[-1] = Rule(last.x0, last.y, max(last.x1, rule.x1))
-        elif not any(abs(o.y - rule.y) <= _SAME_Y and abs(o.x0 - rule.x0) < 2 and abs(o.x1 - rule.x1) < 2 for o in out):
+        elif not any(
+            abs(o.y - rule.y) <= _SAME_Y and abs(o.x0 - rule.x0) < 2 and abs(o.x1 - rule.x1) < 2 for o in out
+        ):
             out.append(rule)
     return out
 
@@ -136,9 +139,7 @@ def find_rule_regions(rules: list[Rule]) -> list[RuleRegion]:
         if rule.width < _MIN_WIDTH:
             continue
         group = [
-            r
-            for r in joined
-            if abs(r.x0 - rule.x0) <= _SAME_EXTENT and abs(r.x1 - rule.x1) <= _SAME_EXTENT
+            r for r in joined if abs(r.x0 - rule.x0) <= _SAME_EXTENT and abs(r.x1 - rule.x1) <= _SAME_EXTENT
         ]
         ys = sorted({round(r.y, 1) for r in group}, reverse=True)
         merged: list[float] = []
@@ -185,7 +186,9 @@ def _column_of(segment: Segment, columns: list[tuple[float, float]]) -> list[int
     if hit:
         return sorted(hit)
     centre = (segment.x0 + segment.x1) / 2
-    return [min(range(len(columns)), key=lambda k: min(abs(centre - columns[k][0]), abs(centre - columns[k][1])))]
+    return [
+        min(range(len(columns)), key=lambda k: min(abs(centre - columns[k][0]), abs(centre - columns[k][1])))
+    ]
 
 
 def _lines(segments: list[Segment]) -> list[list[Segment]]:
@@ -213,7 +216,7 @@ def _cells(line: list[Segment], columns: list[tuple[float, float]], spread: bool
 
 
 def _join(rows: list[list[str]]) -> list[str]:
-    return [" ".join(c for c in column if c) for column in zip(*rows)]
+    return [" ".join(c for c in column if c) for column in zip(*rows, strict=False)]
 
 
 def _numeric(rows: list[list[str]]) -> bool:
@@ -231,7 +234,7 @@ def _stacked(lines: list[list[str]]) -> list[list[str]]:
         free = [n for n in neighbours if not filled & {j for j, c in enumerate(rows[n]) if c}]
         if free and len(filled) < len(rows[k]) / 2:
             n = free[0]  # a value centred on two lines belongs to the row it starts
-            rows[n] = [a or b for a, b in zip(rows[n], rows[k])]
+            rows[n] = [a or b for a, b in zip(rows[n], rows[k], strict=False)]
             del rows[k]
             continue
         k += 1
@@ -251,7 +254,9 @@ def table_in_region(
     inside = [
         s
         for s in segments
-        if region.bottom - 1 <= s.cy <= region.top + 1 and s.x0 >= region.x0 - 3 and s.x1 <= region.x1 + 3
+        if region.bottom - 1 <= s.cy <= region.top + 1
+        and s.x0 >= region.x0 - 3
+        and s.x1 <= region.x1 + 3
         and s.text.strip()
     ]
     if not inside:
@@ -260,7 +265,7 @@ def table_in_region(
     body = [s for s in inside if header_end is None or s.cy < header_end]
     if verticals:  # ruled columns: the rules are the boundaries
         edges = [region.x0, *sorted(set(verticals)), region.x1]
-        columns = [(a, b) for a, b in zip(edges, edges[1:]) if b - a > 2]
+        columns = [(a, b) for a, b in itertools.pairwise(edges) if b - a > 2]
     else:
         columns = _columns(body or inside, region.x1 - region.x0)
     if len(columns) < 2:
@@ -286,7 +291,9 @@ def table_in_region(
                     targets = spanned if set(hit) & set(spanned) else hit[:1]
                     for k in targets:
                         top_row[k] = f"{top_row[k]} {text}".strip()
-            second = _join([_cells(line, columns) for line in _lines(lower)]) if lower else [""] * len(columns)
+            second = (
+                _join([_cells(line, columns) for line in _lines(lower)]) if lower else [""] * len(columns)
+            )
             for k in range(len(columns)):
                 if k not in spanned and second[k]:
                     top_row[k], second[k] = f"{top_row[k]} {second[k]}".strip(), ""
@@ -295,7 +302,7 @@ def table_in_region(
             rows.append(_join([_cells(line, columns) for line in _lines(header)]))
     bounds = [y for y in region.rules if header_end is None or y <= header_end]
     bands: list[list[Segment]] = [
-        [s for s in body if lo < s.cy <= hi] for hi, lo in zip(bounds, bounds[1:])
+        [s for s in body if lo < s.cy <= hi] for hi, lo in itertools.pairwise(bounds)
     ]
     bands = [b for b in bands if b]
     multi = len(bands) >= 2 and any(len(_lines(b)) > 1 for b in bands)
@@ -311,8 +318,8 @@ def table_in_region(
     cells = [c for row in rows for c in row if c]
     if sum(1 for c in cells if len(c) <= 1) > 0.5 * len(cells):
         return None  # a diagram's labels, not a table
-    if sum(1 for row in rows if sum(1 for c in row if c) >= 2) < 2:
-        return None  # prose between two rules
+    if sum(1 for row in rows if sum(1 for c in row if c) >= 2) < max(2, len(rows) / 2):
+        return None  # mostly one cell a row: prose (a framed page, a note) between two rules
     return ParsedTable(rows=rows)
 
 
