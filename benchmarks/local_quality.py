@@ -37,7 +37,7 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-DEFAULT_CORPUS = HERE.parents[1].parent / "shared" / "data" / "corpus"
+DEFAULT_CORPUS = HERE.parent.parent / "shared" / "data" / "corpus"  # beside the checkout
 REFS = HERE / "table_refs"
 SKIP = {".jpg", ".jpeg", ".png", ".tif", ".tiff"}
 SKIP_FILES = {"nemotron_multipage.pdf"}

@@ -17,7 +17,7 @@ import json
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-DEFAULT_CORPUS = HERE.parents[2].parent / "shared" / "data" / "corpus"
+DEFAULT_CORPUS = HERE.parents[1].parent / "shared" / "data" / "corpus"  # beside the checkout
 
 HAND: dict[str, list[list[list[str]]]] = {
     # Table 1 of the paper: booktabs rules, no vertical ones; each row holds an OTSL and an HTML line.

@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 
 from llama_index_cloudkit.parse.model import ParsedTable
 
-__all__ = ["Rule", "RuleRegion", "Segment", "find_rule_regions", "find_rule_tables"]
+__all__ = ["Rule", "RuleRegion", "Segment", "find_rule_regions", "find_rule_tables", "has_columns"]
 
 _SAME_EXTENT = 2.5  # points: rules of one table start and end this close
 _SAME_Y = 1.5
@@ -241,6 +241,31 @@ def _stacked(lines: list[list[str]]) -> list[list[str]]:
     return rows
 
 
+def _inside(region: RuleRegion, segments: list[Segment]) -> list[Segment]:
+    return [
+        s
+        for s in segments
+        if region.bottom - 1 <= s.cy <= region.top + 1 and s.x0 >= region.x0 - 3 and s.x1 <= region.x1 + 3
+    ]
+
+
+def has_columns(region: RuleRegion, boxes: list[Segment]) -> bool:
+    """Whether text boxes (no text needed) between a region's rules leave two columns or more.
+
+    The cheap test run before any text is read: prose between two rules fills its lines from
+    edge to edge and leaves one column.
+
+    Example:
+        >>> region = RuleRegion(rules=[30, 0], x0=0, x1=200)
+        >>> has_columns(region, [Segment(5, 10, 40, 20, ""), Segment(120, 10, 150, 20, "")])
+        True
+    """
+    inside = _inside(region, boxes)
+    header_end = region.rules[1] if len(region.rules) >= 3 else None
+    body = [s for s in inside if header_end is None or s.cy < header_end] or inside
+    return len(_columns(body, region.x1 - region.x0)) >= 2
+
+
 def table_in_region(
     region: RuleRegion, segments: list[Segment], verticals: list[float]
 ) -> ParsedTable | None:
@@ -251,14 +276,7 @@ def table_in_region(
         >>> table_in_region(region, [Segment(5, 10, 50, 20, "one line of prose")], []) is None
         True
     """
-    inside = [
-        s
-        for s in segments
-        if region.bottom - 1 <= s.cy <= region.top + 1
-        and s.x0 >= region.x0 - 3
-        and s.x1 <= region.x1 + 3
-        and s.text.strip()
-    ]
+    inside = [s for s in _inside(region, segments) if s.text.strip()]
     if not inside:
         return None
     header_end = region.rules[1] if len(region.rules) >= 3 else None
