@@ -106,7 +106,7 @@ def _rule_tables(textpage: Any, drawing: _Drawing, height: float) -> list[Block]
     if not regions:
         return None
     rects = [textpage.get_rect(index) for index in range(textpage.count_rects())]  # geometry: cheap
-    boxes = [Segment(*rect, text="") for rect in rects]
+    boxes = [Segment(x0, y0, x1, y1, "") for x0, y0, x1, y1 in rects]
     candidates = []
     for region in regions:
         inner = [
