@@ -172,3 +172,34 @@ def test_pptx_merged_cells_repeat_across_their_span() -> None:
     deck.save(out)
     (parsed,) = LocalParser().parse(out.getvalue(), "t.pptx").pages[0].tables
     assert parsed.rows == [["Region", "Sales", "Sales"], ["North", "10", "12"], ["South", "7", "9"]]
+
+
+def _detections(rows: list[list[str]], top: float = 100) -> list[tuple[float, float, float, float, str]]:
+    """OCR detections of a grid: one box a cell, columns 300 px apart, rows 40 px apart."""
+    return [
+        (50 + 300 * c, top + 40 * r, 50 + 300 * c + 20 * len(text), top + 40 * r + 30, text)
+        for r, row in enumerate(rows)
+        for c, text in enumerate(row)
+        if text
+    ]
+
+
+def test_ocr_detections_forming_a_grid_come_out_as_a_table() -> None:
+    from llama_index_cloudkit.parse.local.ocr import layout_ocr_lines
+
+    body = [["Base 128", "64,058", "800.73 (484.11)", "N/A"], ["Chipper", "20,843", "260.57", "96.20"]]
+    body.append(["Base 512", "16,046", "200.58", "N/A"])
+    header = (50, 60, 1200, 90, "Processing | total chunks | mean chunks | tables mean")  # rules read as |
+    text = layout_ocr_lines([(0, 0, 400, 30, "Table 3. Chunking"), header, *_detections(body)])
+    lines = text.splitlines()
+    assert lines[0] == "Table 3. Chunking"
+    assert lines[1] == "| Processing | total chunks | mean chunks | tables mean |"
+    assert "| Chipper | 20,843 | 260.57 | 96.20 |" in lines
+
+
+def test_ocr_of_two_column_prose_stays_lines_in_the_engines_order() -> None:
+    from llama_index_cloudkit.parse.local.ocr import layout_ocr_lines
+
+    left = [(50, 100 + 40 * r, 500, 130 + 40 * r, f"left line {r}") for r in range(5)]
+    right = [(600, 100 + 40 * r, 1050, 130 + 40 * r, f"right line {r}") for r in range(5)]
+    assert layout_ocr_lines(left + right) == "\n".join(t for *_, t in left + right)
