@@ -188,9 +188,12 @@ def main() -> None:
 
 def _write(name: str, source: str, tables: list[list[list[str]]]) -> None:
     out = HERE / f"{name}.json"
-    out.write_text(
-        json.dumps({"file": name, "source": source, "tables": tables}, indent=1, ensure_ascii=False) + "\n"
+    head = json.dumps({"file": name, "source": source}, ensure_ascii=False)[:-1]
+    body = ",\n  ".join(
+        "[\n   " + ",\n   ".join(json.dumps(row, ensure_ascii=False) for row in table) + "\n  ]"
+        for table in tables
     )
+    out.write_text(f'{head}, "tables": [\n  {body}\n ]}}\n')  # one row a line: readable diffs
     cells = sum(1 for t in tables for r in t for c in r if c)
     print(f"{out.name}: {len(tables)} tables, {cells} cells")
 
