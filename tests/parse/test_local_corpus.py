@@ -118,11 +118,14 @@ def test_xlsx_sheets_become_pages_with_one_table_each(corpus: Path) -> None:
     import openpyxl
 
     book = openpyxl.load_workbook(corpus / "stanley-cups.xlsx", data_only=True)
+    # each sheet: a title merged across the first row (text above the table), then the table
     expected = [
-        [sum(1 for row in sheet.iter_rows(values_only=True) if any(v is not None for v in row))]
+        [sum(1 for row in sheet.iter_rows(values_only=True) if any(v is not None for v in row)) - 1]
         for sheet in book.worksheets
     ]
     assert _table_rows(corpus, "stanley-cups.xlsx") == expected
+    parsed = LocalParser().parse((corpus / "stanley-cups.xlsx").read_bytes(), "stanley-cups.xlsx")
+    assert parsed.pages[0].markdown().startswith("## Stanley Cups\n\n**Stanley Cups**\n\n| Team |")
 
 
 def test_ruled_pdf_tables_come_out_as_tables(corpus: Path) -> None:

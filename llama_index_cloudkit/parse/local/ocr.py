@@ -21,6 +21,7 @@ import io
 import os
 import shutil
 import threading
+import unicodedata
 from collections.abc import Callable, Iterator
 from typing import Any, Literal, cast
 
@@ -32,6 +33,7 @@ __all__ = [
     "available_ocr_engines",
     "install_hint",
     "iter_image_pages",
+    "layout_ocr_lines",
     "load_ocr",
     "no_ocr_reason",
     "ocr_threads",
@@ -125,7 +127,98 @@ def _rapidocr(image: Any) -> str:
     engine = _rapidocr_engine(_current_threads())
     pixels = np.asarray(_upscaled(image.convert("RGB"), _MIN_WIDTH["rapidocr"]))
     result, _ = engine(pixels)
-    return "\n".join(str(line[1]) for line in result or [])
+    items = []
+    for box, text, *_ in result or []:
+        xs, ys = [point[0] for point in box], [point[1] for point in box]
+        items.append((min(xs), min(ys), max(xs), max(ys), unicodedata.normalize("NFKC", str(text))))
+    return layout_ocr_lines(items)
+
+
+_Item = tuple[float, float, float, float, str]  # left, top, right, bottom, text (pixels, y down)
+
+
+def _ocr_lines(items: list[_Item]) -> list[list[_Item]]:
+    """Detections grouped into text lines, top first, each left to right."""
+    lines: list[list[_Item]] = []
+    for item in sorted(items, key=lambda i: (i[1] + i[3]) / 2):
+        centre, height = (item[1] + item[3]) / 2, item[3] - item[1]
+        if lines and abs((lines[-1][0][1] + lines[-1][0][3]) / 2 - centre) <= 0.5 * height:
+            lines[-1].append(item)
+        else:
+            lines.append([item])
+    return [sorted(line) for line in lines]
+
+
+def _ocr_columns(lines: list[list[_Item]]) -> list[list[float]]:
+    columns: list[list[float]] = []
+    for left, _, right, _, _ in sorted(i for line in lines for i in line):
+        if columns and left < columns[-1][1]:
+            columns[-1][1] = max(columns[-1][1], right)
+        else:
+            columns.append([left, right])
+    return columns
+
+
+def _ocr_row(line: list[_Item], columns: list[list[float]]) -> list[str]:
+    row = [""] * len(columns)
+    for left, _, right, _, text in line:
+        hit = [k for k, (a, b) in enumerate(columns) if min(right, b) - max(left, a) > 0] or [0]
+        pieces = [p.strip() for p in text.split("|") if p.strip()]  # vertical rules read as "|"
+        if len(pieces) > 1 and len(hit) > 1:
+            for k, piece in zip(hit, pieces, strict=False):
+                row[k] = f"{row[k]} {piece}".strip()
+            continue
+        row[hit[0]] = f"{row[hit[0]]} {text.strip()}".strip()
+    return row
+
+
+def layout_ocr_lines(items: list[_Item]) -> str:
+    """OCR detections as text: one detection a line, and a markdown table where they form a grid.
+
+    A grid is three lines or more in a row with two detections or more each, falling into three
+    columns or more that no detection of those lines straddles; the line just above it (its
+    header, often read as one detection with the rules as ``|``) joins it.
+
+    Example:
+        >>> cells = [(0, y, 40, y + 10, t) for y, t in [(0, "Name"), (20, "Ann"), (40, "Bob"), (60, "Cy")]]
+        >>> more = [(100, y, 140, y + 10, t) for y, t in [(0, "Age"), (20, "31"), (40, "42"), (60, "25")]]
+        >>> rows = [(0, "City"), (20, "Rome"), (40, "Oslo"), (60, "Lima")]
+        >>> last = [(200, y, 240, y + 10, t) for y, t in rows]
+        >>> print(layout_ocr_lines(cells + more + last))
+        | Name | Age | City |
+        | --- | --- | --- |
+        | Ann | 31 | Rome |
+        | Bob | 42 | Oslo |
+        | Cy | 25 | Lima |
+    """
+    from llama_index_cloudkit.parse.model import ParsedTable
+
+    lines = _ocr_lines(items)
+    out: list[str] = []
+    found = False
+    k = 0
+    while k < len(lines):
+        end = k
+        while end < len(lines) and len(lines[end]) >= 2:
+            end += 1
+        run = lines[k:end]
+        columns = _ocr_columns(run) if len(run) >= 3 else []
+        if len(columns) >= 3 and all(len(line) <= len(columns) for line in run):
+            start = k
+            if out and k > 0 and len(lines[k - 1]) <= 2:  # the header line above, if one
+                header_line = lines[k - 1]
+                del out[-len(header_line) :]
+                start = k - 1
+            rows = [_ocr_row(line, columns) for line in lines[start:end]]
+            out.append(ParsedTable(rows=rows).to_markdown())
+            found = True
+            k = end
+            continue
+        out += [str(item[4]) for item in lines[k]]
+        k += 1
+    if not found:  # no grid: the engine's own reading order, as it gave it
+        return "\n".join(str(item[4]) for item in items)
+    return "\n".join(out)
 
 
 def available_ocr_engines() -> list[str]:

@@ -9,6 +9,7 @@ bands above, between, beside and below.
 from __future__ import annotations
 
 import io
+import itertools
 import logging
 import os
 import threading
@@ -18,6 +19,13 @@ from typing import Any
 
 from llama_index_cloudkit._imports import require
 from llama_index_cloudkit.errors import ParseError, UnsupportedFileError
+from llama_index_cloudkit.parse.local.tables import (
+    Rule,
+    Segment,
+    find_rule_regions,
+    has_columns,
+    table_in_region,
+)
 from llama_index_cloudkit.parse.model import Block, ParsedPage, ParsedTable
 
 __all__ = ["iter_pdf_pages"]
@@ -27,6 +35,7 @@ logger = logging.getLogger(__name__)
 # A path object this thin is a rule; this long is not a dot or a glyph.
 _RULE_THICKNESS = 3.0
 _RULE_MIN_LENGTH = 15.0
+_CELL_BOX_HEIGHT = 100.0
 
 OcrFn = Callable[[Any], str]
 
@@ -38,20 +47,85 @@ def _normalize(text: str) -> str:
     return "\n".join(lines).strip()
 
 
-def _has_ruled_lines(page: Any, raw: Any) -> bool:
-    horizontal = vertical = boxes = 0
+@dataclass
+class _Drawing:
+    """The rules a page draws: what decides which table finder, if any, runs on it."""
+
+    horizontal: list[Rule]
+    vertical: list[tuple[float, float, float]]  # x, bottom, top of each vertical rule
+    lattice: bool  # rules both ways, or cell boxes: pdfplumber's lattice finder
+
+
+def _drawing(page: Any, raw: Any) -> _Drawing:
+    horizontal: list[Rule] = []
+    vertical: list[tuple[float, float, float]] = []
+    boxes = 0
     for obj in page.get_objects(filter=[raw.FPDF_PAGEOBJ_PATH], max_depth=2):
         left, bottom, right, top = obj.get_bounds()
         width, height = right - left, top - bottom
         if height < _RULE_THICKNESS and width > _RULE_MIN_LENGTH:
-            horizontal += 1
+            horizontal.append(Rule(left, (bottom + top) / 2, right))
         elif width < _RULE_THICKNESS and height > _RULE_MIN_LENGTH:
-            vertical += 1
+            vertical.append(((left + right) / 2, bottom, top))
         elif width > _RULE_MIN_LENGTH and height > _RULE_THICKNESS:
             boxes += 1  # cell borders drawn as rectangles
-        if (horizontal >= 2 and vertical >= 2) or boxes >= 4:
-            return True
-    return False
+            if height <= _CELL_BOX_HEIGHT:  # a cell's edges are rules too; a page frame's are not
+                horizontal += [Rule(left, top, right), Rule(left, bottom, right)]
+    lattice = (len(horizontal) - 2 * boxes >= 2 and len(vertical) >= 2) or boxes >= 4
+    return _Drawing(horizontal, vertical, lattice)
+
+
+def _segments(
+    textpage: Any,
+    rects: list[tuple[float, float, float, float]],
+    cuts: list[tuple[float, float, float]],
+    bands: list[tuple[float, float]],
+) -> list[Segment]:
+    """The text of PDFium's rectangles in ``bands`` (bottom, top), cut at vertical rules (under the lock)."""
+    segments = []
+    for left, bottom, right, top in rects:
+        middle = (bottom + top) / 2
+        if not any(low - 2 <= middle <= high + 2 for low, high in bands):
+            continue  # text outside every candidate table: its text is not needed
+        inner = {x for x, low, high in cuts if left + 1 < x < right - 1 and low < middle < high}
+        edges = [left, *sorted(inner), right]
+        for x0, x1 in itertools.pairwise(edges):
+            text = textpage.get_text_bounded(left=x0, bottom=bottom, right=x1, top=top)
+            if text.strip():
+                segments.append(Segment(x0, bottom, x1, top, text))
+    return segments
+
+
+def _rule_tables(textpage: Any, drawing: _Drawing, height: float) -> list[Block] | None:
+    """Blocks for a page whose tables have horizontal rules only, else None (under the lock).
+
+    The rules alone decide whether any text is read: a page without two rules of the same
+    extent costs nothing here.
+    """
+    regions = find_rule_regions(drawing.horizontal)
+    if not regions:
+        return None
+    rects = [textpage.get_rect(index) for index in range(textpage.count_rects())]  # geometry: cheap
+    boxes = [Segment(x0, y0, x1, y1, "") for x0, y0, x1, y1 in rects]
+    candidates = []
+    for region in regions:
+        inner = [
+            x
+            for x, low, high in drawing.vertical
+            if region.x0 + 2 < x < region.x1 - 2 and low < region.top and region.bottom < high
+        ]
+        if inner or has_columns(region, boxes):  # prose between rules is dropped before any text is read
+            candidates.append((region, inner))
+    if not candidates:
+        return None
+    segments = _segments(textpage, rects, drawing.vertical, [(r.bottom, r.top) for r, _ in candidates])
+    found = []
+    for region, inner in candidates:
+        table = table_in_region(region, segments, inner)
+        if table is not None:
+            bbox = (region.x0, height - region.top, region.x1, height - region.bottom)
+            found.append((bbox, table.rows))
+    return _page_with_tables(textpage, found, height) if found else None
 
 
 def _split_stacked_rows(rows: list[list[str]]) -> list[list[str]]:
@@ -119,33 +193,40 @@ def _page_with_tables(
         return None
     blocks: list[Block] = []
     emitted: set[int] = set()
-    run_start: int | None = None
+    run_start: int | None = 0
     count = textpage.count_chars()
 
     def flush(end: int) -> None:
         if run_start is not None and end > run_start:
             blocks.append(_normalize(textpage.get_text_range(run_start, end - run_start)))
 
-    for index in range(count):
-        left, bottom, right, top = textpage.get_charbox(index)
+    # PDFium's text rectangles come in text order, each a run of characters on one line: walking
+    # them (a few hundred) instead of every character, and asking PDFium for the index of the
+    # first character only where the walk enters or leaves a table, keeps this cheap.
+    current: int | None = None  # the table the walk is in, None in running text
+    for rect in range(textpage.count_rects()):
+        left, bottom, right, top = textpage.get_rect(rect)
         cx, cy = (left + right) / 2, (bottom + top) / 2
-        inside = next(
-            (
-                k
-                for k, (l0, b0, r0, t0) in enumerate(boxes)
-                if l0 <= cx <= r0 and b0 <= cy <= t0 and right > left
-            ),
-            None,
-        )
-        if inside is None:
-            if run_start is None:
-                run_start = index
+        inside = None
+        for k, (l0, b0, r0, t0) in enumerate(boxes):
+            if l0 <= cx <= r0 and b0 <= cy <= t0:
+                inside = k
+                break
+        if inside == current:
             continue
-        flush(index)
-        run_start = None
-        if inside not in emitted:
-            emitted.add(inside)
-            blocks.append(tables[inside])
+        first = textpage.get_index(left + 0.5, cy, 1.0, (top - bottom) / 2)
+        if first is None or first < 0:
+            return None  # no character where PDFium puts its text: keep the page's plain text
+        if inside is None:
+            run_start = first
+        else:
+            if current is None:
+                flush(first)
+            run_start = None
+            if inside not in emitted:
+                emitted.add(inside)
+                blocks.append(tables[inside])
+        current = inside
     flush(count)
     blocks += [t for k, t in enumerate(tables) if k not in emitted]
     return [b for b in blocks if isinstance(b, ParsedTable) or b]
@@ -212,7 +293,8 @@ def _read_page(document: Any, index: int, raw: Any, tables: Any, want_ocr: bool)
             width, height = page.get_size()
             label = document.get_page_label(index) or None
             textpage = page.get_textpage()
-            ruled = tables is not None and _has_ruled_lines(page, raw)
+            drawing = _drawing(page, raw) if tables is not None else None
+            ruled = drawing is not None and drawing.lattice
         except BaseException:
             if textpage is not None:
                 textpage.close()
@@ -230,6 +312,8 @@ def _read_page(document: Any, index: int, raw: Any, tables: Any, want_ocr: bool)
             with PDFIUM_LOCK:
                 blocks = _page_with_tables(textpage, extracted, height)
         with PDFIUM_LOCK:
+            if blocks is None and drawing is not None and len(drawing.horizontal) >= 2:
+                blocks = _rule_tables(textpage, drawing, height)
             image = None
             needs_ocr = False
             if blocks is None:
