@@ -10,7 +10,9 @@ network: the scripts run in a copy of ``examples/`` with no LlamaCloud or OpenAI
 
 from __future__ import annotations
 
+import ast
 import doctest
+import importlib
 import os
 import queue
 import re
@@ -202,3 +204,55 @@ def test_every_python_block_of_the_readme_runs_as_written(clone_root: Path) -> N
             emulator.stop()
     assert ran == len(python)  # zero skipped blocks
     assert not failures, "\n\n".join(failures)
+
+
+def _imports(tree: ast.Module) -> list[tuple[str, str | None]]:
+    """(module, name) for every import of a parsed block; name is None for ``import module``."""
+    found: list[tuple[str, str | None]] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found.extend((alias.name, None) for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            found.extend((node.module, alias.name) for alias in node.names)
+    return found
+
+
+@pytest.mark.parametrize("path", sorted(DOCS.glob("*.md")), ids=lambda p: p.name)
+def test_docs_python_blocks_compile_and_their_imports_resolve(path: Path) -> None:
+    """The docs' blocks are fragments (they need a Qdrant server, a LlamaCloud v2 index or names
+    from the text around them), so they are not run; each parses and imports what exists."""
+    problems = []
+    for block in fenced_blocks(path):
+        if block.lang != "python":
+            continue
+        where = f"{path.name} line {block.line}"
+        try:
+            tree = ast.parse(block.code)
+        except SyntaxError as exc:
+            problems.append(f"{where}: {exc}")
+            continue
+        for module, name in _imports(tree):
+            try:
+                imported = importlib.import_module(module)
+            except ImportError as exc:
+                problems.append(f"{where}: import {module}: {exc}")
+                continue
+            if name is not None and not hasattr(imported, name):
+                problems.append(f"{where}: {module} has no {name}")
+            if module.startswith("llama_index_cloudkit.") and name is not None:
+                problems.append(f"{where}: import {name} from llama_index_cloudkit, not {module}")
+    assert not problems, "\n".join(problems)
+
+
+def test_readme_imports_only_from_the_top_level_package() -> None:
+    """Deep module paths move; the README's examples use the stable top-level names."""
+    for block in fenced_blocks(README):
+        if block.lang == "python":
+            for module, _ in _imports(ast.parse(block.code)):
+                assert not module.startswith("llama_index_cloudkit."), f"README line {block.line}: {module}"
+
+
+def test_output_comparison_catches_a_wrong_text_block() -> None:
+    """The check behind the README's text blocks fails on a different output."""
+    assert _output_matches("2/3 file(s) read\nfaq.html ...\n", "2/3 file(s) read\nfaq.html 1 of 1\n")
+    assert not _output_matches("2/3 file(s) read\n", "3/3 file(s) read\n")
