@@ -145,6 +145,20 @@ def _output_matches(want: str, got: str) -> bool:
     return doctest.OutputChecker().check_output(want, got, flags)
 
 
+def _run_again_promise(text_block: Block | None) -> str | None:
+    """The output the README promises for a second run of the script before ``text_block``."""
+    if text_block is None or text_block.lang != "text":
+        return None
+    readme = README.read_text(encoding="utf-8")
+    after = readme.split(text_block.code, 1)[1].split("```", 1)[1].lstrip()
+    paragraph = after.split("\n\n", 1)[0]
+    if not paragraph.startswith("Run it again"):
+        return None
+    quoted = re.findall(r"`([^`]+)`", paragraph)
+    assert quoted, f"the README promises a second run without saying what it prints: {paragraph}"
+    return quoted[-1]
+
+
 @pytest.fixture
 def clone_root(tmp_path: Path) -> Iterator[Path]:
     """A stand-in for a fresh clone's root: the examples and their data, nothing else."""
@@ -190,6 +204,13 @@ def test_every_python_block_of_the_readme_runs_as_written(clone_root: Path) -> N
                 failures.append(f"{where}: exit {result.returncode}\n{result.stderr[-3000:]}")
                 continue
             follows = blocks[i + 1] if i + 1 < len(blocks) else None
+            again = _run_again_promise(follows)
+            if again is not None:  # "Run it again and ...: `output`"
+                second = _run([sys.executable, path.name], clone_root, env)
+                if second.returncode != 0 or again not in second.stdout:
+                    failures.append(
+                        f"{where}, run again: no {again!r} in\n{second.stdout}{second.stderr[-2000:]}"
+                    )
             if (
                 follows is not None
                 and follows.lang == "text"
@@ -256,3 +277,16 @@ def test_output_comparison_catches_a_wrong_text_block() -> None:
     """The check behind the README's text blocks fails on a different output."""
     assert _output_matches("2/3 file(s) read\nfaq.html ...\n", "2/3 file(s) read\nfaq.html 1 of 1\n")
     assert not _output_matches("2/3 file(s) read\n", "3/3 file(s) read\n")
+
+
+def test_the_install_section_lists_every_extra() -> None:
+    """Every extra of pyproject.toml has a row in the README's Install table, and no other."""
+    pyproject = (ROOT / "pyproject.toml").read_text(encoding="utf-8")  # tomllib needs Python 3.11
+    table = pyproject.split("[project.optional-dependencies]\n", 1)[1].split("\n[", 1)[0]
+    extras = set(re.findall(r"^([\w-]+) = \[", table, flags=re.MULTILINE))
+    assert extras >= {"local", "testing", "dev"}
+    readme = README.read_text(encoding="utf-8")
+    section = re.search(r"^## Install\n(.*?)(?=^## )", readme, flags=re.MULTILINE | re.DOTALL)
+    assert section, "README.md has no '## Install' section"
+    rows = set(re.findall(r"^\| `(\w+)` \|", section.group(1), flags=re.MULTILINE))
+    assert rows == extras
