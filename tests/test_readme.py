@@ -290,3 +290,20 @@ def test_the_install_section_lists_every_extra() -> None:
     assert section, "README.md has no '## Install' section"
     rows = set(re.findall(r"^\| `(\w+)` \|", section.group(1), flags=re.MULTILINE))
     assert rows == extras
+
+
+def test_the_emulator_takes_the_key_clients_must_send(tmp_path: Path) -> None:
+    """README: `--api-key` sets the key clients must send, and the server prints it to export
+    (`--port 0` is tests/cli's fake-server test)."""
+    import httpx
+
+    block = Block("bash", "cloudkit fake-server --port 0 --api-key llx-my-own-key &\n", 1)
+    emulator = Emulator(block, tmp_path, _clean_env())
+    try:
+        exported = dict(line.removeprefix("export ").split("=", 1) for line in emulator.printed[1:])
+        assert exported["LLAMA_CLOUD_API_KEY"] == "llx-my-own-key"
+        url = exported["LLAMA_CLOUD_BASE_URL"] + "/api/v1/projects"
+        assert httpx.get(url, headers={"Authorization": "Bearer llx-my-own-key"}).status_code == 200
+        assert httpx.get(url, headers={"Authorization": "Bearer llx-fake-emulator-key"}).status_code == 401
+    finally:
+        emulator.stop()
