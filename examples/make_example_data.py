@@ -1,17 +1,25 @@
 """Regenerate the example documents in examples/data (written for this project, MIT).
 
-Run: python examples/make_example_data.py   (needs: pip install fpdf2 python-docx)
-The files are committed, so nobody needs to run this to use the examples.
+Run: python examples/make_example_data.py [OUT_DIR]   (needs: pip install fpdf2 python-docx)
+The files are committed, so nobody needs to run this to use the examples. Every run writes the
+same bytes (fixed creation dates, document properties and zip timestamps), so regenerated files
+keep their sha256 and stay cache hits.
 """
 
 from __future__ import annotations
 
+import io
+import sys
+import zipfile
+from datetime import datetime, timezone
 from pathlib import Path
 
 from docx import Document
 from fpdf import FPDF
 
 DATA = Path(__file__).parent / "data"
+# One fixed moment for every date the generators would otherwise take from the clock.
+FIXED_DATE = datetime(2026, 1, 1, tzinfo=timezone.utc)
 
 CARE_PAGES = [
     (
@@ -46,9 +54,10 @@ CARE_PAGES = [
 ]
 
 
-def make_pdf() -> None:
+def make_pdf(out: Path) -> None:
     pdf = FPDF()
     pdf.set_title("Llama Care Guide")
+    pdf.set_creation_date(FIXED_DATE)
     for title, paragraphs, table in CARE_PAGES:
         pdf.add_page()
         pdf.set_font("Helvetica", "B", 18)
@@ -63,11 +72,16 @@ def make_pdf() -> None:
                     cells = grid.row()
                     for value in row:
                         cells.cell(value)
-    pdf.output(str(DATA / "llama-care-guide.pdf"))
+    pdf.output(str(out / "llama-care-guide.pdf"))
 
 
-def make_docx() -> None:
+def make_docx(out: Path) -> None:
     doc = Document()
+    props = doc.core_properties
+    props.author = "llama-index-cloudkit"
+    props.last_modified_by = "llama-index-cloudkit"
+    props.created = props.modified = FIXED_DATE.replace(tzinfo=None)
+    props.revision = 1
     doc.add_heading("Shipping and Returns Policy", level=1)
     doc.add_paragraph(
         "Orders placed before 2 pm ship the same business day. Standard shipping takes 3 to 5 "
@@ -90,10 +104,29 @@ def make_docx() -> None:
     for i, row in enumerate(rows):
         for j, value in enumerate(row):
             table.cell(i, j).text = value
-    doc.save(str(DATA / "shipping-policy.docx"))
+    buffer = io.BytesIO()
+    doc.save(buffer)
+    (out / "shipping-policy.docx").write_bytes(_fixed_zip_times(buffer.getvalue()))
+
+
+def _fixed_zip_times(data: bytes) -> bytes:
+    """The same zip with every member dated FIXED_DATE (python-docx stamps the current time)."""
+    stamp = FIXED_DATE.timetuple()[:6]
+    rewritten = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as source, zipfile.ZipFile(rewritten, "w") as target:
+        for member in source.infolist():
+            info = zipfile.ZipInfo(member.filename, date_time=stamp)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = member.external_attr
+            target.writestr(info, source.read(member.filename))
+    return rewritten.getvalue()
+
+
+def main(out: Path = DATA) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    make_pdf(out)
+    make_docx(out)
 
 
 if __name__ == "__main__":
-    DATA.mkdir(exist_ok=True)
-    make_pdf()
-    make_docx()
+    main(Path(sys.argv[1]) if len(sys.argv) > 1 else DATA)
