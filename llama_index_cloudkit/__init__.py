@@ -47,6 +47,7 @@ from llama_index_cloudkit.retrieve.factory import (
     make_retriever_tool,
 )
 from llama_index_cloudkit.retrieve.local import LocalHybridIndex
+from llama_index_cloudkit.retrieve.postgres.index import PostgresHybridIndex, open_postgres_index
 from llama_index_cloudkit.retrieve.qdrant import QdrantHybridIndex, open_qdrant_index
 from llama_index_cloudkit.retrieve.tuning import TuningResult, tune_retrieval
 from llama_index_cloudkit.settings import CloudKitSettings
@@ -75,6 +76,7 @@ __all__ = [
     "MiniLMEmbedding",
     "ParseError",
     "ParsePreset",
+    "PostgresHybridIndex",
     "QdrantHybridIndex",
     "RateLimitError",
     "ReportWarning",
@@ -95,6 +97,7 @@ __all__ = [
     "make_query_engine_tool",
     "make_retriever",
     "make_retriever_tool",
+    "open_postgres_index",
     "open_qdrant_index",
     "tune_retrieval",
 ]

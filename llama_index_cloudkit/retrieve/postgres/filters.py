@@ -165,7 +165,9 @@ def _leaf(column: Any, leaf: MetadataFilter) -> Any:
     if op == FilterOperator.IN:
         return sa.or_(sa.false(), *(field == _json(v) for v in _values(leaf)))
     if op == FilterOperator.NIN:
-        return sa.not_(sa.func.coalesce(sa.or_(sa.false(), *(field == _json(v) for v in _values(leaf))), False))
+        return sa.not_(
+            sa.func.coalesce(sa.or_(sa.false(), *(field == _json(v) for v in _values(leaf))), False)
+        )
     if op == FilterOperator.ANY:
         return sa.or_(sa.false(), *(_holds(field, v) for v in _values(leaf)))
     if op == FilterOperator.ALL:

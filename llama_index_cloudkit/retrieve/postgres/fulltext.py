@@ -109,7 +109,9 @@ class FullTextLeg:
             counts.append(sa.select(sa.func.count()).select_from(t).where(match).scalar_subquery())
         row = connection.execute(sa.select(*counts)).one()
         total = int(row[0])
-        return {lexeme: terms[lexeme] * idf(total, int(df)) for lexeme, df in zip(lexemes, row[1:], strict=True)}
+        return {
+            lexeme: terms[lexeme] * idf(total, int(df)) for lexeme, df in zip(lexemes, row[1:], strict=True)
+        }
 
     def search(
         self, connection: Any, query: str, limit: int, where: Any, *, avgdl: float | None
@@ -157,7 +159,9 @@ class FullTextLeg:
         matches = t.c.text_search_tsv.op("@@")(sa.cast(sa.literal(tsquery_literal(lexemes)), TSQUERY))
         statement = (
             sa.select(t.c.node_id, score)
-            .select_from(t.join(found, sa.true()).join(query_weights, query_weights.c.lexeme == found.c.lexeme))
+            .select_from(
+                t.join(found, sa.true()).join(query_weights, query_weights.c.lexeme == found.c.lexeme)
+            )
             .where(matches)
             .group_by(t.c.node_id)
             .order_by(score.desc(), t.c.node_id)

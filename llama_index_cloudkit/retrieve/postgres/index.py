@@ -291,7 +291,9 @@ class PostgresHybridIndex:
         return index
 
     @classmethod
-    def open(cls, url: str, *, table_name: str = "cloudkit", overwrite: bool = False, **kwargs: Any) -> PostgresHybridIndex:
+    def open(
+        cls, url: str, *, table_name: str = "cloudkit", overwrite: bool = False, **kwargs: Any
+    ) -> PostgresHybridIndex:
         """Open (or prepare to create) a table; with ``overwrite``, drop it first.
 
         Example:
@@ -353,7 +355,9 @@ class PostgresHybridIndex:
         if batch_size < 1:
             raise ConfigError(f"batch_size must be at least 1, not {batch_size}")
         if embeddings is not None and len(embeddings) != len(nodes):
-            raise ConfigError(f"{len(embeddings)} embeddings for {len(nodes)} nodes", hint="Give one row per node")
+            raise ConfigError(
+                f"{len(embeddings)} embeddings for {len(nodes)} nodes", hint="Give one row per node"
+            )
         ids = [n.node_id for n in nodes]
         if len(set(ids)) != len(ids):
             repeated = sorted({i for i in ids if ids.count(i) > 1})
@@ -427,7 +431,9 @@ class PostgresHybridIndex:
             [batch[i].get_content(metadata_mode=MetadataMode.EMBED) for i in missing]
         )
         by_position = dict(zip(missing, computed, strict=True))
-        return [list(by_position[i]) if i in by_position else list(n.embedding or []) for i, n in enumerate(batch)]
+        return [
+            list(by_position[i]) if i in by_position else list(n.embedding or []) for i, n in enumerate(batch)
+        ]
 
     def _create(self, dimension: int) -> None:
         settings = {
@@ -568,9 +574,15 @@ class PostgresHybridIndex:
                 dense = self._dense(connection, vector, config.dense_similarity_top_k, where)
             sparse: dict[str, float] = {}
             if config.alpha < 1:
-                leg = FullTextLeg(t, self.table.text_search_config, k1=self._settings["k1"], b=self._settings["b"])
+                leg = FullTextLeg(
+                    t, self.table.text_search_config, k1=self._settings["k1"], b=self._settings["b"]
+                )
                 sparse = leg.search(
-                    connection, query, config.sparse_similarity_top_k, where, avgdl=self._settings.get("avgdl")
+                    connection,
+                    query,
+                    config.sparse_similarity_top_k,
+                    where,
+                    avgdl=self._settings.get("avgdl"),
                 )
             fused = relative_score_fusion(dense, sparse, config.alpha)
             # With a reranker, it sees every fused candidate; without, only the final count is read.
@@ -581,7 +593,9 @@ class PostgresHybridIndex:
     def _dense(self, connection: Any, vector: list[float], limit: int, where: Any) -> dict[str, float]:
         sa, t = self.table.sa, self._columns()
         distance = t.c.embedding.cosine_distance(vector)
-        statement = sa.select(t.c.node_id, (1 - distance).label("score")).order_by(distance, t.c.node_id).limit(limit)
+        statement = (
+            sa.select(t.c.node_id, (1 - distance).label("score")).order_by(distance, t.c.node_id).limit(limit)
+        )
         if where is not None:
             statement = statement.where(where)
         if self.table.hnsw and "hnsw_ef_search" in self.table.hnsw:
