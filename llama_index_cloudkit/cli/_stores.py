@@ -180,7 +180,8 @@ def open_postgres(url: str, *, table: str) -> Any:
         index.close()
         raise ConfigError(
             f"No passages in the PostgreSQL table {table!r} at {where(url)}",
-            hint=f"Build it first: cloudkit index FOLDER --name NAME --store postgresql://... --table {table}",
+            hint="Build it first: cloudkit index FOLDER --name NAME --store postgresql://... "
+            f"--table {table}",
         )
     return index
 
@@ -196,7 +197,8 @@ def build_postgres(documents: Sequence[Any], url: str, *, table: str, overwrite:
         ImportError: the ``postgres`` extra is not installed.
 
     Example:
-        >>> build_postgres(docs, "postgresql://app:secret@db/app", table="cloudkit", overwrite=False)  # doctest: +SKIP
+        >>> build_postgres(docs, "postgresql://app:secret@db/app",
+        ...                table="cloudkit", overwrite=False)  # doctest: +SKIP
         (12, 12)
     """
     from llama_index_cloudkit.retrieve.postgres.index import PostgresHybridIndex

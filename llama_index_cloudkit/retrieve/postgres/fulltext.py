@@ -5,7 +5,8 @@ ranks with ``ts_rank``, which is not BM25 (it ignores how rare a word is in the 
 unions the two legs with no fusion. Here the candidates come from the same tsvector and GIN
 index, and are ranked with the BM25 that LocalHybridIndex uses (bm25s' Lucene variant):
 
-    score(q, d) = sum over query terms t:  qtf(t) * idf(t) * tf(t, d) / (tf(t, d) + k1 * (1 - b + b * |d| / avgdl))
+    score(q, d) = sum over query terms t of
+                  qtf(t) * idf(t) * tf(t, d) / (tf(t, d) + k1 * (1 - b + b * |d| / avgdl))
     idf(t) = ln(1 + (N - df(t) + 0.5) / (df(t) + 0.5))
 
 computed in SQL: the query's lexemes come from ``to_tsvector(config, query)`` (the same

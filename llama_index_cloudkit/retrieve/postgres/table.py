@@ -252,14 +252,14 @@ class PostgresTable:
                 store.add([])  # PGVectorStore's own setup: schema, extension, table, indexes
             name = f"data_{self.table_name}"
             function = f"{self.schema_name}.cloudkit_token_count"
+            tokens = f"to_tsvector('{self.text_search_config}'::regconfig, text)"
             statements = [
                 f"CREATE OR REPLACE FUNCTION {function}(tsvector) RETURNS integer "
                 "LANGUAGE sql IMMUTABLE PARALLEL SAFE AS "
                 "$$ SELECT coalesce(sum(coalesce(array_length(positions, 1), 1)), 0)::integer "
                 "FROM unnest($1) $$",
                 f"ALTER TABLE {self.sql_name} ADD COLUMN IF NOT EXISTS {LENGTH_COLUMN} integer "
-                f"GENERATED ALWAYS AS ({function}(to_tsvector('{self.text_search_config}'::regconfig, text))) "
-                "STORED",
+                f"GENERATED ALWAYS AS ({function}({tokens})) STORED",
                 f"CREATE UNIQUE INDEX IF NOT EXISTS {name}_node_id_key ON {self.sql_name} (node_id)",
             ]
             for statement in statements:
