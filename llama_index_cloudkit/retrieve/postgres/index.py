@@ -593,14 +593,16 @@ class PostgresHybridIndex:
     def _dense(self, connection: Any, vector: list[float], limit: int, where: Any) -> dict[str, float]:
         sa, t = self.table.sa, self._columns()
         distance = t.c.embedding.cosine_distance(vector)
-        statement = (
-            sa.select(t.c.node_id, (1 - distance).label("score")).order_by(distance, t.c.node_id).limit(limit)
-        )
+        statement = sa.select(t.c.node_id, (1 - distance).label("score")).limit(limit)
         if where is not None:
             statement = statement.where(where)
-        if self.table.hnsw and "hnsw_ef_search" in self.table.hnsw:
-            ef = max(int(self.table.hnsw["hnsw_ef_search"]), limit)
+        if self.table.hnsw:
+            # ORDER BY the distance alone, so the planner can walk the HNSW index.
+            ef = max(int(self.table.hnsw.get("hnsw_ef_search", 40)), limit)
             connection.execute(sa.text(f"SET LOCAL hnsw.ef_search = {ef}"))
+            statement = statement.order_by(distance)
+        else:  # exact: ties in a stable order
+            statement = statement.order_by(distance, t.c.node_id)
         return {str(node_id): float(score) for node_id, score in connection.execute(statement)}
 
     def _fetch(self, connection: Any, ranked: list[tuple[str, float]]) -> list[NodeWithScore]:
