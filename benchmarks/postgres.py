@@ -90,10 +90,12 @@ def quality(args: argparse.Namespace, url: str) -> None:
     )
     build = time.perf_counter() - started
     print(
-        f"SciFact: {len(nodes)} abstracts, {len(qrels)} judged train queries; PostgreSQL at {url.split('?')[0]}"
+        f"SciFact: {len(nodes)} abstracts, {len(qrels)} judged train queries; "
+        f"PostgreSQL at {url.split('?')[0]}"
     )
     print(
-        f"\ninsert: {len(nodes)} passages in {build:.1f} s = {len(nodes) / build:.0f} passages/s (vectors given)"
+        f"\ninsert: {len(nodes)} passages in {build:.1f} s = {len(nodes) / build:.0f} passages/s "
+        "(vectors given)"
     )
 
     texts = [queries[q] for q in list(qrels)[: args.latency_queries]]
@@ -186,7 +188,8 @@ def scaling(args: argparse.Namespace, url: str) -> None:
     print(f"\nscaling on synthetic SciFact chunks ({len(texts)} queries, balanced, query embedding included)")
     print("  build = indexing only (vectors given); insert = adding 10 passages, embedding them included")
     print(
-        f"  {'chunks':>7s} {'index':28s} {'build s':>8s} {'passages/s':>10s} {'p50 ms':>8s} {'p95 ms':>8s} {'insert s':>9s}"
+        f"  {'chunks':>7s} {'index':28s} {'build s':>8s} {'passages/s':>10s} {'p50 ms':>8s} "
+        f"{'p95 ms':>8s} {'insert s':>9s}"
     )
     balanced = RetrievalPreset.BALANCED.config()
     for size in args.sizes:
@@ -204,7 +207,8 @@ def scaling(args: argparse.Namespace, url: str) -> None:
             index.insert_nodes([n.model_copy() for n in extra])
             insert = time.perf_counter() - started
             print(
-                f"  {size:7d} {label:28s} {seconds:8.1f} {size / seconds:10.0f} {p50:8.1f} {p95:8.1f} {insert:9.2f}",
+                f"  {size:7d} {label:28s} {seconds:8.1f} {size / seconds:10.0f} {p50:8.1f} "
+                f"{p95:8.1f} {insert:9.2f}",
                 flush=True,
             )
             if hasattr(index, "close"):
