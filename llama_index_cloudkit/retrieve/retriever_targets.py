@@ -118,7 +118,11 @@ def _llamacloud_retriever(
 
 
 _TARGETS: tuple[_Target, ...] = (
-    _Target("a hybrid index (LocalHybridIndex, QdrantHybridIndex)", _is_hybrid_index, _hybrid_retriever),
+    _Target(
+        "a hybrid index (LocalHybridIndex, QdrantHybridIndex, PostgresHybridIndex)",
+        _is_hybrid_index,
+        _hybrid_retriever,
+    ),
     _Target("a VectorStoreIndex", lambda t: isinstance(t, VectorStoreIndex), _vector_store_retriever),
     _Target("a LlamaCloud index name or LlamaCloudIndex", _is_llamacloud, _llamacloud_retriever),
 )

@@ -101,6 +101,9 @@ class PostgresHybridIndex:
             "hnsw_ef_construction": 64, "hnsw_ef_search": 100}`` (approximate, for large
             tables); None (default) searches exactly.
         reranker: an optional node postprocessor used when ``enable_reranking`` is set.
+        retrieval_config: the settings ``as_retriever()`` and ``make_retriever(index)`` use when
+            no preset is named (e.g. ``tune_retrieval(...).config`` from a LocalHybridIndex
+            over the same documents).
 
     Raises:
         ConfigError: a server without the vector extension, a refused login, or a table built
@@ -126,7 +129,9 @@ class PostgresHybridIndex:
         schema_name: str = "public",
         hnsw: dict[str, int] | None = None,
         reranker: BaseNodePostprocessor | None = None,
+        retrieval_config: HybridConfig | None = None,
     ) -> None:
+        self.retrieval_config = retrieval_config
         self.table = PostgresTable(
             url,
             table_name,
@@ -624,15 +629,21 @@ class PostgresHybridIndex:
         """
         return PostgresHybridRetriever(self, config, **kwargs)
 
-    def as_retriever(self, preset: str = "balanced", **overrides: Any) -> BaseRetriever:
-        """A LlamaIndex retriever with a preset's settings (``overrides`` win).
+    def as_retriever(self, preset: str | None = None, **overrides: Any) -> BaseRetriever:
+        """A LlamaIndex retriever with a preset's settings, or :attr:`retrieval_config` when none is named.
+
+        ``overrides`` (HybridConfig fields) always win; with neither a preset nor a
+        ``retrieval_config``, ``balanced``.
 
         Example:
             >>> index.as_retriever("keyword", rerank_top_n=3).retrieve("hay")  # doctest: +SKIP
         """
         from llama_index_cloudkit.presets import RetrievalPreset
 
-        config: HybridConfig = RetrievalPreset.from_name(preset).config(**overrides)
+        if preset is None and self.retrieval_config is not None:
+            config = self.retrieval_config.with_overrides(**overrides)
+        else:
+            config = RetrievalPreset.from_name(preset or "balanced").config(**overrides)
         return self.as_hybrid_retriever(config)
 
     def close(self) -> None:

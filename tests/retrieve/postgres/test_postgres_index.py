@@ -108,6 +108,19 @@ def test_keyword_and_semantic_rank_differently(pg: PostgresHybridIndex) -> None:
     assert keyword != semantic
 
 
+def test_settings_tuned_on_the_local_index_drive_the_postgresql_index(
+    pg: PostgresHybridIndex, local: LocalHybridIndex
+) -> None:
+    from llama_index_cloudkit.retrieve.tuning import tune_retrieval
+
+    pairs = [("what do llamas eat", ["hay"]), ("stock market", ["stocks"]), ("refund", ["refund"])] * 4
+    result = tune_retrieval(local, pairs, alphas=(0.0, 0.5), leg_top_ks=(5, 10), held_out=0.25, apply=False)
+    pg.retrieval_config = result.config.with_overrides(top_k=2)
+    assert len(make_retriever(pg).retrieve("what do llamas eat")) == 2  # no preset: the tuned config
+    assert len(pg.as_retriever().retrieve("what do llamas eat")) == 2
+    assert len(make_retriever(pg, "deep").retrieve("what do llamas eat")) == 20  # a preset still wins
+
+
 def test_async_retrieval_gives_the_sync_results(pg: PostgresHybridIndex) -> None:
     retriever = pg.as_retriever("balanced", rerank_top_n=3)
     assert _ids(asyncio.run(retriever.aretrieve("what do llamas eat"))) == _ids(
