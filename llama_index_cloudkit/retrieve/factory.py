@@ -4,7 +4,7 @@ Targets, tried in order (one row each in ``retriever_targets``):
 
 | target | accepted when | retriever |
 |---|---|---|
-| a hybrid index (LocalHybridIndex, QdrantHybridIndex, PostgresHybridIndex) | it has ``as_hybrid_retriever`` | its own |
+| a hybrid index (Local-, Qdrant-, PostgresHybridIndex) | it has ``as_hybrid_retriever`` | its own |
 | a LlamaIndex ``VectorStoreIndex`` (any vector store) | ``isinstance`` | ``index.as_retriever`` |
 | a LlamaCloud index | a name (``str``) or a ``LlamaCloudIndex`` | ``retrieve.cloud`` |
 
