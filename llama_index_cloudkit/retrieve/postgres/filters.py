@@ -24,7 +24,7 @@ Example:
     >>> from sqlalchemy import column
     >>> from sqlalchemy.dialects.postgresql import JSONB
     >>> f = MetadataFilters(filters=[MetadataFilter(key="year", value=2020, operator=">=")])
-    >>> "numeric" in str(to_sql_filter(f, column("metadata_", JSONB), {"year": ["number"]}))
+    >>> "AS NUMERIC" in str(to_sql_filter(f, column("metadata_", JSONB), {"year": ["number"]}))
     True
 """
 

@@ -21,7 +21,7 @@ Example:
     >>> tsquery_literal(["llama", "hay"])
     "'llama' | 'hay'"
     >>> round(idf(1000, 10), 3)
-    4.55
+    4.557
 """
 
 from __future__ import annotations
