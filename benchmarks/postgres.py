@@ -197,7 +197,9 @@ def scaling(args: argparse.Namespace, url: str) -> None:
         print(f"  ({size} chunks: {source})")
         nodes = [TextNode(text=text, id_=f"c{i}") for i, text in enumerate(chunks)]
         extra = [TextNode(text=f"A new passage about {q}", id_=f"new-{i}") for i, q in enumerate(texts[:10])]
-        builders = ["LocalHybridIndex", "PostgreSQL, exact", "PostgreSQL, HNSW m16 ef100"]
+        builders = ["LocalHybridIndex", "PostgreSQL, exact"] + (
+            [] if args.no_hnsw else ["PostgreSQL, HNSW m16 ef100"]
+        )
         for label in builders:
             started = time.perf_counter()
             index = _build(label, nodes, matrix, url, embedder)
@@ -225,6 +227,7 @@ def main() -> None:
     parser.add_argument("--judged", type=int, default=0, help="only the first N judged queries (0: all)")
     parser.add_argument("--skip-quality", action="store_true")
     parser.add_argument("--skip-scaling", action="store_true")
+    parser.add_argument("--no-hnsw", action="store_true", help="scaling: PostgreSQL with exact search only")
     args = parser.parse_args()
     if not args.data.is_dir():
         sys.exit(f"SciFact not found at {args.data}")
