@@ -160,6 +160,9 @@ def chunk_vectors(
     if cached.is_file():
         return texts, np.load(cached, allow_pickle=False), "embedded chunks (cache)"
     nodes, _, _ = load(args.data)
+    if args.random_vectors:
+        rng = np.random.default_rng(17)
+        return texts, rng.normal(size=(size, 384)).astype(np.float32), "proxy vectors: random (seeded)"
     abstracts = scifact_matrix(nodes, embedder, args.data)
     noise = np.random.default_rng(17).normal(0.0, 0.02, size=(size, abstracts.shape[1])).astype(np.float32)
     return texts, abstracts[sources] + noise, "proxy vectors: each chunk's abstract vector + noise"
@@ -227,6 +230,12 @@ def main() -> None:
     parser.add_argument("--judged", type=int, default=0, help="only the first N judged queries (0: all)")
     parser.add_argument("--skip-quality", action="store_true")
     parser.add_argument("--skip-scaling", action="store_true")
+    parser.add_argument(
+        "--random-vectors",
+        action="store_true",
+        help="scaling: random vectors when the chunks' embeddings are not cached (exact search only cares for "
+        "their number)",
+    )
     parser.add_argument("--no-hnsw", action="store_true", help="scaling: PostgreSQL with exact search only")
     args = parser.parse_args()
     if not args.data.is_dir():
