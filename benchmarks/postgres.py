@@ -233,8 +233,8 @@ def main() -> None:
     parser.add_argument(
         "--random-vectors",
         action="store_true",
-        help="scaling: random vectors when the chunks' embeddings are not cached (exact search only cares for "
-        "their number)",
+        help="scaling: random vectors when the chunks' embeddings are not cached (exact search cares for "
+        "their number only)",
     )
     parser.add_argument("--no-hnsw", action="store_true", help="scaling: PostgreSQL with exact search only")
     args = parser.parse_args()
