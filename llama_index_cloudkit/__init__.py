@@ -49,6 +49,7 @@ from llama_index_cloudkit.retrieve.llamacloud.refs import LlamaCloudIndexRef
 from llama_index_cloudkit.retrieve.llamacloud.service import llamacloud_index_from_documents
 from llama_index_cloudkit.retrieve.local.embedding import MiniLMEmbedding
 from llama_index_cloudkit.retrieve.local.index import LocalHybridIndex
+from llama_index_cloudkit.retrieve.postgres.index import PostgresHybridIndex, open_postgres_index
 from llama_index_cloudkit.retrieve.presets import RetrievalPreset
 from llama_index_cloudkit.retrieve.qdrant.index import QdrantHybridIndex, open_qdrant_index
 from llama_index_cloudkit.retrieve.tuning.tune import TuningResult, tune_retrieval
@@ -78,6 +79,7 @@ __all__ = [
     "MiniLMEmbedding",
     "ParseError",
     "ParsePreset",
+    "PostgresHybridIndex",
     "QdrantHybridIndex",
     "RateLimitError",
     "ReportWarning",
@@ -98,6 +100,7 @@ __all__ = [
     "make_query_engine_tool",
     "make_retriever",
     "make_retriever_tool",
+    "open_postgres_index",
     "open_qdrant_index",
     "tune_retrieval",
 ]

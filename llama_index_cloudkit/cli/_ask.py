@@ -17,7 +17,7 @@ from llama_index_cloudkit.cli._errors import EXIT_OK, EXIT_PARTIAL, one_line
 from llama_index_cloudkit.cli._group import fail_usage
 from llama_index_cloudkit.cli._inputs import gather_files, read_files, report_problems
 from llama_index_cloudkit.cli._options import backend_option, command_settings, connection_options
-from llama_index_cloudkit.cli._stores import QDRANT_PREFIX, open_qdrant
+from llama_index_cloudkit.cli._stores import POSTGRES_SCHEMES, QDRANT_PREFIX, open_postgres, open_qdrant
 from llama_index_cloudkit.errors import CloudKitError, ConfigError
 from llama_index_cloudkit.retrieve.presets import RetrievalPreset
 from llama_index_cloudkit.settings import CloudKitSettings
@@ -25,9 +25,11 @@ from llama_index_cloudkit.settings import CloudKitSettings
 __all__ = ["ask"]
 
 
-def _index_for(target: str, settings: CloudKitSettings, collection: str) -> tuple[Any, Any]:
+def _index_for(target: str, settings: CloudKitSettings, collection: str, table: str) -> tuple[Any, Any]:
     """The thing to query for ``target``, and the parse report when a folder was read."""
     path = Path(target)
+    if target.lower().startswith(POSTGRES_SCHEMES):  # postgres hook (issue 25)
+        return open_postgres(target, table=table), None
     if target.startswith(QDRANT_PREFIX):
         return open_qdrant(target, collection=collection), None
     if (path / "params.json").is_file():  # a local index made by `cloudkit index`
@@ -96,6 +98,9 @@ def _not_an_index(name: str, error: BaseException) -> NoReturn:
     show_default=True,
     help="Collection name, for a qdrant:PATH_OR_URL target.",
 )
+@click.option(
+    "--table", default="cloudkit", show_default=True, help="Table name, for a postgresql://... target."
+)
 @connection_options
 def ask(
     target: str,
@@ -104,10 +109,11 @@ def ask(
     backend: str,
     preset: str | None,
     collection: str,
+    table: str,
     connection: dict[str, Any],
 ) -> None:
-    """Answer QUESTION from TARGET: a folder, a local index folder, qdrant:PATH_OR_URL, or a
-    LlamaCloud index name.
+    """Answer QUESTION from TARGET: a folder, a local index folder, qdrant:PATH_OR_URL,
+    postgresql://..., or a LlamaCloud index name.
 
     A folder is parsed and indexed locally (BM25 + MiniLM embeddings, fused). With no LLM
     configured (offline), prints the best passages and their citations; with OPENAI_API_KEY
@@ -119,16 +125,17 @@ def ask(
       cloudkit ask docs/ "What is the refund window?" --top-k 5
       cloudkit ask handbook-index "When can I visit?"       (made by cloudkit index)
       cloudkit ask qdrant:./qdrant-data "When can I visit?" (made by cloudkit index --store)
+      cloudkit ask postgresql://app:secret@db/app "When can I visit?" --table handbook
       cloudkit ask my-llamacloud-index "What changed in 2.1?" (needs LLAMA_CLOUD_API_KEY)
     """
     from llama_index_cloudkit.retrieve.passages import format_citation
 
     settings = command_settings(backend, connection)
-    index, report = _index_for(target, settings, collection)
+    index, report = _index_for(target, settings, collection, table)
     try:
         response = _engine(index, preset, settings, top_k, target).query(question)
     finally:
-        if target.startswith(QDRANT_PREFIX):
+        if target.startswith(QDRANT_PREFIX) or target.lower().startswith(POSTGRES_SCHEMES):
             index.close()  # the embedded engine locks its folder until closed
     click.echo(f"Question: {question}")
     if response.metadata and response.metadata.get("llm", "") is None:

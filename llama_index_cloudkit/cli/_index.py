@@ -16,7 +16,7 @@ from llama_index_cloudkit.cli._errors import EXIT_PARTIAL
 from llama_index_cloudkit.cli._group import fail_usage
 from llama_index_cloudkit.cli._inputs import gather_files, read_files, report_problems
 from llama_index_cloudkit.cli._options import backend_option, command_settings, connection_options
-from llama_index_cloudkit.cli._stores import STORE_HELP, build_qdrant, parse_store
+from llama_index_cloudkit.cli._stores import STORE_HELP, build_postgres, build_qdrant, parse_store
 
 __all__ = ["index"]
 
@@ -25,7 +25,9 @@ __all__ = ["index"]
 @click.argument("folder", type=click.Path(exists=True, file_okay=False))
 @click.option("--name", required=True, help="Index name (LlamaCloud) or label (local).")
 @backend_option("local", "Where to parse (and, by default, where to index).")
-@click.option("--store", default=None, metavar="local|llamacloud|qdrant:PATH_OR_URL", help=STORE_HELP)
+@click.option(
+    "--store", default=None, metavar="local|llamacloud|qdrant:PATH_OR_URL|postgresql://...", help=STORE_HELP
+)
 @click.option(
     "--persist-dir",
     type=click.Path(file_okay=False),
@@ -36,9 +38,12 @@ __all__ = ["index"]
     "--collection", default="cloudkit", show_default=True, help="Collection name, for --store qdrant:..."
 )
 @click.option(
+    "--table", default="cloudkit", show_default=True, help="Table name, for --store postgresql://..."
+)
+@click.option(
     "--overwrite",
     is_flag=True,
-    help="With --store qdrant:...: rebuild a collection that already has passages.",
+    help="With --store qdrant:... or postgresql://...: rebuild a collection or table that has passages.",
 )
 @connection_options
 def index(
@@ -48,6 +53,7 @@ def index(
     store: str | None,
     persist_dir: str | None,
     collection: str,
+    table: str,
     overwrite: bool,
     connection: dict[str, Any],
 ) -> None:
@@ -61,6 +67,8 @@ def index(
       cloudkit index reports/ --name reports --backend cloud
       cloudkit index examples/data --name handbook --store qdrant:./qdrant-data
       cloudkit ask qdrant:./qdrant-data "What is the refund window?"
+      cloudkit index examples/data --name handbook --store postgresql://app:secret@db/app
+      cloudkit ask postgresql://app:secret@db/app "What is the refund window?"
     """
     settings = command_settings(backend, connection)
     if store is None:
@@ -86,6 +94,14 @@ def index(
         click.echo(
             f"Qdrant index {name!r} in {spec} (collection {collection!r}): {len(documents)} pages, "
             f"{passages} passages"
+        )
+    elif kind == "postgres" and spec is not None:  # postgres hook (issue 25)
+        from llama_index_cloudkit.retrieve.postgres.connection import where
+
+        inserted, rows = build_postgres(documents, spec, table=table, overwrite=overwrite)
+        click.echo(
+            f"PostgreSQL index {name!r} at {where(spec)} (table {table!r}): {len(documents)} pages, "
+            f"{inserted} passages inserted, {rows} in the table"
         )
     else:
         from llama_index_cloudkit.retrieve.local import LocalHybridIndex

@@ -1,7 +1,8 @@
 """Where ``cloudkit index`` keeps an index, and opening a Qdrant store for ``cloudkit ask``.
 
-``--store`` is ``local`` (a folder of plain files), ``llamacloud`` (a LlamaCloud index) or
-``qdrant:PATH_OR_URL`` (an embedded Qdrant folder, or a Qdrant server or cluster URL).
+``--store`` is ``local`` (a folder of plain files), ``llamacloud`` (a LlamaCloud index),
+``qdrant:PATH_OR_URL`` (an embedded Qdrant folder, or a Qdrant server or cluster URL) or
+``postgresql://...`` (a table on a PostgreSQL server with pgvector).
 
 Example:
     >>> parse_store("qdrant:./qdrant-data")
@@ -19,20 +20,31 @@ from typing import Any
 
 from llama_index_cloudkit.errors import ConfigError
 
-__all__ = ["QDRANT_PREFIX", "STORE_HELP", "build_qdrant", "open_qdrant", "parse_store"]
+__all__ = [
+    "POSTGRES_SCHEMES",
+    "QDRANT_PREFIX",
+    "STORE_HELP",
+    "build_postgres",
+    "build_qdrant",
+    "open_postgres",
+    "open_qdrant",
+    "parse_store",
+]
 
 QDRANT_PREFIX = "qdrant:"
 _QDRANT_MODULE = "llama_index_cloudkit.retrieve.qdrant"
+# --- postgres hook (issue 25): PostgreSQL URLs as stores ---
+POSTGRES_SCHEMES = ("postgresql://", "postgres://")
 
 STORE_HELP = (
-    "Where the index lives: local (a folder, see --persist-dir), llamacloud, or qdrant:PATH_OR_URL "
-    "(an embedded Qdrant folder or a server URL). Default: llamacloud when the backend is cloud, "
-    "else local."
+    "Where the index lives: local (a folder, see --persist-dir), llamacloud, qdrant:PATH_OR_URL "
+    "(an embedded Qdrant folder or a server URL) or postgresql://USER:PASSWORD@HOST/DB (a table "
+    "on a PostgreSQL server with pgvector). Default: llamacloud when the backend is cloud, else local."
 )
 
 
 def parse_store(value: str) -> tuple[str, str | None]:
-    """``(kind, spec)`` for a ``--store`` value: kind ``local``, ``llamacloud`` or ``qdrant``.
+    """``(kind, spec)`` for a ``--store`` value: kind ``local``, ``llamacloud``, ``qdrant`` or ``postgres``.
 
     Raises:
         ConfigError: anything else, or ``qdrant:`` with nothing after it.
@@ -44,6 +56,8 @@ def parse_store(value: str) -> tuple[str, str | None]:
     text = value.strip()
     if text.lower() in ("local", "llamacloud"):
         return text.lower(), None
+    if text.lower().startswith(POSTGRES_SCHEMES):
+        return "postgres", text
     if text.lower().startswith(QDRANT_PREFIX):
         if not text[len(QDRANT_PREFIX) :].strip():
             raise ConfigError(
@@ -51,7 +65,9 @@ def parse_store(value: str) -> tuple[str, str | None]:
                 hint="For example --store qdrant:./qdrant-data or --store qdrant:http://localhost:6333",
             )
         return "qdrant", QDRANT_PREFIX + text[len(QDRANT_PREFIX) :]
-    raise ConfigError(f"Unknown --store {value!r}", hint="Use local, llamacloud or qdrant:PATH_OR_URL")
+    raise ConfigError(
+        f"Unknown --store {value!r}", hint="Use local, llamacloud, qdrant:PATH_OR_URL or postgresql://..."
+    )
 
 
 def _qdrant_module() -> ModuleType:
@@ -133,3 +149,56 @@ def build_qdrant(documents: Sequence[Any], spec: str, *, collection: str, overwr
         return len(built)
     finally:
         opened.close()
+
+
+# --- postgres hook (issue 25) ----------------------------------------------------------------------
+
+
+def open_postgres(url: str, *, table: str) -> Any:
+    """Open the table ``table`` on the PostgreSQL server at ``url`` for querying.
+
+    Raises:
+        ConfigError: no such table (or an empty one), a server without pgvector, or a refused
+            login. ServiceError: the server cannot be reached.
+        ImportError: the ``postgres`` extra is not installed.
+
+    Example:
+        >>> index = open_postgres("postgresql://app:secret@db/app", table="cloudkit")  # doctest: +SKIP
+    """
+    from llama_index_cloudkit.retrieve.postgres.connection import where
+    from llama_index_cloudkit.retrieve.postgres.index import open_postgres_index
+
+    index = open_postgres_index(url, table_name=table)
+    if len(index) == 0:
+        index.close()
+        raise ConfigError(
+            f"No passages in the PostgreSQL table {table!r} at {where(url)}",
+            hint="Build it first: cloudkit index FOLDER --name NAME --store postgresql://... "
+            f"--table {table}",
+        )
+    return index
+
+
+def build_postgres(documents: Sequence[Any], url: str, *, table: str, overwrite: bool) -> tuple[int, int]:
+    """Bring the table ``table`` up to date with ``documents``: ``(passages inserted, rows)``.
+
+    Passages have stable ids, so indexing the same folder again inserts nothing; a changed
+    page replaces its old passages. ``overwrite`` drops the table first.
+
+    Raises:
+        ConfigError / ServiceError: see :func:`open_postgres`.
+        ImportError: the ``postgres`` extra is not installed.
+
+    Example:
+        >>> build_postgres(docs, "postgresql://app:secret@db/app",
+        ...                table="cloudkit", overwrite=False)  # doctest: +SKIP
+        (12, 12)
+    """
+    from llama_index_cloudkit.retrieve.postgres.index import PostgresHybridIndex
+
+    index = PostgresHybridIndex.open(url, table_name=table, overwrite=overwrite)
+    try:
+        inserted = index.insert_documents(list(documents), show_progress=True)
+        return len(inserted), len(index)
+    finally:
+        index.close()

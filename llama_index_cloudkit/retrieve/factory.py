@@ -5,7 +5,7 @@ store or service is one row there. Rows are tried in order:
 
 | target | accepted when | retriever |
 |---|---|---|
-| a hybrid index (LocalHybridIndex, QdrantHybridIndex, ...) | it has ``as_hybrid_retriever`` | its own |
+| a hybrid index (Local-, Qdrant-, PostgresHybridIndex) | it has ``as_hybrid_retriever`` | its own |
 | a LlamaIndex ``VectorStoreIndex`` (any vector store) | ``isinstance`` | ``index.as_retriever`` |
 | a LlamaCloud index | a name (``str``) or a reference / ``LlamaCloudIndex`` | :mod:`.llamacloud.service` |
 
@@ -141,7 +141,11 @@ def _llamacloud_retriever(
 
 
 _TARGETS: tuple[_Target, ...] = (
-    _Target("a hybrid index (LocalHybridIndex, QdrantHybridIndex)", _is_hybrid_index, _hybrid_retriever),
+    _Target(
+        "a hybrid index (LocalHybridIndex, QdrantHybridIndex, PostgresHybridIndex)",
+        _is_hybrid_index,
+        _hybrid_retriever,
+    ),
     _Target("a VectorStoreIndex", lambda t: isinstance(t, VectorStoreIndex), _vector_store_retriever),
     _Target("a LlamaCloud index name or LlamaCloudIndex", _is_llamacloud, _llamacloud_retriever),
 )

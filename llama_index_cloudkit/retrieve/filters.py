@@ -22,7 +22,7 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from llama_index.core.vector_stores.types import (
@@ -35,7 +35,7 @@ from llama_index.core.vector_stores.utils import build_metadata_filter_fn
 
 from llama_index_cloudkit.errors import ConfigError
 
-__all__ = ["matches"]
+__all__ = ["kind_of", "matches", "merge_key_types"]
 
 _SCALAR_OPERATORS = {
     FilterOperator.EQ,
@@ -149,3 +149,39 @@ def matches(metadata: Mapping[str, Any], filters: MetadataFilters | None) -> boo
     if condition == FilterCondition.NOT:
         return not any(results)
     return all(results)
+
+
+def kind_of(value: Any) -> str:
+    """The JSON kind of a metadata value: bool, number, string, list, object or null.
+
+    Example:
+        >>> kind_of(2020), kind_of("2020"), kind_of(None)
+        ('number', 'string', 'null')
+    """
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, (int, float)):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, (list, tuple)):
+        return "list"
+    return "object"
+
+
+def merge_key_types(
+    known: Mapping[str, Iterable[str]], metadatas: Iterable[Mapping[str, Any]]
+) -> dict[str, list[str]]:
+    """``known`` with the kinds of every key in ``metadatas`` added (sorted, for stable storage).
+
+    Example:
+        >>> merge_key_types({"year": ["number"]}, [{"year": "2020", "kind": "pdf"}])
+        {'year': ['number', 'string'], 'kind': ['string']}
+    """
+    merged = {key: set(kinds) for key, kinds in known.items()}
+    for metadata in metadatas:
+        for key, value in metadata.items():
+            merged.setdefault(key, set()).add(kind_of(value))
+    return {key: sorted(kinds) for key, kinds in merged.items()}

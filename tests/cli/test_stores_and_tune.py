@@ -59,9 +59,9 @@ def test_ask_on_an_empty_qdrant_store_is_a_usage_error(qdrant_store: str) -> Non
 
 
 def test_an_unknown_store_is_a_usage_error(examples_dir: Path) -> None:
-    result = _run("index", str(examples_dir), "--name", "x", "--store", "postgres://db")
+    result = _run("index", str(examples_dir), "--name", "x", "--store", "mysql://db")
     assert result.exit_code == 2
-    assert "local, llamacloud or qdrant:PATH_OR_URL" in _error_line(result)
+    assert "local, llamacloud, qdrant:PATH_OR_URL or postgresql://" in _error_line(result)
 
 
 def test_without_the_qdrant_module_the_store_is_a_one_line_error(

@@ -115,7 +115,8 @@ def v2_request(preset: ParsePreset, options: Mapping[str, Any]) -> dict[str, Any
     if unknown:
         raise ConfigError(
             f"LlamaParse option(s) with no Parse v2 equivalent: {', '.join(unknown)}",
-            hint="Remove them, or use LlamaCloud's API v1 (CLOUDKIT_API_VERSION=v1); v2 takes: " + ", ".join(sorted(_V2_OPTIONS)),
+            hint="Remove them, or use LlamaCloud's API v1 (CLOUDKIT_API_VERSION=v1); v2 takes: "
+            + ", ".join(sorted(_V2_OPTIONS)),
         )
     tier, version = _tier(preset, options)
     body: dict[str, Any] = {"tier": tier.value, "version": version}

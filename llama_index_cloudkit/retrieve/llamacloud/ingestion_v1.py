@@ -42,8 +42,8 @@ from urllib.parse import quote_plus
 
 from llama_index.core.schema import Document
 
-from llama_index_cloudkit.cloud.errors import JobState, job_state
 from llama_index_cloudkit.cloud.deadline import Deadline
+from llama_index_cloudkit.cloud.errors import JobState, job_state
 from llama_index_cloudkit.cloud.session import CloudSession
 from llama_index_cloudkit.errors import ConfigError, JobFailedError, JobTimeoutError
 from llama_index_cloudkit.retrieve.llamacloud.refs import (

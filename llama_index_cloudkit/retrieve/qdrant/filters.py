@@ -39,8 +39,9 @@ from llama_index.core.vector_stores.types import (
 )
 
 from llama_index_cloudkit.errors import ConfigError
+from llama_index_cloudkit.retrieve.filters import kind_of
 
-__all__ = ["merge_key_types", "to_qdrant_filter"]
+__all__ = ["to_qdrant_filter"]
 
 _RANGE = {
     FilterOperator.GT: "gt",
@@ -48,37 +49,6 @@ _RANGE = {
     FilterOperator.LT: "lt",
     FilterOperator.LTE: "lte",
 }
-
-
-def _kind_of(value: Any) -> str:
-    """The JSON kind of a metadata value: bool, number, string, list, object or null."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "bool"
-    if isinstance(value, (int, float)):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, (list, tuple)):
-        return "list"
-    return "object"
-
-
-def merge_key_types(
-    known: Mapping[str, Iterable[str]], metadatas: Iterable[Mapping[str, Any]]
-) -> dict[str, list[str]]:
-    """``known`` with the kinds of every key in ``metadatas`` added (sorted, for stable storage).
-
-    Example:
-        >>> merge_key_types({"year": ["number"]}, [{"year": "2020", "kind": "pdf"}])
-        {'year': ['number', 'string'], 'kind': ['string']}
-    """
-    merged = {key: set(kinds) for key, kinds in known.items()}
-    for metadata in metadatas:
-        for key, value in metadata.items():
-            merged.setdefault(key, set()).add(_kind_of(value))
-    return {key: sorted(kinds) for key, kinds in merged.items()}
 
 
 def _models() -> Any:
@@ -112,13 +82,13 @@ def _check(leaf: MetadataFilter, key_types: Mapping[str, Iterable[str]]) -> None
     if op == FilterOperator.CONTAINS:
         if "list" in stored or ("string" in stored and isinstance(leaf.value, str)):
             return
-        raise _mismatch(leaf, stored, _kind_of(leaf.value))
+        raise _mismatch(leaf, stored, kind_of(leaf.value))
     if op in (FilterOperator.TEXT_MATCH, FilterOperator.TEXT_MATCH_INSENSITIVE):
         if "string" not in stored or not isinstance(leaf.value, str):
-            raise _mismatch(leaf, stored, _kind_of(leaf.value))
+            raise _mismatch(leaf, stored, kind_of(leaf.value))
         return
     for value in _values(leaf):
-        given = _kind_of(value)
+        given = kind_of(value)
         if given not in stored:
             if stored == {"list"}:
                 raise ConfigError(

@@ -48,11 +48,12 @@ from llama_index_cloudkit._version import __version__
 from llama_index_cloudkit.errors import ConfigError, ServiceError
 from llama_index_cloudkit.events import dispatcher
 from llama_index_cloudkit.retrieve.config import HybridConfig
+from llama_index_cloudkit.retrieve.filters import merge_key_types
 from llama_index_cloudkit.retrieve.fusion import relative_score_fusion
 from llama_index_cloudkit.retrieve.hybrid import HybridIndexRetriever, finish_search
 from llama_index_cloudkit.retrieve.local.embedding import MiniLMEmbedding
 from llama_index_cloudkit.retrieve.presets import RetrievalPreset
-from llama_index_cloudkit.retrieve.qdrant.filters import merge_key_types, to_qdrant_filter
+from llama_index_cloudkit.retrieve.qdrant.filters import to_qdrant_filter
 from llama_index_cloudkit.retrieve.qdrant.sparse import BM25SparseEncoder
 
 __all__ = ["QdrantHybridIndex", "open_qdrant_index"]

@@ -1,0 +1,21 @@
+"""PostgreSQL as a retrieval target: the hybrid presets on pgvector + PostgreSQL full-text search.
+
+``pip install 'llama-index-cloudkit[postgres]'``. The rows are LlamaIndex's ``PGVectorStore``
+table; :class:`~llama_index_cloudkit.retrieve.postgres.index.PostgresHybridIndex` adds what the
+presets need (BM25 on the full-text leg, relative-score fusion by ``alpha``, per-leg top-k,
+nested metadata filters, reranking, one result count) and database ingestion (batched,
+idempotent, typed errors). Modules: ``index`` (the index), ``table`` (the table and its
+settings), ``fulltext`` (the BM25 leg), ``filters`` (MetadataFilters as SQL), ``connection``
+(URL, engines, errors).
+
+Example:
+    >>> from llama_index_cloudkit.retrieve.postgres import open_postgres_index
+    >>> index = open_postgres_index("postgresql://app:secret@db.internal/app")  # doctest: +SKIP
+"""
+
+from llama_index_cloudkit.retrieve.postgres.index import (
+    PostgresHybridIndex,
+    open_postgres_index,
+)
+
+__all__ = ["PostgresHybridIndex", "open_postgres_index"]
