@@ -196,6 +196,12 @@ def _retriever_for(
             accepts.
 
     """
+    if "similarity_top_k" in kwargs:  # LlamaIndex's name for the result count
+        if "top_k" in kwargs:
+            raise ConfigError(
+                f"{where} got both similarity_top_k and top_k", hint="Pass one (both mean the result count)"
+            )
+        kwargs = {("top_k" if k == "similarity_top_k" else k): v for k, v in kwargs.items()}
     check_keywords(kwargs, [*_CONFIG_FIELDS, *CONNECTION_FIELDS, "policy", *own], where)
     connection = {k: v for k, v in kwargs.items() if k in CONNECTION_FIELDS}
     overrides = {k: v for k, v in kwargs.items() if k not in CONNECTION_FIELDS and k != "policy"}
