@@ -146,3 +146,9 @@ def test_similarity_top_k_is_the_result_count(index: LocalHybridIndex) -> None:
     assert len(make_query_engine(index, similarity_top_k=1).query(QUESTION).source_nodes) == 1
     with pytest.raises(ConfigError, match="both similarity_top_k and top_k"):
         make_retriever(index, similarity_top_k=2, top_k=3)
+
+
+def test_as_retriever_takes_similarity_top_k_and_refuses_typos(index: LocalHybridIndex) -> None:
+    assert len(index.as_retriever(similarity_top_k=2).retrieve(QUESTION)) == 2
+    with pytest.raises(ConfigError, match="Did you mean alpha"):
+        index.as_retriever(alpah=0.5)

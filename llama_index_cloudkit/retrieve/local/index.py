@@ -32,7 +32,7 @@ from llama_index_cloudkit._imports import require
 from llama_index_cloudkit._llama_settings import explicit_embed_model
 from llama_index_cloudkit.errors import ConfigError
 from llama_index_cloudkit.events import dispatcher
-from llama_index_cloudkit.retrieve.config import HybridConfig
+from llama_index_cloudkit.retrieve.config import HybridConfig, config_keywords
 from llama_index_cloudkit.retrieve.filters import matches
 from llama_index_cloudkit.retrieve.fusion import relative_score_fusion
 from llama_index_cloudkit.retrieve.hybrid import HybridIndexRetriever, finish_search
@@ -284,6 +284,7 @@ class LocalHybridIndex:
                 has one (set by ``tune_retrieval``), else ``balanced``.
             **overrides: HybridConfig fields; they always win (``top_k=3`` gives 3 results).
         """
+        overrides = config_keywords(overrides, "LocalHybridIndex.as_retriever")
         if preset is None and self.retrieval_config is not None:
             config = self.retrieval_config.with_overrides(**overrides)
         else:

@@ -48,7 +48,7 @@ from llama_index_cloudkit._llama_settings import explicit_embed_model
 from llama_index_cloudkit._version import __version__
 from llama_index_cloudkit.errors import ConfigError, ServiceError
 from llama_index_cloudkit.events import dispatcher
-from llama_index_cloudkit.retrieve.config import HybridConfig
+from llama_index_cloudkit.retrieve.config import HybridConfig, config_keywords
 from llama_index_cloudkit.retrieve.fusion import relative_score_fusion
 from llama_index_cloudkit.retrieve.hybrid import HybridIndexRetriever, finish_search
 from llama_index_cloudkit.retrieve.local.embedding import MiniLMEmbedding
@@ -543,6 +543,7 @@ class QdrantHybridIndex:
 
     def as_retriever(self, preset: str = "balanced", **overrides: Any) -> BaseRetriever:
         """A LlamaIndex retriever with a preset's settings (``overrides`` win)."""
+        overrides = config_keywords(overrides, "QdrantHybridIndex.as_retriever")
         config: HybridConfig = RetrievalPreset.from_name(preset).config(**overrides)
         return self.as_hybrid_retriever(config)
 
