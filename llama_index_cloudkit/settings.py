@@ -21,10 +21,10 @@ import difflib
 import os
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import platformdirs
-from pydantic import ConfigDict, Field, SecretStr, field_serializer, field_validator
+from pydantic import ConfigDict, Field, SecretStr, ValidationError, field_serializer, field_validator
 
 from llama_index_cloudkit._component import ComponentMixin
 from llama_index_cloudkit.errors import ConfigError, register_secret
@@ -105,6 +105,21 @@ class CloudKitSettings(ComponentMixin):
         description="v1: the routes llama-cloud-services calls; v2: LlamaCloud's current API "
         "(Parse v2 tiers, Extract v2, Index v2 retrieval).",
     )
+
+    if not TYPE_CHECKING:  # type checkers keep pydantic's typed signature
+
+        def __init__(self, **data: Any) -> None:
+            check_keywords(data, type(self).model_fields, "CloudKitSettings")
+            try:
+                super().__init__(**data)
+            except ValidationError as exc:
+                first = exc.errors()[0]
+                field = ".".join(str(part) for part in first["loc"]) or "settings"
+                message = str(first["msg"]).removeprefix("Value error, ")
+                raise ConfigError(
+                    f"CloudKitSettings {field}: {message}",
+                    hint="Fix the argument or the environment variable it comes from",
+                ) from None
 
     @field_validator("api_key", mode="before")
     @classmethod

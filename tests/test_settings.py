@@ -82,3 +82,15 @@ def test_key_never_appears_in_repr_str_dump_json_or_pickle_text() -> None:
     outputs = [repr(settings), str(settings), str(settings.model_dump()), settings.model_dump_json()]
     assert all(KEY not in text for text in outputs)
     assert pickle.loads(pickle.dumps(settings)).require_key() == KEY
+
+
+def test_settings_errors_are_config_errors_not_pydantic_ones() -> None:
+    import pydantic
+
+    with pytest.raises(ConfigError, match="base_url must start with http") as caught:
+        CloudKitSettings(base_url="api.cloud.llamaindex.ai")
+    assert not isinstance(caught.value, pydantic.ValidationError)
+    with pytest.raises(ConfigError, match="Did you mean base_url"):
+        CloudKitSettings(base_ur="https://api.cloud.llamaindex.ai")  # type: ignore[call-arg]
+    with pytest.raises(ConfigError, match="backend"):
+        CloudKitSettings(backend="clod")  # type: ignore[arg-type]

@@ -21,11 +21,12 @@ import json
 import os
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from llama_index.core.llms import LLM, ChatMessage
 
 from llama_index_cloudkit._imports import require
+from llama_index_cloudkit._llama_settings import explicit_llm
 from llama_index_cloudkit.errors import ConfigError, ExtractionError
 from llama_index_cloudkit.extract.model import ExtractResult
 
@@ -134,7 +135,7 @@ def extract_document_with_llm(
 
 
 def default_llm() -> LLM:
-    """OpenAI's gpt-4o-mini when OPENAI_API_KEY is set; else ConfigError saying what to pass.
+    """``Settings.llm`` when set; else gpt-4o-mini with OPENAI_API_KEY; else ConfigError saying what to pass.
 
     Example:
         >>> from unittest import mock
@@ -144,10 +145,13 @@ def default_llm() -> LLM:
         ...
         llama_index_cloudkit.errors.ConfigError: Local extraction needs an LLM, and none is configured...
     """
+    configured = explicit_llm()
+    if configured is not None:
+        return cast(LLM, configured)
     if not os.environ.get("OPENAI_API_KEY"):
         raise ConfigError(
             "Local extraction needs an LLM, and none is configured",
-            hint="Pass llm=... (any LlamaIndex LLM), set OPENAI_API_KEY, or set "
+            hint="Pass llm=... (any LlamaIndex LLM), set Settings.llm, set OPENAI_API_KEY, or set "
             "LLAMA_CLOUD_API_KEY to use LlamaExtract",
         )
     from llama_index.llms.openai import OpenAI

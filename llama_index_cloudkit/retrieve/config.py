@@ -23,7 +23,7 @@ from pydantic import ConfigDict, Field, model_validator
 
 from llama_index_cloudkit._component import ComponentMixin
 
-__all__ = ["HybridConfig", "RetrievalMode"]
+__all__ = ["HybridConfig", "RetrievalMode", "config_keywords"]
 
 RetrievalMode = Literal["chunks", "files_via_metadata", "files_via_content", "auto_routed"]
 
@@ -142,3 +142,26 @@ class HybridConfig(ComponentMixin):
                 if leg not in given and 0 < values[leg] < wanted:
                     values[leg] = min(int(wanted), _MAX_LEG)
         return HybridConfig(**values)
+
+
+def config_keywords(overrides: dict[str, Any], where: str) -> dict[str, Any]:
+    """HybridConfig overrides with LlamaIndex's ``similarity_top_k`` read as ``top_k``; typos refused.
+
+    Raises:
+        ConfigError: an unknown keyword (naming the closest field), or both names of the count.
+
+    Example:
+        >>> config_keywords({"similarity_top_k": 2}, "as_retriever")
+        {'top_k': 2}
+    """
+    from llama_index_cloudkit.errors import ConfigError
+    from llama_index_cloudkit.settings import check_keywords
+
+    if "similarity_top_k" in overrides:
+        if "top_k" in overrides:
+            raise ConfigError(
+                f"{where} got both similarity_top_k and top_k", hint="Pass one (the result count)"
+            )
+        overrides = {("top_k" if k == "similarity_top_k" else k): v for k, v in overrides.items()}
+    check_keywords(overrides, HybridConfig.model_fields, where)
+    return overrides

@@ -26,7 +26,7 @@ import logging
 import os
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from llama_index.core.base.base_query_engine import BaseQueryEngine
 from llama_index.core.base.base_retriever import BaseRetriever
@@ -37,6 +37,7 @@ from llama_index.core.schema import NodeWithScore, QueryBundle
 from llama_index.core.tools import QueryEngineTool, RetrieverTool, ToolMetadata
 from pydantic import ValidationError
 
+from llama_index_cloudkit._llama_settings import explicit_llm
 from llama_index_cloudkit.cloud.policy import CloudPolicy
 from llama_index_cloudkit.errors import ConfigError
 from llama_index_cloudkit.retrieve.config import HybridConfig
@@ -199,6 +200,12 @@ def _retriever_for(
             accepts.
 
     """
+    if "similarity_top_k" in kwargs:  # LlamaIndex's name for the result count
+        if "top_k" in kwargs:
+            raise ConfigError(
+                f"{where} got both similarity_top_k and top_k", hint="Pass one (both mean the result count)"
+            )
+        kwargs = {("top_k" if k == "similarity_top_k" else k): v for k, v in kwargs.items()}
     check_keywords(kwargs, [*_CONFIG_FIELDS, *CONNECTION_FIELDS, "policy", *own], where)
     connection = {k: v for k, v in kwargs.items() if k in CONNECTION_FIELDS}
     overrides = {k: v for k, v in kwargs.items() if k not in CONNECTION_FIELDS and k != "policy"}
@@ -266,13 +273,16 @@ def make_retriever(
 
 
 def default_llm() -> LLM | None:
-    """OpenAI's gpt-4o-mini (temperature 0) when OPENAI_API_KEY is set, else None.
+    """``Settings.llm`` when set; else gpt-4o-mini (temperature 0) with OPENAI_API_KEY; else None.
 
     Example:
         >>> llm = default_llm()
         >>> llm is None or llm.model == "gpt-4o-mini"
         True
     """
+    configured = explicit_llm()
+    if configured is not None:
+        return cast(LLM, configured)
     if not os.environ.get("OPENAI_API_KEY"):
         return None
     from llama_index.llms.openai import OpenAI
@@ -293,7 +303,8 @@ def make_query_engine(
     """A query engine on ``target``; with no LLM configured it returns cited passages.
 
     Args:
-        llm: any LlamaIndex LLM; default OpenAI (gpt-4o-mini) when OPENAI_API_KEY is set.
+        llm: any LlamaIndex LLM; default ``Settings.llm`` when set, else OpenAI (gpt-4o-mini)
+            when OPENAI_API_KEY is set, else cited passages without an LLM.
         citations: answer with numbered citations (LlamaIndex's CitationQueryEngine).
         streaming: stream the answer.
         **overrides: HybridConfig fields (``top_k=3``: three passages) and the connection
@@ -345,7 +356,7 @@ def make_chat_engine(
     """A chat engine (condense question + context) on ``target``.
 
     Raises:
-        ConfigError: no LLM given and OPENAI_API_KEY is not set (chat needs an LLM).
+        ConfigError: no LLM given, ``Settings.llm`` unset and OPENAI_API_KEY unset.
 
     Example:
         >>> from llama_index.core.schema import TextNode
@@ -359,7 +370,8 @@ def make_chat_engine(
     if llm is None:
         raise ConfigError(
             "A chat engine needs an LLM, and none is configured",
-            hint="Pass llm=... or set OPENAI_API_KEY; for passages without an LLM use make_query_engine",
+            hint="Pass llm=..., set Settings.llm, or set OPENAI_API_KEY; "
+            "for passages without an LLM use make_query_engine",
         )
     from llama_index.core.chat_engine import CondensePlusContextChatEngine
 

@@ -19,7 +19,8 @@ from llama_index.core.schema import NodeWithScore, QueryBundle
 __all__ = ["NO_LLM_NOTE", "PassagesQueryEngine", "format_citation"]
 
 NO_LLM_NOTE = (
-    "No LLM is configured (pass llm=... or set OPENAI_API_KEY), so here are the most relevant passages:"
+    "No LLM is configured (pass llm=..., set Settings.llm, or set OPENAI_API_KEY), "
+    "so here are the most relevant passages:"
 )
 
 

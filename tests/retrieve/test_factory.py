@@ -139,3 +139,16 @@ def test_connection_keywords_reach_a_llamacloud_target(
         "handbook", "fast", api_key=fake_llamacloud.api_key, base_url=fake_llamacloud.base_url
     )
     assert "hay" in retriever.retrieve("what do llamas eat")[0].node.get_content()
+
+
+def test_similarity_top_k_is_the_result_count(index: LocalHybridIndex) -> None:
+    assert len(make_retriever(index, similarity_top_k=2).retrieve(QUESTION)) == 2
+    assert len(make_query_engine(index, similarity_top_k=1).query(QUESTION).source_nodes) == 1
+    with pytest.raises(ConfigError, match="both similarity_top_k and top_k"):
+        make_retriever(index, similarity_top_k=2, top_k=3)
+
+
+def test_as_retriever_takes_similarity_top_k_and_refuses_typos(index: LocalHybridIndex) -> None:
+    assert len(index.as_retriever(similarity_top_k=2).retrieve(QUESTION)) == 2
+    with pytest.raises(ConfigError, match="Did you mean alpha"):
+        index.as_retriever(alpah=0.5)

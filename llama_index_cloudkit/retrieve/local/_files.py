@@ -20,6 +20,7 @@ from llama_index.core.base.embeddings.base import BaseEmbedding
 from llama_index.core.schema import BaseNode, TextNode
 
 from llama_index_cloudkit._imports import require
+from llama_index_cloudkit._llama_settings import explicit_embed_model
 from llama_index_cloudkit._version import __version__
 from llama_index_cloudkit.errors import ConfigError
 from llama_index_cloudkit.retrieve.config import HybridConfig
@@ -117,7 +118,9 @@ def read_index_files(persist_dir: str | Path, embed_model: BaseEmbedding | None)
             f"Index format {params.get('format_version')} is not supported",
             hint="Rebuild the index with this version of llama-index-cloudkit",
         )
-    embedder = embed_model or MiniLMEmbedding()
+    embedder = embed_model or explicit_embed_model()
+    if embedder is None or (embed_model is None and embedder.model_name != params["embed_model"]):
+        embedder = MiniLMEmbedding()  # Settings.embed_model is used only when it built the index
     if embedder.model_name != params["embed_model"]:
         raise ConfigError(
             f"The index was built with {params['embed_model']!r}, not {embedder.model_name!r}",

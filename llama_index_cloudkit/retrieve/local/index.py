@@ -29,9 +29,10 @@ from llama_index.core.postprocessor.types import BaseNodePostprocessor
 from llama_index.core.schema import BaseNode, Document, MetadataMode, NodeWithScore
 
 from llama_index_cloudkit._imports import require
+from llama_index_cloudkit._llama_settings import explicit_embed_model
 from llama_index_cloudkit.errors import ConfigError
 from llama_index_cloudkit.events import dispatcher
-from llama_index_cloudkit.retrieve.config import HybridConfig
+from llama_index_cloudkit.retrieve.config import HybridConfig, config_keywords
 from llama_index_cloudkit.retrieve.filters import matches
 from llama_index_cloudkit.retrieve.fusion import relative_score_fusion
 from llama_index_cloudkit.retrieve.hybrid import HybridIndexRetriever, finish_search
@@ -51,7 +52,8 @@ class LocalHybridIndex:
 
     Args:
         nodes: the passages to index (TextNodes; ids must be unique).
-        embed_model: any LlamaIndex embedding; default the bundled int8 all-MiniLM-L6-v2.
+        embed_model: any LlamaIndex embedding; default ``Settings.embed_model`` when set
+            explicitly, else the bundled int8 all-MiniLM-L6-v2.
         k1: BM25 term saturation.
         b: BM25 length normalisation.
         language: stemmer and stopword language (PyStemmer / bm25s).
@@ -78,7 +80,7 @@ class LocalHybridIndex:
         _embeddings: Any = None,
     ) -> None:
         self._np = require("numpy", "local")
-        self.embed_model = embed_model or MiniLMEmbedding()
+        self.embed_model = embed_model or explicit_embed_model() or MiniLMEmbedding()
         self.k1, self.b, self.language = k1, b, language
         self.reranker = reranker
         self.retrieval_config = retrieval_config
@@ -282,6 +284,7 @@ class LocalHybridIndex:
                 has one (set by ``tune_retrieval``), else ``balanced``.
             **overrides: HybridConfig fields; they always win (``top_k=3`` gives 3 results).
         """
+        overrides = config_keywords(overrides, "LocalHybridIndex.as_retriever")
         if preset is None and self.retrieval_config is not None:
             config = self.retrieval_config.with_overrides(**overrides)
         else:

@@ -34,7 +34,7 @@ from llama_index.core.vector_stores.utils import metadata_dict_to_node
 
 from llama_index_cloudkit.errors import ConfigError
 from llama_index_cloudkit.events import dispatcher
-from llama_index_cloudkit.retrieve.config import HybridConfig
+from llama_index_cloudkit.retrieve.config import HybridConfig, config_keywords
 from llama_index_cloudkit.retrieve.filters import merge_key_types
 from llama_index_cloudkit.retrieve.fusion import relative_score_fusion
 from llama_index_cloudkit.retrieve.hybrid import HybridIndexRetriever, finish_search
@@ -629,6 +629,7 @@ class PostgresHybridIndex:
         Example:
             >>> index.as_retriever("keyword", rerank_top_n=3).retrieve("hay")  # doctest: +SKIP
         """
+        overrides = config_keywords(overrides, "PostgresHybridIndex.as_retriever")
         if preset is None and self.retrieval_config is not None:
             config = self.retrieval_config.with_overrides(**overrides)
         else:

@@ -44,10 +44,11 @@ from llama_index.core.schema import BaseNode, Document, MetadataMode, NodeWithSc
 from llama_index.core.vector_stores.utils import metadata_dict_to_node, node_to_metadata_dict
 
 from llama_index_cloudkit._imports import require
+from llama_index_cloudkit._llama_settings import explicit_embed_model
 from llama_index_cloudkit._version import __version__
 from llama_index_cloudkit.errors import ConfigError, ServiceError
 from llama_index_cloudkit.events import dispatcher
-from llama_index_cloudkit.retrieve.config import HybridConfig
+from llama_index_cloudkit.retrieve.config import HybridConfig, config_keywords
 from llama_index_cloudkit.retrieve.filters import merge_key_types
 from llama_index_cloudkit.retrieve.fusion import relative_score_fusion
 from llama_index_cloudkit.retrieve.hybrid import HybridIndexRetriever, finish_search
@@ -143,8 +144,8 @@ class QdrantHybridIndex:
     Args:
         client: a ``qdrant_client.QdrantClient``.
         collection_name: the collection to open or create.
-        embed_model: any LlamaIndex embedding; default the bundled int8 all-MiniLM-L6-v2. Must be
-            the one the collection was built with.
+        embed_model: any LlamaIndex embedding; default ``Settings.embed_model`` when set
+            explicitly, else the bundled int8 all-MiniLM-L6-v2. Must be the one the collection was built with.
         k1: BM25 term saturation (new collections; default 1.5, as LocalHybridIndex).
         b: BM25 length normalization (new collections; default 0.75).
         language: stemmer and stopword language (new collections; default english).
@@ -177,7 +178,7 @@ class QdrantHybridIndex:
         self._models = require("qdrant_client.models", "qdrant", package="qdrant-client")
         self.client = client
         self.collection_name = collection_name
-        self.embed_model = embed_model or MiniLMEmbedding()
+        self.embed_model = embed_model or explicit_embed_model() or MiniLMEmbedding()
         self.reranker = reranker
         self._key_types: dict[str, list[str]] = {}
         self._dimension: int | None = None
@@ -543,6 +544,7 @@ class QdrantHybridIndex:
 
     def as_retriever(self, preset: str = "balanced", **overrides: Any) -> BaseRetriever:
         """A LlamaIndex retriever with a preset's settings (``overrides`` win)."""
+        overrides = config_keywords(overrides, "QdrantHybridIndex.as_retriever")
         config: HybridConfig = RetrievalPreset.from_name(preset).config(**overrides)
         return self.as_hybrid_retriever(config)
 

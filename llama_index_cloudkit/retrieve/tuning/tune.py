@@ -19,6 +19,7 @@ from typing import Any
 
 from llama_index.core.llms import LLM
 
+from llama_index_cloudkit._llama_settings import explicit_llm
 from llama_index_cloudkit.errors import ConfigError
 from llama_index_cloudkit.retrieve.config import HybridConfig
 from llama_index_cloudkit.retrieve.local.index import LocalHybridIndex
@@ -206,10 +207,11 @@ def tune_retrieval(
             hint="Build one with LocalHybridIndex.from_documents(...) over the same documents",
         )
     if questions is None:
+        llm = llm if llm is not None else explicit_llm()
         if llm is None:
             raise ConfigError(
                 "tune_retrieval needs judged questions, or an LLM to write them",
-                hint="Pass questions=[(question, [node or document ids]), ...] or llm=...",
+                hint="Pass questions=[(question, [node or document ids]), ...], llm=..., or set Settings.llm",
             )
         judged = generate_questions(index.nodes, llm, num_questions=num_questions, seed=seed)
     else:
