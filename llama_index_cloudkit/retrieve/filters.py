@@ -35,7 +35,7 @@ from llama_index.core.vector_stores.utils import build_metadata_filter_fn
 
 from llama_index_cloudkit.errors import ConfigError
 
-__all__ = ["kind_of", "matches", "merge_key_types"]
+__all__ = ["check_leaf", "kind_of", "matches", "merge_key_types"]
 
 _SCALAR_OPERATORS = {
     FilterOperator.EQ,
@@ -185,3 +185,53 @@ def merge_key_types(
         for key, value in metadata.items():
             merged.setdefault(key, set()).add(kind_of(value))
     return {key: sorted(kinds) for key, kinds in merged.items()}
+
+
+def _leaf_values(leaf: MetadataFilter) -> list[Any]:
+    value = leaf.value
+    return list(value) if isinstance(value, (list, tuple)) else [value]
+
+
+def _mismatch(leaf: MetadataFilter, stored: set[str], given: str) -> ConfigError:
+    return ConfigError(
+        f"The filter on {leaf.key!r} ({leaf.operator.value}) compares a {given} with stored "
+        f"{' / '.join(sorted(stored))} values, so it can never match",
+        hint=f"Give {leaf.key!r} a value of the stored type, or another operator",
+    )
+
+
+def check_leaf(leaf: MetadataFilter, key_types: Mapping[str, Iterable[str]]) -> None:
+    """Raise ConfigError when ``leaf``'s value can never match the kinds stored under its key.
+
+    Example:
+        >>> check_leaf(MetadataFilter(key="year", value=2021), {"year": ["number"]})
+        >>> check_leaf(MetadataFilter(key="year", value="2021"), {"year": ["number"]})
+        Traceback (most recent call last):
+        ...
+        llama_index_cloudkit.errors.ConfigError: The filter on 'year' (==) compares a string ...
+    """
+    stored = set(key_types.get(leaf.key, ())) - {"null"}
+    op = leaf.operator
+    if not stored or op == FilterOperator.IS_EMPTY:
+        return  # an unknown key matches nothing; no type to compare with
+    if op in (FilterOperator.ANY, FilterOperator.ALL):
+        if "list" not in stored:
+            raise _mismatch(leaf, stored, "list")
+        return
+    if op == FilterOperator.CONTAINS:
+        if "list" in stored or ("string" in stored and isinstance(leaf.value, str)):
+            return
+        raise _mismatch(leaf, stored, kind_of(leaf.value))
+    if op in (FilterOperator.TEXT_MATCH, FilterOperator.TEXT_MATCH_INSENSITIVE):
+        if "string" not in stored or not isinstance(leaf.value, str):
+            raise _mismatch(leaf, stored, kind_of(leaf.value))
+        return
+    for value in _leaf_values(leaf):
+        given = kind_of(value)
+        if given not in stored:
+            if stored == {"list"}:
+                raise ConfigError(
+                    f"{leaf.key!r} holds lists, and {op.value!r} compares whole values",
+                    hint="Use the 'contains', 'any' or 'all' operator on list fields",
+                )
+            raise _mismatch(leaf, stored, given)

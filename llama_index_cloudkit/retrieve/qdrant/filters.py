@@ -39,7 +39,7 @@ from llama_index.core.vector_stores.types import (
 )
 
 from llama_index_cloudkit.errors import ConfigError
-from llama_index_cloudkit.retrieve.filters import kind_of
+from llama_index_cloudkit.retrieve.filters import check_leaf
 
 __all__ = ["to_qdrant_filter"]
 
@@ -60,42 +60,6 @@ def _models() -> Any:
 def _values(leaf: MetadataFilter) -> list[Any]:
     value = leaf.value
     return list(value) if isinstance(value, (list, tuple)) else [value]
-
-
-def _mismatch(leaf: MetadataFilter, stored: set[str], given: str) -> ConfigError:
-    return ConfigError(
-        f"The filter on {leaf.key!r} ({leaf.operator.value}) compares a {given} with stored "
-        f"{' / '.join(sorted(stored))} values, so it can never match",
-        hint=f"Give {leaf.key!r} a value of the stored type, or another operator",
-    )
-
-
-def _check(leaf: MetadataFilter, key_types: Mapping[str, Iterable[str]]) -> None:
-    stored = set(key_types.get(leaf.key, ())) - {"null"}
-    op = leaf.operator
-    if not stored or op == FilterOperator.IS_EMPTY:
-        return  # an unknown key matches nothing; no type to compare with
-    if op in (FilterOperator.ANY, FilterOperator.ALL):
-        if "list" not in stored:
-            raise _mismatch(leaf, stored, "list")
-        return
-    if op == FilterOperator.CONTAINS:
-        if "list" in stored or ("string" in stored and isinstance(leaf.value, str)):
-            return
-        raise _mismatch(leaf, stored, kind_of(leaf.value))
-    if op in (FilterOperator.TEXT_MATCH, FilterOperator.TEXT_MATCH_INSENSITIVE):
-        if "string" not in stored or not isinstance(leaf.value, str):
-            raise _mismatch(leaf, stored, kind_of(leaf.value))
-        return
-    for value in _values(leaf):
-        given = kind_of(value)
-        if given not in stored:
-            if stored == {"list"}:
-                raise ConfigError(
-                    f"{leaf.key!r} holds lists, and {op.value!r} compares whole values",
-                    hint="Use the 'contains', 'any' or 'all' operator on list fields",
-                )
-            raise _mismatch(leaf, stored, given)
 
 
 def _point(key: str, value: Any) -> Any:
@@ -206,7 +170,7 @@ def _group(filters: MetadataFilters, key_types: Mapping[str, Iterable[str]]) -> 
         if isinstance(child, MetadataFilters):
             conditions.append(_group(child, key_types) if child.filters else models.Filter())
         else:
-            _check(child, key_types)
+            check_leaf(child, key_types)
             conditions.append(_leaf(child, set(key_types.get(child.key, ())) - {"null"}))
     condition = filters.condition or FilterCondition.AND
     if condition == FilterCondition.OR:
