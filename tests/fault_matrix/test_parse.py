@@ -177,8 +177,12 @@ def test_service_stopped_mid_batch_then_rerun_uploads_nothing_twice(
     thread = threading.Thread(target=first_run)
     thread.start()
     deadline = time.monotonic() + 20
-    while fake.count(*UPLOAD) < len(files) and time.monotonic() < deadline:
+    def answered_uploads() -> int:  # accepted jobs, not requests still waiting for their answer
+        return sum(1 for r in fake.requests if (r.method, r.path) == UPLOAD and r.status == 200)
+
+    while answered_uploads() < len(files) and time.monotonic() < deadline:
         time.sleep(0.01)
+    time.sleep(0.2)  # the answers reach the reader, which journals each job id before polling
     port = fake.port
     fake.stop()  # the service goes away while every job is in flight
     thread.join(timeout=60)
