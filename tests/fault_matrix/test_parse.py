@@ -177,6 +177,7 @@ def test_service_stopped_mid_batch_then_rerun_uploads_nothing_twice(
     thread = threading.Thread(target=first_run)
     thread.start()
     deadline = time.monotonic() + 20
+
     def answered_uploads() -> int:  # accepted jobs, not requests still waiting for their answer
         return sum(1 for r in fake.requests if (r.method, r.path) == UPLOAD and r.status == 200)
 
