@@ -24,7 +24,7 @@ from llama_index.core.schema import NodeWithScore, QueryBundle
 from llama_index_cloudkit.events import RetrieveEndEvent, dispatcher
 from llama_index_cloudkit.retrieve.config import HybridConfig
 
-__all__ = ["HybridIndexRetriever", "finish_search"]
+__all__ = ["HybridIndexRetriever", "finish_search", "indexing_progress"]
 
 
 class HybridIndexRetriever(BaseRetriever):
@@ -86,3 +86,25 @@ def finish_search(
         )
     )
     return results
+
+
+class _NoProgress:
+    def update(self, n: int) -> None:
+        """Nothing to show."""
+
+    def close(self) -> None:
+        """Nothing to close."""
+
+
+def indexing_progress(total: int, show: bool) -> Any:
+    """A progress bar over ``total`` passages being indexed, or one that shows nothing.
+
+    Example:
+        >>> bar = indexing_progress(3, show=False)
+        >>> bar.update(3); bar.close()
+    """
+    if not show:
+        return _NoProgress()
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, desc="Indexing passages", unit="passage")

@@ -37,7 +37,7 @@ from llama_index_cloudkit.events import dispatcher
 from llama_index_cloudkit.retrieve.config import HybridConfig, config_keywords
 from llama_index_cloudkit.retrieve.filters import merge_key_types
 from llama_index_cloudkit.retrieve.fusion import relative_score_fusion
-from llama_index_cloudkit.retrieve.hybrid import HybridIndexRetriever, finish_search
+from llama_index_cloudkit.retrieve.hybrid import HybridIndexRetriever, finish_search, indexing_progress
 from llama_index_cloudkit.retrieve.local.embedding import MiniLMEmbedding
 from llama_index_cloudkit.retrieve.postgres.filters import to_sql_filter
 from llama_index_cloudkit.retrieve.postgres.fulltext import FullTextLeg
@@ -365,7 +365,7 @@ class PostgresHybridIndex:
             return []
         if self._dimension is None:
             self._open()  # another client may have created it meanwhile
-        progress = _progress(len(nodes), show_progress)
+        progress = indexing_progress(len(nodes), show_progress)
         inserted: list[str] = []
         try:
             for start in range(0, len(nodes), batch_size):
@@ -668,19 +668,3 @@ def open_postgres_index(
         >>> index = open_postgres_index("postgresql://app:secret@db.internal:5432/app")  # doctest: +SKIP
     """
     return PostgresHybridIndex(url, table_name, embed_model=embed_model)
-
-
-class _NoProgress:
-    def update(self, n: int) -> None:
-        """Nothing to show."""
-
-    def close(self) -> None:
-        """Nothing to close."""
-
-
-def _progress(total: int, show: bool) -> Any:
-    if not show:
-        return _NoProgress()
-    from tqdm.auto import tqdm
-
-    return tqdm(total=total, desc="Indexing passages", unit="passage")

@@ -51,7 +51,7 @@ from llama_index_cloudkit.events import dispatcher
 from llama_index_cloudkit.retrieve.config import HybridConfig, config_keywords
 from llama_index_cloudkit.retrieve.filters import merge_key_types
 from llama_index_cloudkit.retrieve.fusion import relative_score_fusion
-from llama_index_cloudkit.retrieve.hybrid import HybridIndexRetriever, finish_search
+from llama_index_cloudkit.retrieve.hybrid import HybridIndexRetriever, finish_search, indexing_progress
 from llama_index_cloudkit.retrieve.local.embedding import MiniLMEmbedding
 from llama_index_cloudkit.retrieve.presets import RetrievalPreset
 from llama_index_cloudkit.retrieve.qdrant.filters import to_qdrant_filter
@@ -309,7 +309,7 @@ class QdrantHybridIndex:
             self._open()  # another client may have created it meanwhile
         self._refuse_duplicates(nodes)
         tokens = self.encoder.tokenize([n.get_content() for n in nodes])
-        progress = _progress(len(nodes), show_progress)
+        progress = indexing_progress(len(nodes), show_progress)
         try:
             for start in range(0, len(nodes), batch_size):
                 batch = nodes[start : start + batch_size]
@@ -689,19 +689,3 @@ def open_qdrant_index(
     else:
         client = _make_client(path=spec)
     return QdrantHybridIndex(client, collection, embed_model=embed_model)
-
-
-class _NoProgress:
-    def update(self, n: int) -> None:
-        """Nothing to show."""
-
-    def close(self) -> None:
-        """Nothing to close."""
-
-
-def _progress(total: int, show: bool) -> Any:
-    if not show:
-        return _NoProgress()
-    from tqdm.auto import tqdm
-
-    return tqdm(total=total, desc="Indexing passages", unit="passage")
