@@ -162,7 +162,11 @@ class ConfigError(CloudKitError, ValueError):
     """Settings or arguments that cannot work, for example ``backend="cloud"`` without a key.
 
     Example:
-        >>> raise ConfigError("backend='cloud' needs an API key")  # doctest: +SKIP
+        >>> try:
+        ...     raise ConfigError("backend='cloud' needs an API key")
+        ... except ValueError as error:  # a ConfigError is also a ValueError
+        ...     print(type(error).__name__, error)
+        ConfigError backend='cloud' needs an API key
     """
 
 
