@@ -370,8 +370,9 @@ def query_engine_for(
         >>> from llama_index.core.schema import TextNode
         >>> from llama_index_cloudkit.retrieve.local.index import LocalHybridIndex
         >>> index = LocalHybridIndex([TextNode(text="Llamas eat hay.")])
-        >>> query_engine_for(index, "fast", None, {"similarity_top_k": 1}, "demo").query("hay").source_nodes[0].score
-        1.0
+        >>> engine = query_engine_for(index, "fast", None, {"similarity_top_k": 1}, "demo")
+        >>> engine.query("hay").source_nodes[0].node.text
+        'Llamas eat hay.'
     """
     options = dict(options)
     citations = bool(options.pop("citations", False))
@@ -507,7 +508,9 @@ def chat_engine_for(
         from llama_index.core.query_engine import RetrieverQueryEngine
 
         query_engine = RetrieverQueryEngine.from_args(retriever=retriever, llm=llm, **query_options)
-        engine: BaseChatEngine = engine_class.from_defaults(query_engine=query_engine, llm=llm, **chat_options)
+        engine: BaseChatEngine = engine_class.from_defaults(
+            query_engine=query_engine, llm=llm, **chat_options
+        )
         return engine
     engine = engine_class.from_defaults(retriever=retriever, llm=llm, **chat_options)
     return engine

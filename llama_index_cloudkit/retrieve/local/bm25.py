@@ -37,7 +37,9 @@ class BM25Scorer:
         0.0
     """
 
-    def __init__(self, texts: Sequence[str], *, k1: float = 1.5, b: float = 0.75, language: str = "english") -> None:
+    def __init__(
+        self, texts: Sequence[str], *, k1: float = 1.5, b: float = 0.75, language: str = "english"
+    ) -> None:
         self._np = require("numpy", "local")
         self.k1, self.b, self.language = k1, b, language
         self._count = len(texts)
