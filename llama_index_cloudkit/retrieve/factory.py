@@ -6,7 +6,7 @@ store or service is one row there. Rows are tried in order:
 | target | accepted when | retriever |
 |---|---|---|
 | a hybrid index (Local-, Qdrant-, PostgresHybridIndex) | it has ``as_hybrid_retriever`` | its own |
-| a LlamaIndex ``VectorStoreIndex`` (any vector store) | ``isinstance`` | ``index.as_retriever`` |
+| a LlamaIndex ``VectorStoreIndex`` (any vector store) | ``isinstance`` | :mod:`.vector_store` |
 | a LlamaCloud index | a name (``str``) or a reference / ``LlamaCloudIndex`` | :mod:`.llamacloud.service` |
 
 Every target returns at most ``config.final_top_k`` nodes: ``rerank_top_n`` with reranking
@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import difflib
 import inspect
-import logging
 import os
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -48,6 +47,7 @@ from llama_index_cloudkit.retrieve.llamacloud.refs import is_llamacloud_index
 from llama_index_cloudkit.retrieve.llamacloud.service import llamacloud_retriever
 from llama_index_cloudkit.retrieve.passages import PassagesQueryEngine
 from llama_index_cloudkit.retrieve.presets import RetrievalPreset
+from llama_index_cloudkit.retrieve.vector_store import vector_store_retriever
 from llama_index_cloudkit.settings import CONNECTION_FIELDS, CloudKitSettings, check_keywords, settings_with
 
 __all__ = [
@@ -63,8 +63,6 @@ __all__ = [
     "query_engine_for",
     "resolve_config",
 ]
-
-logger = logging.getLogger(__name__)
 
 PresetLike = str | RetrievalPreset | HybridConfig | None
 
@@ -119,20 +117,7 @@ def _hybrid_retriever(
 def _vector_store_retriever(
     index: VectorStoreIndex, config: HybridConfig, settings: CloudKitSettings, policy: CloudPolicy | None
 ) -> BaseRetriever:
-    count = config.final_top_k
-    if bool(getattr(index.vector_store, "enable_hybrid", False)):
-        hybrid = index.as_retriever(
-            vector_store_query_mode="hybrid",
-            similarity_top_k=config.dense_similarity_top_k or count,
-            sparse_top_k=config.sparse_similarity_top_k or count,
-            hybrid_top_k=count,
-            alpha=config.alpha,
-            filters=config.filters,
-        )
-        return FinalCountRetriever(hybrid, count)
-    if config.alpha < 1:
-        logger.info("%s has no hybrid search; using its dense search only", type(index.vector_store).__name__)
-    return index.as_retriever(similarity_top_k=count, filters=config.filters)
+    return vector_store_retriever(index, config)
 
 
 def _is_llamacloud(target: Any) -> bool:
