@@ -56,7 +56,7 @@ def hybrid(request: pytest.FixtureRequest, index: LocalHybridIndex) -> object:
 def test_as_query_engine_takes_llamaindex_names(hybrid: LocalHybridIndex) -> None:
     engine = hybrid.as_query_engine(llm=MockLLM(max_tokens=5), similarity_top_k=2, response_mode="compact")
     response = engine.query(QUESTION)
-    assert [n.node.node_id for n in response.source_nodes][0] == "hay"
+    assert response.source_nodes[0].node.node_id == "hay"
     assert len(response.source_nodes) == 2
     assert "No LLM is configured" not in str(response)
 
@@ -109,7 +109,7 @@ def test_as_chat_engine_modes(hybrid: LocalHybridIndex, chat_mode: str | None, e
     engine = hybrid.as_chat_engine(llm=MockLLM(max_tokens=5), similarity_top_k=2, **kwargs)
     assert type(engine) is expected
     response = engine.chat(QUESTION)
-    assert [n.node.node_id for n in response.source_nodes][0] == "hay"
+    assert response.source_nodes[0].node.node_id == "hay"
 
 
 def test_as_chat_engine_takes_the_chat_engine_keywords(hybrid: LocalHybridIndex) -> None:
