@@ -163,5 +163,5 @@ def config_keywords(overrides: dict[str, Any], where: str) -> dict[str, Any]:
                 f"{where} got both similarity_top_k and top_k", hint="Pass one (the result count)"
             )
         overrides = {("top_k" if k == "similarity_top_k" else k): v for k, v in overrides.items()}
-    check_keywords(overrides, HybridConfig.model_fields, where)
+    check_keywords(overrides, [*HybridConfig.model_fields, "similarity_top_k"], where)
     return overrides

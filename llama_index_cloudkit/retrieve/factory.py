@@ -6,7 +6,7 @@ store or service is one row there. Rows are tried in order:
 | target | accepted when | retriever |
 |---|---|---|
 | a hybrid index (Local-, Qdrant-, PostgresHybridIndex) | it has ``as_hybrid_retriever`` | its own |
-| a LlamaIndex ``VectorStoreIndex`` (any vector store) | ``isinstance`` | ``index.as_retriever`` |
+| a LlamaIndex ``VectorStoreIndex`` (any vector store) | ``isinstance`` | :mod:`.vector_store` |
 | a LlamaCloud index | a name (``str``) or a reference / ``LlamaCloudIndex`` | :mod:`.llamacloud.service` |
 
 Every target returns at most ``config.final_top_k`` nodes: ``rerank_top_n`` with reranking
@@ -22,7 +22,8 @@ Example:
 
 from __future__ import annotations
 
-import logging
+import difflib
+import inspect
 import os
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -31,6 +32,7 @@ from typing import Any, cast
 from llama_index.core.base.base_query_engine import BaseQueryEngine
 from llama_index.core.base.base_retriever import BaseRetriever
 from llama_index.core.callbacks import CallbackManager
+from llama_index.core.chat_engine.types import BaseChatEngine
 from llama_index.core.indices.vector_store.base import VectorStoreIndex
 from llama_index.core.llms import LLM
 from llama_index.core.schema import NodeWithScore, QueryBundle
@@ -45,21 +47,22 @@ from llama_index_cloudkit.retrieve.llamacloud.refs import is_llamacloud_index
 from llama_index_cloudkit.retrieve.llamacloud.service import llamacloud_retriever
 from llama_index_cloudkit.retrieve.passages import PassagesQueryEngine
 from llama_index_cloudkit.retrieve.presets import RetrievalPreset
+from llama_index_cloudkit.retrieve.vector_store import vector_store_retriever
 from llama_index_cloudkit.settings import CONNECTION_FIELDS, CloudKitSettings, check_keywords, settings_with
 
 __all__ = [
     "FinalCountRetriever",
     "PresetLike",
+    "chat_engine_for",
     "default_llm",
     "make_chat_engine",
     "make_query_engine",
     "make_query_engine_tool",
     "make_retriever",
     "make_retriever_tool",
+    "query_engine_for",
     "resolve_config",
 ]
-
-logger = logging.getLogger(__name__)
 
 PresetLike = str | RetrievalPreset | HybridConfig | None
 
@@ -114,20 +117,7 @@ def _hybrid_retriever(
 def _vector_store_retriever(
     index: VectorStoreIndex, config: HybridConfig, settings: CloudKitSettings, policy: CloudPolicy | None
 ) -> BaseRetriever:
-    count = config.final_top_k
-    if bool(getattr(index.vector_store, "enable_hybrid", False)):
-        hybrid = index.as_retriever(
-            vector_store_query_mode="hybrid",
-            similarity_top_k=config.dense_similarity_top_k or count,
-            sparse_top_k=config.sparse_similarity_top_k or count,
-            hybrid_top_k=count,
-            alpha=config.alpha,
-            filters=config.filters,
-        )
-        return FinalCountRetriever(hybrid, count)
-    if config.alpha < 1:
-        logger.info("%s has no hybrid search; using its dense search only", type(index.vector_store).__name__)
-    return index.as_retriever(similarity_top_k=count, filters=config.filters)
+    return vector_store_retriever(index, config)
 
 
 def _is_llamacloud(target: Any) -> bool:
@@ -206,7 +196,7 @@ def _retriever_for(
                 f"{where} got both similarity_top_k and top_k", hint="Pass one (both mean the result count)"
             )
         kwargs = {("top_k" if k == "similarity_top_k" else k): v for k, v in kwargs.items()}
-    check_keywords(kwargs, [*_CONFIG_FIELDS, *CONNECTION_FIELDS, "policy", *own], where)
+    check_keywords(kwargs, [*_CONFIG_FIELDS, "similarity_top_k", *CONNECTION_FIELDS, "policy", *own], where)
     connection = {k: v for k, v in kwargs.items() if k in CONNECTION_FIELDS}
     overrides = {k: v for k, v in kwargs.items() if k not in CONNECTION_FIELDS and k != "policy"}
     policy = kwargs.get("policy")
@@ -290,6 +280,131 @@ def default_llm() -> LLM | None:
     return OpenAI(model="gpt-4o-mini", temperature=0)
 
 
+def _parameters(func: Callable[..., Any], *skip: str) -> frozenset[str]:
+    """The keyword names of a LlamaIndex constructor, without the ones the factory fills in."""
+    named = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+    names = {p.name for p in inspect.signature(func).parameters.values() if p.kind in named}
+    return frozenset(names - {"self", "cls", *skip})
+
+
+def _query_engine_keywords() -> frozenset[str]:
+    from llama_index.core.query_engine import RetrieverQueryEngine
+
+    return _parameters(RetrieverQueryEngine.from_args, "retriever", "llm", "streaming")
+
+
+def _citation_keywords() -> frozenset[str]:
+    from llama_index.core.response_synthesizers import get_response_synthesizer
+
+    synthesizer = _parameters(get_response_synthesizer, "llm", "streaming", "prompt_helper")
+    return synthesizer | {"node_postprocessors", "citation_chunk_size", "citation_chunk_overlap"}
+
+
+# chat_mode -> the LlamaIndex chat engine (ChatMode.BEST is condense_plus_context, as in LlamaIndex)
+_CHAT_MODES = ("condense_plus_context", "best", "context", "condense_question")
+
+
+def _chat_engine_class(mode: str) -> Any:
+    from llama_index.core.chat_engine import (
+        CondensePlusContextChatEngine,
+        CondenseQuestionChatEngine,
+        ContextChatEngine,
+    )
+
+    if mode == "context":
+        return ContextChatEngine
+    if mode == "condense_question":
+        return CondenseQuestionChatEngine
+    return CondensePlusContextChatEngine
+
+
+def _chat_mode(chat_mode: Any, where: str) -> str:
+    mode = str(getattr(chat_mode, "value", chat_mode)).strip().lower()
+    if mode in _CHAT_MODES:
+        return mode
+    close = difflib.get_close_matches(mode, _CHAT_MODES, n=1, cutoff=0.6)
+    hint = f"Did you mean {close[0]}?" if close else f"Use one of: {', '.join(_CHAT_MODES)}"
+    if mode in ("react", "openai", "simple"):
+        hint = (
+            f"Use one of: {', '.join(_CHAT_MODES)}; for an agent, give a FunctionAgent or ReActAgent "
+            "the tool of make_query_engine_tool"
+        )
+    raise ConfigError(f"{where} got an unknown chat_mode {chat_mode!r}", hint=hint)
+
+
+def query_engine_for(
+    target: Any,
+    preset: PresetLike,
+    llm: LLM | None,
+    options: Mapping[str, Any],
+    where: str,
+    settings: CloudKitSettings | None = None,
+) -> BaseQueryEngine:
+    """The query engine of :func:`make_query_engine` and of every hybrid index's ``as_query_engine``.
+
+    ``options`` holds ``citations`` and ``streaming``, HybridConfig fields (``similarity_top_k``
+    is the result count), the connection keywords, and the keywords of LlamaIndex's
+    ``RetrieverQueryEngine.from_args`` (``response_mode``, ``text_qa_template``, ...); ``where``
+    names the caller in errors.
+
+    Raises:
+        ConfigError: an unknown keyword (naming the closest), or an answer-writing keyword such
+            as ``response_mode`` with no LLM passed or set on ``Settings.llm``.
+
+    Example:
+        >>> from llama_index.core.schema import TextNode
+        >>> from llama_index_cloudkit.retrieve.local.index import LocalHybridIndex
+        >>> index = LocalHybridIndex([TextNode(text="Llamas eat hay.")])
+        >>> engine = query_engine_for(index, "fast", None, {"similarity_top_k": 1}, "demo")
+        >>> engine.query("hay").source_nodes[0].node.text
+        'Llamas eat hay.'
+    """
+    options = dict(options)
+    citations = bool(options.pop("citations", False))
+    streaming = bool(options.pop("streaming", False))
+    names = _citation_keywords() if citations else _query_engine_keywords()
+    engine_options = {k: v for k, v in options.items() if k in names}
+    rest = {k: v for k, v in options.items() if k not in names}
+    own = ("llm", "citations", "streaming", "settings", *names)
+    retriever = _retriever_for(target, preset, settings, rest, where, own)
+    llm = llm or default_llm()
+    if llm is None:
+        if engine_options:
+            raise ConfigError(
+                f"{where}: {', '.join(sorted(engine_options))} needs an LLM, and none is configured",
+                hint="Pass llm=..., set Settings.llm, or set OPENAI_API_KEY; "
+                "without an LLM the engine answers with cited passages",
+            )
+        return PassagesQueryEngine(retriever)
+    if citations:
+        from llama_index.core.query_engine import CitationQueryEngine
+        from llama_index.core.query_engine.citation_query_engine import (
+            CITATION_QA_TEMPLATE,
+            CITATION_REFINE_TEMPLATE,
+        )
+        from llama_index.core.response_synthesizers import get_response_synthesizer
+
+        engine_only = {"node_postprocessors", "citation_chunk_size", "citation_chunk_overlap"}
+        synthesizer = get_response_synthesizer(
+            llm=llm,
+            streaming=streaming,
+            **{
+                "text_qa_template": CITATION_QA_TEMPLATE,
+                "refine_template": CITATION_REFINE_TEMPLATE,
+                **{k: v for k, v in engine_options.items() if k not in engine_only},
+            },
+        )
+        return CitationQueryEngine(
+            retriever=retriever,
+            llm=llm,
+            response_synthesizer=synthesizer,
+            **{k: v for k, v in engine_options.items() if k in engine_only},
+        )
+    from llama_index.core.query_engine import RetrieverQueryEngine
+
+    return RetrieverQueryEngine.from_args(retriever=retriever, llm=llm, streaming=streaming, **engine_options)
+
+
 def make_query_engine(
     target: Any,
     preset: PresetLike = None,
@@ -307,9 +422,15 @@ def make_query_engine(
             when OPENAI_API_KEY is set, else cited passages without an LLM.
         citations: answer with numbered citations (LlamaIndex's CitationQueryEngine).
         streaming: stream the answer.
-        **overrides: HybridConfig fields (``top_k=3``: three passages) and the connection
-            keywords of :func:`make_retriever` (``api_key``, ``base_url``, ``project_name``,
-            ``project_id``, ``organization_id``).
+        **overrides: HybridConfig fields (``top_k=3`` or LlamaIndex's ``similarity_top_k=3``:
+            three passages; ``filters``), the connection keywords of :func:`make_retriever`
+            (``api_key``, ``base_url``, ``project_name``, ``project_id``, ``organization_id``),
+            and LlamaIndex's query-engine keywords (``response_mode``, ``text_qa_template``,
+            ``node_postprocessors``, ...; they need an LLM).
+
+    Raises:
+        ConfigError: an unknown keyword ("did you mean ...?"), or a query-engine keyword with
+            no LLM passed or set on ``Settings.llm``.
 
     Example:
         >>> from llama_index.core.schema import TextNode
@@ -320,29 +441,64 @@ def make_query_engine(
         >>> [n.node.node_id for n in engine.query("What do llamas eat?").source_nodes]
         ['hay']
     """
-    own = ("llm", "citations", "streaming", "settings")
-    retriever = _retriever_for(target, preset, settings, overrides, "make_query_engine", own)
+    options = {"citations": citations, "streaming": streaming, **overrides}
+    return query_engine_for(target, preset, llm, options, "make_query_engine", settings)
+
+
+def chat_engine_for(
+    target: Any,
+    preset: PresetLike,
+    llm: LLM | None,
+    options: Mapping[str, Any],
+    where: str,
+    settings: CloudKitSettings | None = None,
+) -> BaseChatEngine:
+    """The chat engine of :func:`make_chat_engine` and of every hybrid index's ``as_chat_engine``.
+
+    ``options`` holds ``chat_mode`` (``condense_plus_context`` by default, ``best`` is the same,
+    ``context``, ``condense_question``), the keywords of that LlamaIndex chat engine's
+    ``from_defaults`` (``system_prompt``, ``memory``, ...; with ``condense_question`` also the
+    query engine's), HybridConfig fields and the connection keywords.
+
+    Raises:
+        ConfigError: no LLM passed, ``Settings.llm`` unset and OPENAI_API_KEY unset; an unknown
+            chat mode or keyword (naming the closest).
+
+    Example:
+        >>> from llama_index.core.llms import MockLLM
+        >>> from llama_index.core.schema import TextNode
+        >>> from llama_index_cloudkit.retrieve.local.index import LocalHybridIndex
+        >>> index = LocalHybridIndex([TextNode(text="Llamas eat hay.")])
+        >>> type(chat_engine_for(index, None, MockLLM(), {"chat_mode": "context"}, "demo")).__name__
+        'ContextChatEngine'
+    """
+    options = dict(options)
+    mode = _chat_mode(options.pop("chat_mode", "condense_plus_context"), where)
+    engine_class = _chat_engine_class(mode)
+    chat_names = _parameters(engine_class.from_defaults, "retriever", "llm", "query_engine")
+    query_names = _query_engine_keywords() | {"streaming"} if mode == "condense_question" else frozenset()
+    chat_options = {k: v for k, v in options.items() if k in chat_names}
+    query_options = {k: v for k, v in options.items() if k in query_names}
+    rest = {k: v for k, v in options.items() if k not in chat_names and k not in query_names}
+    own = ("llm", "settings", "chat_mode", *chat_names, *query_names)
+    retriever = _retriever_for(target, preset, settings, rest, where, own)
     llm = llm or default_llm()
     if llm is None:
-        return PassagesQueryEngine(retriever)
-    if citations:
-        from llama_index.core.query_engine import CitationQueryEngine
-        from llama_index.core.query_engine.citation_query_engine import (
-            CITATION_QA_TEMPLATE,
-            CITATION_REFINE_TEMPLATE,
+        raise ConfigError(
+            "A chat engine needs an LLM, and none is configured",
+            hint="Pass llm=..., set Settings.llm, or set OPENAI_API_KEY; "
+            "for passages without an LLM use a query engine",
         )
-        from llama_index.core.response_synthesizers import get_response_synthesizer
+    if mode == "condense_question":
+        from llama_index.core.query_engine import RetrieverQueryEngine
 
-        synthesizer = get_response_synthesizer(
-            llm=llm,
-            streaming=streaming,
-            text_qa_template=CITATION_QA_TEMPLATE,
-            refine_template=CITATION_REFINE_TEMPLATE,
+        query_engine = RetrieverQueryEngine.from_args(retriever=retriever, llm=llm, **query_options)
+        engine: BaseChatEngine = engine_class.from_defaults(
+            query_engine=query_engine, llm=llm, **chat_options
         )
-        return CitationQueryEngine(retriever=retriever, llm=llm, response_synthesizer=synthesizer)
-    from llama_index.core.query_engine import RetrieverQueryEngine
-
-    return RetrieverQueryEngine.from_args(retriever=retriever, llm=llm, streaming=streaming)
+        return engine
+    engine = engine_class.from_defaults(retriever=retriever, llm=llm, **chat_options)
+    return engine
 
 
 def make_chat_engine(
@@ -352,11 +508,19 @@ def make_chat_engine(
     llm: LLM | None = None,
     settings: CloudKitSettings | None = None,
     **overrides: Any,
-) -> Any:
-    """A chat engine (condense question + context) on ``target``.
+) -> BaseChatEngine:
+    """A chat engine on ``target``: condense the question, retrieve, answer (``chat_mode`` to change).
+
+    Args:
+        llm: any LlamaIndex LLM; default ``Settings.llm``, else OpenAI with OPENAI_API_KEY.
+        **overrides: ``chat_mode`` (``condense_plus_context``, ``best``, ``context``,
+            ``condense_question``), the chat engine's keywords (``system_prompt``, ``memory``,
+            ...), HybridConfig fields (``similarity_top_k``, ``filters``, ...) and the
+            connection keywords of :func:`make_retriever`.
 
     Raises:
-        ConfigError: no LLM given, ``Settings.llm`` unset and OPENAI_API_KEY unset.
+        ConfigError: no LLM given, ``Settings.llm`` unset and OPENAI_API_KEY unset; an unknown
+            chat mode or keyword.
 
     Example:
         >>> from llama_index.core.schema import TextNode
@@ -366,17 +530,7 @@ def make_chat_engine(
         >>> type(make_chat_engine(index, llm=MockLLM())).__name__
         'CondensePlusContextChatEngine'
     """
-    llm = llm or default_llm()
-    if llm is None:
-        raise ConfigError(
-            "A chat engine needs an LLM, and none is configured",
-            hint="Pass llm=..., set Settings.llm, or set OPENAI_API_KEY; "
-            "for passages without an LLM use make_query_engine",
-        )
-    from llama_index.core.chat_engine import CondensePlusContextChatEngine
-
-    retriever = _retriever_for(target, preset, settings, overrides, "make_chat_engine", ("llm", "settings"))
-    return CondensePlusContextChatEngine.from_defaults(retriever=retriever, llm=llm)
+    return chat_engine_for(target, preset, llm, overrides, "make_chat_engine", settings)
 
 
 def make_query_engine_tool(

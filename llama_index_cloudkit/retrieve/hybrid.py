@@ -1,10 +1,14 @@
-"""What every hybrid index shares: its retriever, and how a search ends.
+"""What every hybrid index shares: its retriever, engines, keyword checks, and how a search ends.
 
-:class:`~llama_index_cloudkit.retrieve.local.index.LocalHybridIndex` and
-:class:`~llama_index_cloudkit.retrieve.qdrant.index.QdrantHybridIndex` score differently but keep
-the same promises here: a LlamaIndex retriever that calls ``index.search(query, config)`` (in a
-thread when awaited), and a search that reranks when asked and the index has a reranker, cuts to
-``config.final_top_k`` and reports one :class:`~llama_index_cloudkit.events.RetrieveEndEvent`.
+:class:`~llama_index_cloudkit.retrieve.local.index.LocalHybridIndex`,
+:class:`~llama_index_cloudkit.retrieve.qdrant.index.QdrantHybridIndex` and
+:class:`~llama_index_cloudkit.retrieve.postgres.index.PostgresHybridIndex` score differently but
+keep the same promises here: a LlamaIndex retriever that calls ``index.search(query, config)`` (in
+a thread when awaited); ``as_query_engine`` / ``as_chat_engine`` with LlamaIndex's names
+(:class:`HybridIndexEngines`); constructors that refuse an unknown keyword with a ConfigError
+naming the closest one (:func:`checked_keywords`); and a search that reranks when asked and the
+index has a reranker, cuts to ``config.final_top_k`` and reports one
+:class:`~llama_index_cloudkit.events.RetrieveEndEvent`.
 
 Example:
     >>> finish_search("hay", HybridConfig(top_k=1, enable_reranking=False), [], None)
@@ -14,7 +18,10 @@ Example:
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+import functools
+import inspect
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 from llama_index.core.base.base_retriever import BaseRetriever
 from llama_index.core.callbacks import CallbackManager
@@ -23,8 +30,26 @@ from llama_index.core.schema import NodeWithScore, QueryBundle
 
 from llama_index_cloudkit.events import RetrieveEndEvent, dispatcher
 from llama_index_cloudkit.retrieve.config import HybridConfig
+from llama_index_cloudkit.settings import check_keywords
 
-__all__ = ["HybridIndexRetriever", "finish_search", "indexing_progress"]
+if TYPE_CHECKING:
+    from llama_index.core.base.base_query_engine import BaseQueryEngine
+    from llama_index.core.chat_engine.types import BaseChatEngine
+    from llama_index.core.llms import LLM
+
+    from llama_index_cloudkit.retrieve.factory import PresetLike
+
+__all__ = [
+    "HybridIndexEngines",
+    "HybridIndexRetriever",
+    "checked_keywords",
+    "finish_search",
+    "indexing_progress",
+]
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+_NAMED = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
 
 
 class HybridIndexRetriever(BaseRetriever):
@@ -108,3 +133,114 @@ def indexing_progress(total: int, show: bool) -> Any:
     from tqdm.auto import tqdm
 
     return tqdm(total=total, desc="Indexing passages", unit="passage")
+
+
+def _keywords_of(func: Any, owner: Any) -> set[str]:
+    """The keyword names ``func`` accepts (through what it forwards ``**kwargs`` to, if checked)."""
+    func = getattr(func, "__func__", func)
+    valid = getattr(func, "valid_keywords", None)
+    if valid is not None:
+        names: set[str] = valid(owner)
+        return names
+    return {p.name for p in inspect.signature(func).parameters.values() if p.kind in _NAMED}
+
+
+def checked_keywords(
+    forwards_to: str | None = None,
+) -> Callable[[Callable[_P, _R]], Callable[_P, _R]]:
+    """Refuse an unknown keyword with a ConfigError naming the closest valid one (not a TypeError).
+
+    Decorates a constructor (``__init__``, a ``from_*`` or ``open`` classmethod, or a module
+    function). One that takes ``**kwargs`` names the method of the same class it passes them to
+    (``forwards_to="__init__"``); that method's keywords are then valid too.
+
+    Example:
+        >>> @checked_keywords()
+        ... def open_store(path: str, *, collection: str = "cloudkit") -> str:
+        ...     return collection
+        >>> open_store("x", colection="docs")
+        Traceback (most recent call last):
+        ...
+        llama_index_cloudkit.errors.ConfigError: open_store got ... Did you mean collection?
+    """
+
+    def decorate(func: Callable[_P, _R]) -> Callable[_P, _R]:
+        named = {p.name for p in inspect.signature(func).parameters.values() if p.kind in _NAMED}
+        named -= {"self", "cls"}
+        where = func.__qualname__.removesuffix(".__init__")
+
+        def valid(owner: Any) -> set[str]:
+            if forwards_to is None:
+                return set(named)
+            return named | (_keywords_of(getattr(owner, forwards_to), owner) - {"self", "cls"})
+
+        @functools.wraps(func)
+        def wrapper(*args: _P.args, **kwargs: _P.kwargs) -> _R:
+            check_keywords(kwargs, valid(args[0] if args else None), where)
+            return func(*args, **kwargs)
+
+        wrapper.valid_keywords = valid  # type: ignore[attr-defined]
+        return wrapper
+
+    return decorate
+
+
+class HybridIndexEngines:
+    """``as_query_engine`` and ``as_chat_engine`` for a hybrid index, with LlamaIndex's names.
+
+    Shared by the three hybrid indexes (they need ``as_hybrid_retriever`` and, optionally, a
+    tuned ``retrieval_config``). The keywords are those of
+    :func:`~llama_index_cloudkit.retrieve.factory.make_query_engine` and
+    :func:`~llama_index_cloudkit.retrieve.factory.make_chat_engine`: a preset or HybridConfig field
+    (``similarity_top_k`` is the result count, ``filters``, ``alpha``), ``llm`` (default
+    ``Settings.llm``), and the engine's own (``response_mode``, ``streaming``, ``chat_mode``,
+    ``system_prompt``, ...). An unknown keyword is a ConfigError naming the closest one.
+
+    Example:
+        >>> from llama_index.core.llms import MockLLM
+        >>> from llama_index.core.schema import TextNode
+        >>> from llama_index_cloudkit.retrieve.local.index import LocalHybridIndex
+        >>> index = LocalHybridIndex([TextNode(text="Llamas eat hay.", id_="hay")])
+        >>> engine = index.as_query_engine(llm=MockLLM(), similarity_top_k=1, response_mode="compact")
+        >>> [n.node.node_id for n in engine.query("What do llamas eat?").source_nodes]
+        ['hay']
+        >>> type(index.as_chat_engine(chat_mode="context", llm=MockLLM())).__name__
+        'ContextChatEngine'
+    """
+
+    def as_query_engine(
+        self, preset: PresetLike = None, *, llm: LLM | None = None, **kwargs: Any
+    ) -> BaseQueryEngine:
+        """A query engine on this index (cited passages when no LLM is passed or set).
+
+        Example:
+            >>> from llama_index.core.schema import TextNode
+            >>> from llama_index_cloudkit.retrieve.local.index import LocalHybridIndex
+            >>> index = LocalHybridIndex([TextNode(text="Llamas eat hay.")])
+            >>> index.as_query_engine("keyword", similarity_top_k=1).query("hay").source_nodes[0].node.text
+            'Llamas eat hay.'
+        """
+        from llama_index_cloudkit.retrieve.factory import query_engine_for
+
+        return query_engine_for(self, preset, llm, kwargs, f"{type(self).__name__}.as_query_engine")
+
+    def as_chat_engine(
+        self, preset: PresetLike = None, *, llm: LLM | None = None, **kwargs: Any
+    ) -> BaseChatEngine:
+        """A chat engine on this index (``chat_mode`` default ``condense_plus_context``).
+
+        Raises:
+            ConfigError: no ``llm`` passed and ``Settings.llm`` not set (nor OPENAI_API_KEY),
+                an unknown chat mode, or an unknown keyword.
+
+        Example:
+            >>> from llama_index.core.llms import MockLLM
+            >>> from llama_index.core.schema import TextNode
+            >>> from llama_index_cloudkit.retrieve.local.index import LocalHybridIndex
+            >>> index = LocalHybridIndex([TextNode(text="Llamas eat hay.")])
+            >>> type(index.as_chat_engine(llm=MockLLM(), similarity_top_k=1)).__name__
+            'CondensePlusContextChatEngine'
+        """
+        from llama_index_cloudkit.retrieve.factory import chat_engine_for
+
+        return chat_engine_for(self, preset, llm, kwargs, f"{type(self).__name__}.as_chat_engine")

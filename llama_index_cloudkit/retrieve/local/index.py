@@ -35,19 +35,25 @@ from llama_index_cloudkit.events import dispatcher
 from llama_index_cloudkit.retrieve.config import HybridConfig, config_keywords
 from llama_index_cloudkit.retrieve.filters import matches
 from llama_index_cloudkit.retrieve.fusion import relative_score_fusion
-from llama_index_cloudkit.retrieve.hybrid import HybridIndexRetriever, finish_search
+from llama_index_cloudkit.retrieve.hybrid import (
+    HybridIndexEngines,
+    HybridIndexRetriever,
+    checked_keywords,
+    finish_search,
+)
 from llama_index_cloudkit.retrieve.local._files import (
     read_index_files,
     write_index_files,
     write_retrieval_config,
 )
+from llama_index_cloudkit.retrieve.local.bm25 import BM25Scorer
 from llama_index_cloudkit.retrieve.local.embedding import MiniLMEmbedding
 from llama_index_cloudkit.retrieve.presets import RetrievalPreset
 
 __all__ = ["LocalHybridIndex"]
 
 
-class LocalHybridIndex:
+class LocalHybridIndex(HybridIndexEngines):
     """An embedded hybrid index: exact dense search, BM25, fusion by ``alpha``, filters.
 
     Args:
@@ -67,6 +73,7 @@ class LocalHybridIndex:
         'Llamas eat hay.'
     """
 
+    @checked_keywords()
     def __init__(
         self,
         nodes: Sequence[BaseNode] = (),
@@ -86,7 +93,7 @@ class LocalHybridIndex:
         self.retrieval_config = retrieval_config
         self._nodes: list[BaseNode] = []
         self._embeddings = self._np.zeros((0, 0), dtype=self._np.float32)
-        self._bm25: Any = None
+        self._bm25 = BM25Scorer([])
         self._position: dict[str, int] = {}
         self._ids: list[str] = []
         if nodes:
@@ -100,6 +107,7 @@ class LocalHybridIndex:
     # --- building ------------------------------------------------------------------------------
 
     @classmethod
+    @checked_keywords(forwards_to="__init__")
     def from_documents(
         cls,
         documents: Sequence[Document],
@@ -146,27 +154,11 @@ class LocalHybridIndex:
         norms = self._np.linalg.norm(matrix, axis=1, keepdims=True)
         return matrix / self._np.clip(norms, 1e-12, None)
 
-    def _tokenize(self, texts: list[str]) -> Any:
-        bm25s = require("bm25s", "local")
-        stemmer = require("Stemmer", "local", package="PyStemmer").Stemmer(self.language)
-        stopwords = "en" if self.language == "english" else self.language
-        return bm25s.tokenize(
-            texts, stopwords=stopwords, stemmer=stemmer, show_progress=False, return_ids=False
-        )
-
     def _rebuild_bm25(self) -> None:
-        bm25s = require("bm25s", "local")
         self._ids = [n.node_id for n in self._nodes]
         self._position = {node_id: i for i, node_id in enumerate(self._ids)}
-        self._bm25 = None
-        if not self._nodes:
-            return
-        tokens = self._tokenize([n.get_content() for n in self._nodes])
-        if not any(tokens):  # no passage has a BM25 term: the sparse leg stays silent
-            return
-        self._bm25 = bm25s.BM25(k1=self.k1, b=self.b)
-        with self._np.errstate(divide="ignore", invalid="ignore"):  # passages with no term score 0
-            self._bm25.index(tokens, show_progress=False)
+        texts = [n.get_content() for n in self._nodes]
+        self._bm25 = BM25Scorer(texts, k1=self.k1, b=self.b, language=self.language)
 
     def insert_nodes(self, nodes: Sequence[BaseNode]) -> None:
         """Add passages (embedded now; BM25 statistics are recomputed)."""
@@ -217,14 +209,7 @@ class LocalHybridIndex:
 
     def sparse_scores(self, query: str) -> Any:
         """BM25 score of ``query`` against every passage (zeros when BM25 has nothing to say)."""
-        silent = self._np.zeros(len(self._nodes), dtype=self._np.float32)
-        if self._bm25 is None:  # an empty index, or no passage with a BM25 term
-            return silent
-        tokens = self._tokenize([query])[0]
-        if not tokens:  # only stopwords or one-letter words: no sparse evidence
-            return silent
-        scores = self._np.asarray(self._bm25.get_scores(tokens), dtype=self._np.float32)
-        return self._np.nan_to_num(scores, nan=0.0, posinf=0.0, neginf=0.0)
+        return self._bm25.scores(query)
 
     def _mask(self, config: HybridConfig) -> Any:
         if config.filters is None or not config.filters.filters:
@@ -314,6 +299,7 @@ class LocalHybridIndex:
         return write_retrieval_config(persist_dir, config if config is not None else self.retrieval_config)
 
     @classmethod
+    @checked_keywords()
     def load(
         cls,
         persist_dir: str | Path,

@@ -37,7 +37,13 @@ from llama_index_cloudkit.events import dispatcher
 from llama_index_cloudkit.retrieve.config import HybridConfig, config_keywords
 from llama_index_cloudkit.retrieve.filters import merge_key_types
 from llama_index_cloudkit.retrieve.fusion import relative_score_fusion
-from llama_index_cloudkit.retrieve.hybrid import HybridIndexRetriever, finish_search, indexing_progress
+from llama_index_cloudkit.retrieve.hybrid import (
+    HybridIndexEngines,
+    HybridIndexRetriever,
+    checked_keywords,
+    finish_search,
+    indexing_progress,
+)
 from llama_index_cloudkit.retrieve.local.embedding import MiniLMEmbedding
 from llama_index_cloudkit.retrieve.postgres.filters import to_sql_filter
 from llama_index_cloudkit.retrieve.postgres.fulltext import FullTextLeg
@@ -73,7 +79,7 @@ def _split(documents: Sequence[Document], chunk_size: int, chunk_overlap: int) -
     return nodes
 
 
-class PostgresHybridIndex:
+class PostgresHybridIndex(HybridIndexEngines):
     """Hybrid retrieval (dense + BM25 full-text, relative-score fusion by ``alpha``) on PostgreSQL.
 
     Opening an existing table reads its settings; a new one is created on the first insert.
@@ -108,6 +114,7 @@ class PostgresHybridIndex:
         >>> index.as_retriever("balanced", rerank_top_n=3).retrieve("refund")  # doctest: +SKIP
     """
 
+    @checked_keywords()
     def __init__(
         self,
         url: str,
@@ -221,6 +228,7 @@ class PostgresHybridIndex:
     # --- building ------------------------------------------------------------------------------
 
     @classmethod
+    @checked_keywords(forwards_to="open")
     def from_documents(
         cls,
         documents: Sequence[Document],
@@ -262,6 +270,7 @@ class PostgresHybridIndex:
         return index
 
     @classmethod
+    @checked_keywords(forwards_to="open")
     def from_nodes(
         cls,
         nodes: Sequence[BaseNode],
@@ -287,6 +296,7 @@ class PostgresHybridIndex:
         return index
 
     @classmethod
+    @checked_keywords(forwards_to="__init__")
     def open(
         cls, url: str, *, table_name: str = "cloudkit", overwrite: bool = False, **kwargs: Any
     ) -> PostgresHybridIndex:
@@ -655,6 +665,7 @@ def _node(text: str, metadata: dict[str, Any], node_id: str) -> BaseNode:
     return node
 
 
+@checked_keywords()
 def open_postgres_index(
     url: str, *, table_name: str = "cloudkit", embed_model: BaseEmbedding | None = None
 ) -> PostgresHybridIndex:

@@ -51,7 +51,13 @@ from llama_index_cloudkit.events import dispatcher
 from llama_index_cloudkit.retrieve.config import HybridConfig, config_keywords
 from llama_index_cloudkit.retrieve.filters import merge_key_types
 from llama_index_cloudkit.retrieve.fusion import relative_score_fusion
-from llama_index_cloudkit.retrieve.hybrid import HybridIndexRetriever, finish_search, indexing_progress
+from llama_index_cloudkit.retrieve.hybrid import (
+    HybridIndexEngines,
+    HybridIndexRetriever,
+    checked_keywords,
+    finish_search,
+    indexing_progress,
+)
 from llama_index_cloudkit.retrieve.local.embedding import MiniLMEmbedding
 from llama_index_cloudkit.retrieve.presets import RetrievalPreset
 from llama_index_cloudkit.retrieve.qdrant.filters import to_qdrant_filter
@@ -134,7 +140,7 @@ def _make_client(
     return qdrant_client.QdrantClient(location=location or ":memory:")
 
 
-class QdrantHybridIndex:
+class QdrantHybridIndex(HybridIndexEngines):
     """Hybrid retrieval (dense + BM25, relative-score fusion by ``alpha``) on a Qdrant collection.
 
     Opening an existing collection reads its scoring settings; a new one is created on the first
@@ -164,6 +170,7 @@ class QdrantHybridIndex:
         'policy'
     """
 
+    @checked_keywords()
     def __init__(
         self,
         client: Any,
@@ -196,6 +203,7 @@ class QdrantHybridIndex:
     # --- building ------------------------------------------------------------------------------
 
     @classmethod
+    @checked_keywords(forwards_to="__init__")
     def from_documents(
         cls,
         documents: Sequence[Document],
@@ -247,6 +255,7 @@ class QdrantHybridIndex:
         )
 
     @classmethod
+    @checked_keywords(forwards_to="__init__")
     def from_nodes(
         cls,
         nodes: Sequence[BaseNode],
@@ -656,6 +665,7 @@ class QdrantHybridIndex:
         self.client.close()
 
 
+@checked_keywords()
 def open_qdrant_index(
     spec: str, *, collection: str = "cloudkit", embed_model: BaseEmbedding | None = None
 ) -> QdrantHybridIndex:
