@@ -6,7 +6,12 @@ import importlib
 import warnings
 from types import ModuleType
 
-__all__ = ["require", "require_sdk"]
+__all__ = ["TESTING_INSTALL", "import_testing", "require", "require_sdk"]
+
+# What to run when the emulator's web stack is missing (the ``[testing]`` extra).
+TESTING_INSTALL = 'pip install "llama-index-cloudkit[testing]"'
+# The top-level modules the ``[testing]`` extra brings.
+_TESTING_MODULES = frozenset({"fastapi", "starlette", "uvicorn", "multipart", "python_multipart"})
 
 
 def require(module: str, extra: str, *, package: str | None = None) -> ModuleType:
@@ -43,3 +48,23 @@ def require_sdk(module: str = "llama_cloud_services") -> ModuleType:
             message=r"This package \(llama-cloud-services\) is deprecated",
         )
         return require(module, "core", package="llama-cloud-services")
+
+
+def import_testing(module: str) -> ModuleType:
+    """Import an emulator module; when the ``[testing]`` extra is missing, say so.
+
+    The emulator (``llama_index_cloudkit.testing``) serves HTTP with fastapi and uvicorn, which
+    only the ``[testing]`` extra installs. Any other missing module is re-raised as it is.
+
+    Example:
+        >>> import_testing("llama_index_cloudkit.testing.jobs").__name__
+        'llama_index_cloudkit.testing.jobs'
+    """
+    try:
+        return importlib.import_module(module)
+    except ModuleNotFoundError as exc:
+        if (exc.name or "").split(".")[0] not in _TESTING_MODULES:
+            raise
+        raise ImportError(
+            f"The LlamaCloud emulator needs {exc.name}, which is not installed: {TESTING_INSTALL}"
+        ) from exc

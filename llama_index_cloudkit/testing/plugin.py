@@ -22,11 +22,15 @@ A test that parses through the emulator (LlamaParse reads the environment the fi
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import pytest
 
-from llama_index_cloudkit.testing.gatekeeper import RecordedRequest
-from llama_index_cloudkit.testing.server import FakeLlamaCloud
+from llama_index_cloudkit._imports import import_testing
+
+if TYPE_CHECKING:  # the emulator needs the [testing] extra: imported when the fixture is used
+    from llama_index_cloudkit.testing.gatekeeper import RecordedRequest
+    from llama_index_cloudkit.testing.server import FakeLlamaCloud
 
 __all__ = ["STRICTNESS_OPTIONS", "describe_unexpected", "fake_llamacloud"]
 
@@ -47,6 +51,7 @@ def describe_unexpected(requests: list[RecordedRequest]) -> str:
     """The teardown failure message: one line per unexpected request.
 
     Example:
+        >>> from llama_index_cloudkit.testing.gatekeeper import RecordedRequest
         >>> request = RecordedRequest("GET", "/api/v1/x", {}, {}, status=501, source="not_emulated")
         >>> describe_unexpected([request]).splitlines()[1]
         '  GET /api/v1/x -> 501 (not_emulated)'
@@ -63,13 +68,25 @@ def describe_unexpected(requests: list[RecordedRequest]) -> str:
 
 @pytest.fixture()
 def fake_llamacloud(
-    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+    request: pytest.FixtureRequest,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[FakeLlamaCloud]:
-    """A running LlamaCloud emulator; the environment points at it during the test."""
+    """A running LlamaCloud emulator; the environment points at it during the test.
+
+    The test also gets its own empty cache directory (``CLOUDKIT_CACHE_DIR``), so parsed results
+    and journaled jobs never leak into the user's cache or between tests.
+    """
+    try:
+        server = import_testing("llama_index_cloudkit.testing.server")
+    except ImportError as missing:
+        pytest.fail(f"fake_llamacloud: {missing}", pytrace=False)
     marker = request.node.get_closest_marker("fake_llamacloud")
     options = dict(marker.kwargs) if marker else {}
     strictness = {name: bool(options.pop(name, False)) for name in STRICTNESS_OPTIONS}
-    with FakeLlamaCloud(**options) as fake:
+    cache_dir = tmp_path_factory.mktemp("cloudkit-cache")
+    with server.FakeLlamaCloud(**options) as fake:
+        monkeypatch.setenv("CLOUDKIT_CACHE_DIR", str(cache_dir))
         monkeypatch.setenv("LLAMA_CLOUD_BASE_URL", fake.base_url)
         monkeypatch.setenv("LLAMA_CLOUD_API_KEY", fake.api_key)
         yield fake
