@@ -278,6 +278,7 @@ async def _run_job(
             submitted = True
             if journal is not None:
                 journal.record(key, job_id, label, resubmissions=resubmissions)  # before polling
+            logger.debug("%s %s submitted for %s", what, job_id, label)
         else:
             logger.info("re-attaching %s to job %s", label, job_id)
         try:
@@ -302,4 +303,12 @@ async def _run_job(
             continue
         if state is not JobState.SUCCESS and journal is not None:
             journal.mark(key, "FAILED", job_id=job_id)
+        logger.debug(
+            "%s %s for %s finished %s after %.2f s",
+            what,
+            job_id,
+            label,
+            state.value,
+            deadline.seconds - deadline.remaining(),
+        )
         return JobOutcome(job_id, state, body, reattached, resubmissions, submitted, deadline)

@@ -300,6 +300,10 @@ class CloudEngine:
         owner: bool = True,
         image_paths: Mapping[int, list[str]] | None = None,
     ) -> CloudOutcome:
+        if cache_hit:
+            logger.debug(
+                "cache hit for %s (job %s, %d pages): nothing paid", file_name, job_id, len(result.pages)
+            )
         parsed = dataclasses.replace(result, file_name=file_name, file_type=mime_type(file_name), usage=None)
         if image_paths:
             parsed = dataclasses.replace(
