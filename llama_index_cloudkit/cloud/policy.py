@@ -5,6 +5,7 @@
 | ``retry`` | per-request attempts, total time and backoff (:class:`RetryPolicy`) | 6 attempts, 120 s |
 | ``request_timeout`` | seconds per phase of a request (connect, each read); 3x for a whole answer | 60 |
 | ``max_concurrency`` | requests in flight at once (uploads, polls, downloads) | 8 |
+| ``max_jobs`` | jobs of one batch running at once (LlamaParse's ``num_workers``); None: no bound | None |
 | ``upload_limit`` / ``upload_window`` | paid submissions per window (LlamaCloud: 50 per 10 s) | 50 / 10 s |
 | ``job_timeout`` | seconds a job may run before :class:`JobTimeoutError`; never restarts | 1800 |
 | ``poll_interval`` / ``max_poll_interval`` | first wait between polls, grown 1.5x to the cap | 0.5 / 5 s |
@@ -38,6 +39,7 @@ class CloudPolicy(BaseModel):
     retry: RetryPolicy = Field(default_factory=RetryPolicy)
     request_timeout: float = Field(default=60.0, gt=0)
     max_concurrency: int = Field(default=8, ge=1, le=64)
+    max_jobs: int | None = Field(default=None, ge=1)
     upload_limit: int = Field(default=50, ge=1)
     upload_window: float = Field(default=10.0, gt=0)
     job_timeout: float = Field(default=1800.0, gt=0)

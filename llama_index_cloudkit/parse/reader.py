@@ -21,16 +21,17 @@ from typing import Any, Literal
 
 from llama_index.core.readers.base import BasePydanticReader
 from llama_index.core.schema import Document
-from pydantic import Field, PrivateAttr, SecretStr
+from pydantic import Field, PrivateAttr, SecretStr, ValidationError
 
 from llama_index_cloudkit.cloud.budget import Budget
 from llama_index_cloudkit.cloud.policy import CloudPolicy
-from llama_index_cloudkit.errors import CloudKitError
+from llama_index_cloudkit.errors import CloudKitError, ConfigError
 from llama_index_cloudkit.events import ParseFileEndEvent, dispatcher
 from llama_index_cloudkit.parse.cost import CostReport
 from llama_index_cloudkit.parse.inputs import FileInput, os_error
 from llama_index_cloudkit.parse.llamacloud import parse_service
 from llama_index_cloudkit.parse.llamacloud.backend import CloudBackend
+from llama_index_cloudkit.parse.llamacloud.llamaparse_v1 import llamaparse_option_names
 from llama_index_cloudkit.parse.llamacloud.lookahead import Lookahead
 from llama_index_cloudkit.parse.local import SUPPORTED_SUFFIXES
 from llama_index_cloudkit.parse.local._reading import LocalBackend, LocalReadOptions
@@ -115,6 +116,13 @@ class CloudKitReader(BasePydanticReader):
         "take_screenshot=True) here, under sanitized names; paths in metadata image_paths.",
     )
 
+    num_workers: int | None = Field(
+        default=None,
+        ge=1,
+        le=64,
+        description="Cloud: files of one call parsed at once (LlamaParse's num_workers; None: all "
+        "of them, bounded by max_concurrency and upload_limit). Not local processes: see workers.",
+    )
     workers: int | None = Field(
         default=None,
         ge=1,
@@ -139,13 +147,19 @@ class CloudKitReader(BasePydanticReader):
             message = "prefetch_siblings is now batch_directory_reads (only what SimpleDirectoryReader reads)"
             warnings.warn(message, DeprecationWarning, stacklevel=2)
             data["batch_directory_reads"] = data.pop("prefetch_siblings")
-        check_keywords(data, [*type(self).model_fields, "class_name"], "CloudKitReader")
+        data = _with_llamaparse_keywords(data, {*type(self).model_fields, "class_name"})
         data.pop("class_name", None)
         if connection:
             data["settings"] = settings_with(data.get("settings"), connection)
         if "preset" in data and not isinstance(data["preset"], ParsePreset):
             data["preset"] = ParsePreset.from_name(data["preset"])
-        super().__init__(**data)
+        try:
+            super().__init__(**data)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            field = ".".join(str(part) for part in first["loc"]) or "arguments"
+            message = str(first["msg"]).removeprefix("Value error, ")
+            raise ConfigError(f"CloudKitReader {field}: {message}", hint="Fix the argument") from None
         self._budget = Budget(self.max_credits)
         backend = self.resolved_backend()
         self.is_remote = backend == "cloud"
@@ -349,7 +363,9 @@ class CloudKitReader(BasePydanticReader):
         """
         fields = ("request_timeout", "max_concurrency", "upload_limit", "upload_window", "job_timeout")
         return self.policy or CloudPolicy(
-            poll_interval=self.poll_interval, **{name: getattr(self, name) for name in fields}
+            poll_interval=self.poll_interval,
+            max_jobs=self.num_workers,
+            **{name: getattr(self, name) for name in fields},
         )
 
     @property
@@ -396,3 +412,52 @@ def file_extractor(**reader_kwargs: Any) -> dict[str, CloudKitReader]:
         ['.csv', '.docx', '.htm']
     """
     return CloudKitReader(**reader_kwargs).file_extractor()
+
+
+# LlamaParse constructor keywords with a reader field of their own, taken in LlamaParse's meaning.
+_LLAMAPARSE_EQUIVALENTS = {"check_interval": "poll_interval", "max_timeout": "job_timeout"}
+
+
+def _with_llamaparse_keywords(data: dict[str, Any], fields: set[str]) -> dict[str, Any]:
+    """The reader's keywords with LlamaParse's own constructor keywords taken in.
+
+    ``CloudKitReader(language="fr")`` is ``CloudKitReader(parse_options={"language": "fr"})``
+    (validated the same way when the cloud backend is built); ``check_interval``,
+    ``max_timeout`` and ``ignore_errors`` set the reader's ``poll_interval``, ``job_timeout`` and
+    ``on_error``; ``result_type="markdown"`` is what the reader gives anyway; ``num_workers`` is a
+    field of the reader with LlamaParse's meaning.
+
+    Raises:
+        ConfigError: an unknown keyword (naming the closest reader or LlamaParse one), a keyword
+            that disagrees with ``parse_options``, or a ``result_type`` other than markdown.
+    """
+    data = dict(data)
+    foreign = [name for name in data if name not in fields]
+    if not foreign:
+        return data
+    llamaparse = llamaparse_option_names()
+    check_keywords(foreign, [*fields, *llamaparse], "CloudKitReader")
+    options = dict(data.get("parse_options") or {})
+    for name in foreign:
+        value = data.pop(name)
+        if name in _LLAMAPARSE_EQUIVALENTS:
+            data.setdefault(_LLAMAPARSE_EQUIVALENTS[name], value)
+        elif name == "ignore_errors":
+            data.setdefault("on_error", "report" if value else "raise")
+        elif name == "result_type":
+            if str(getattr(value, "value", value)) != "markdown":
+                raise ConfigError(
+                    f"CloudKitReader gives markdown, one Document per page (result_type={value!r})",
+                    hint="Drop result_type; Document.text is the page's markdown, and the local "
+                    "backend gives the same shape",
+                )
+        elif name in options and options[name] != value:
+            raise ConfigError(
+                f"CloudKitReader got {name}={value!r} and parse_options[{name!r}]={options[name]!r}",
+                hint="Give each LlamaParse option once",
+            )
+        else:
+            options[name] = value
+    if options:
+        data["parse_options"] = options
+    return data

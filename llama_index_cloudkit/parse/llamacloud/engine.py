@@ -277,10 +277,12 @@ class CloudEngine:
     ) -> list[CloudOutcome]:
         """Async :meth:`parse_all`; the HTTP client lives and dies inside this call."""
         async with CloudSession(self.settings, self.policy) as session:
+            jobs = asyncio.Semaphore(self.policy.max_jobs or max(len(files), 1))  # num_workers
 
             async def one(data: bytes, file_name: str, label: str | None = None) -> CloudOutcome:
                 try:
-                    return await self._parse_one(session, data, file_name, label or file_name)
+                    async with jobs:
+                        return await self._parse_one(session, data, file_name, label or file_name)
                 except (CloudKitError, OSError) as exc:
                     return CloudOutcome(error=exc)
                 finally:

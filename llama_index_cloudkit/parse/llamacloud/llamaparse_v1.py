@@ -29,7 +29,7 @@ from llama_index_cloudkit.parse.model import ParsedFile, ParsedPage, Usage
 from llama_index_cloudkit.parse.presets import ParsePreset
 from llama_index_cloudkit.settings import CloudKitSettings
 
-__all__ = ["LlamaParseV1", "parsed_from_result", "validate_options"]
+__all__ = ["LlamaParseV1", "llamaparse_option_names", "parsed_from_result", "validate_options"]
 
 # Options that are ours to set: connection, polling and output handling.
 _RESERVED = {
@@ -56,6 +56,16 @@ _RESERVED = {
 def _llamaparse_class() -> Any:
     sdk = require_sdk()
     return sdk.LlamaParse
+
+
+def llamaparse_option_names() -> frozenset[str]:
+    """Every keyword LlamaParse's constructor takes (the SDK's own fields).
+
+    Example:
+        >>> {"language", "max_pages", "num_workers"} <= llamaparse_option_names()
+        True
+    """
+    return frozenset(_llamaparse_class().model_fields)
 
 
 def validate_options(options: Mapping[str, Any]) -> dict[str, Any]:
