@@ -18,10 +18,12 @@ Constructor arguments win over environment variables, which win over defaults. T
 from __future__ import annotations
 
 import difflib
+import functools
+import inspect
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, ParamSpec, TypeVar
 
 import platformdirs
 from pydantic import ConfigDict, Field, SecretStr, ValidationError, field_serializer, field_validator
@@ -37,6 +39,7 @@ __all__ = [
     "BackendName",
     "CloudKitSettings",
     "check_keywords",
+    "checked_keywords",
     "settings_with",
 ]
 
@@ -233,6 +236,61 @@ def check_keywords(given: Iterable[str], valid: Iterable[str], where: str) -> No
             f"{where} got an unknown keyword argument {name!r}",
             hint=f"Did you mean {close[0]}?" if close else f"Valid keywords: {', '.join(choices)}",
         )
+
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+_NAMED = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+
+
+def _keywords_of(func: Any, owner: Any) -> set[str]:
+    """The keyword names ``func`` accepts (through what it forwards ``**kwargs`` to, if checked)."""
+    func = getattr(func, "__func__", func)
+    valid = getattr(func, "valid_keywords", None)
+    if valid is not None:
+        names: set[str] = valid(owner)
+        return names
+    return {p.name for p in inspect.signature(func).parameters.values() if p.kind in _NAMED}
+
+
+def checked_keywords(
+    forwards_to: str | None = None,
+) -> Callable[[Callable[_P, _R]], Callable[_P, _R]]:
+    """Refuse an unknown keyword with a ConfigError naming the closest valid one (not a TypeError).
+
+    Decorates a constructor (``__init__``, a ``from_*`` or ``open`` classmethod, or a module
+    function). One that takes ``**kwargs`` names the method of the same class it passes them to
+    (``forwards_to="__init__"``); that method's keywords are then valid too.
+
+    Example:
+        >>> @checked_keywords()
+        ... def open_store(path: str, *, collection: str = "cloudkit") -> str:
+        ...     return collection
+        >>> open_store("x", colection="docs")
+        Traceback (most recent call last):
+        ...
+        llama_index_cloudkit.errors.ConfigError: open_store got ... Did you mean collection?
+    """
+
+    def decorate(func: Callable[_P, _R]) -> Callable[_P, _R]:
+        named = {p.name for p in inspect.signature(func).parameters.values() if p.kind in _NAMED}
+        named -= {"self", "cls"}
+        where = func.__qualname__.removesuffix(".__init__")
+
+        def valid(owner: Any) -> set[str]:
+            if forwards_to is None:
+                return set(named)
+            return named | (_keywords_of(getattr(owner, forwards_to), owner) - {"self", "cls"})
+
+        @functools.wraps(func)
+        def wrapper(*args: _P.args, **kwargs: _P.kwargs) -> _R:
+            check_keywords(kwargs, valid(args[0] if args else None), where)
+            return func(*args, **kwargs)
+
+        wrapper.valid_keywords = valid  # type: ignore[attr-defined]
+        return wrapper
+
+    return decorate
 
 
 def settings_with(settings: CloudKitSettings | None, connection: Mapping[str, Any]) -> CloudKitSettings:

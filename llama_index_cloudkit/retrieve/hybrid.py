@@ -1,13 +1,12 @@
-"""What every hybrid index shares: its retriever, engines, keyword checks, and how a search ends.
+"""What every hybrid index shares: its retriever, its engines, and how a search ends.
 
 :class:`~llama_index_cloudkit.retrieve.local.index.LocalHybridIndex`,
 :class:`~llama_index_cloudkit.retrieve.qdrant.index.QdrantHybridIndex` and
 :class:`~llama_index_cloudkit.retrieve.postgres.index.PostgresHybridIndex` score differently but
 keep the same promises here: a LlamaIndex retriever that calls ``index.search(query, config)`` (in
 a thread when awaited); ``as_query_engine`` / ``as_chat_engine`` with LlamaIndex's names
-(:class:`HybridIndexEngines`); constructors that refuse an unknown keyword with a ConfigError
-naming the closest one (:func:`checked_keywords`); and a search that reranks when asked and the
-index has a reranker, cuts to ``config.final_top_k`` and reports one
+(:class:`HybridIndexEngines`); and a search that reranks when asked and the index has a
+reranker, cuts to ``config.final_top_k`` and reports one
 :class:`~llama_index_cloudkit.events.RetrieveEndEvent`.
 
 Example:
@@ -18,10 +17,7 @@ Example:
 from __future__ import annotations
 
 import asyncio
-import functools
-import inspect
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any
 
 from llama_index.core.base.base_retriever import BaseRetriever
 from llama_index.core.callbacks import CallbackManager
@@ -30,7 +26,6 @@ from llama_index.core.schema import NodeWithScore, QueryBundle
 
 from llama_index_cloudkit.events import RetrieveEndEvent, dispatcher
 from llama_index_cloudkit.retrieve.config import HybridConfig
-from llama_index_cloudkit.settings import check_keywords
 
 if TYPE_CHECKING:
     from llama_index.core.base.base_query_engine import BaseQueryEngine
@@ -42,14 +37,9 @@ if TYPE_CHECKING:
 __all__ = [
     "HybridIndexEngines",
     "HybridIndexRetriever",
-    "checked_keywords",
     "finish_search",
     "indexing_progress",
 ]
-
-_P = ParamSpec("_P")
-_R = TypeVar("_R")
-_NAMED = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
 
 
 class HybridIndexRetriever(BaseRetriever):
@@ -133,56 +123,6 @@ def indexing_progress(total: int, show: bool) -> Any:
     from tqdm.auto import tqdm
 
     return tqdm(total=total, desc="Indexing passages", unit="passage")
-
-
-def _keywords_of(func: Any, owner: Any) -> set[str]:
-    """The keyword names ``func`` accepts (through what it forwards ``**kwargs`` to, if checked)."""
-    func = getattr(func, "__func__", func)
-    valid = getattr(func, "valid_keywords", None)
-    if valid is not None:
-        names: set[str] = valid(owner)
-        return names
-    return {p.name for p in inspect.signature(func).parameters.values() if p.kind in _NAMED}
-
-
-def checked_keywords(
-    forwards_to: str | None = None,
-) -> Callable[[Callable[_P, _R]], Callable[_P, _R]]:
-    """Refuse an unknown keyword with a ConfigError naming the closest valid one (not a TypeError).
-
-    Decorates a constructor (``__init__``, a ``from_*`` or ``open`` classmethod, or a module
-    function). One that takes ``**kwargs`` names the method of the same class it passes them to
-    (``forwards_to="__init__"``); that method's keywords are then valid too.
-
-    Example:
-        >>> @checked_keywords()
-        ... def open_store(path: str, *, collection: str = "cloudkit") -> str:
-        ...     return collection
-        >>> open_store("x", colection="docs")
-        Traceback (most recent call last):
-        ...
-        llama_index_cloudkit.errors.ConfigError: open_store got ... Did you mean collection?
-    """
-
-    def decorate(func: Callable[_P, _R]) -> Callable[_P, _R]:
-        named = {p.name for p in inspect.signature(func).parameters.values() if p.kind in _NAMED}
-        named -= {"self", "cls"}
-        where = func.__qualname__.removesuffix(".__init__")
-
-        def valid(owner: Any) -> set[str]:
-            if forwards_to is None:
-                return set(named)
-            return named | (_keywords_of(getattr(owner, forwards_to), owner) - {"self", "cls"})
-
-        @functools.wraps(func)
-        def wrapper(*args: _P.args, **kwargs: _P.kwargs) -> _R:
-            check_keywords(kwargs, valid(args[0] if args else None), where)
-            return func(*args, **kwargs)
-
-        wrapper.valid_keywords = valid  # type: ignore[attr-defined]
-        return wrapper
-
-    return decorate
 
 
 class HybridIndexEngines:

@@ -38,7 +38,6 @@ from llama_index_cloudkit.retrieve.fusion import relative_score_fusion
 from llama_index_cloudkit.retrieve.hybrid import (
     HybridIndexEngines,
     HybridIndexRetriever,
-    checked_keywords,
     finish_search,
 )
 from llama_index_cloudkit.retrieve.local._files import (
@@ -49,6 +48,7 @@ from llama_index_cloudkit.retrieve.local._files import (
 from llama_index_cloudkit.retrieve.local.bm25 import BM25Scorer
 from llama_index_cloudkit.retrieve.local.embedding import MiniLMEmbedding
 from llama_index_cloudkit.retrieve.presets import RetrievalPreset
+from llama_index_cloudkit.settings import checked_keywords
 
 __all__ = ["LocalHybridIndex"]
 

@@ -40,7 +40,6 @@ from llama_index_cloudkit.retrieve.fusion import relative_score_fusion
 from llama_index_cloudkit.retrieve.hybrid import (
     HybridIndexEngines,
     HybridIndexRetriever,
-    checked_keywords,
     finish_search,
     indexing_progress,
 )
@@ -49,6 +48,7 @@ from llama_index_cloudkit.retrieve.postgres.filters import to_sql_filter
 from llama_index_cloudkit.retrieve.postgres.fulltext import FullTextLeg
 from llama_index_cloudkit.retrieve.postgres.table import PostgresTable
 from llama_index_cloudkit.retrieve.presets import RetrievalPreset
+from llama_index_cloudkit.settings import checked_keywords
 
 __all__ = ["PostgresHybridIndex", "open_postgres_index", "passage_id"]
 

@@ -54,7 +54,6 @@ from llama_index_cloudkit.retrieve.fusion import relative_score_fusion
 from llama_index_cloudkit.retrieve.hybrid import (
     HybridIndexEngines,
     HybridIndexRetriever,
-    checked_keywords,
     finish_search,
     indexing_progress,
 )
@@ -62,6 +61,7 @@ from llama_index_cloudkit.retrieve.local.embedding import MiniLMEmbedding
 from llama_index_cloudkit.retrieve.presets import RetrievalPreset
 from llama_index_cloudkit.retrieve.qdrant.filters import to_qdrant_filter
 from llama_index_cloudkit.retrieve.qdrant.sparse import BM25SparseEncoder
+from llama_index_cloudkit.settings import checked_keywords
 
 __all__ = ["QdrantHybridIndex", "open_qdrant_index"]
 
