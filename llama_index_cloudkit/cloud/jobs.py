@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -250,6 +251,7 @@ async def _run_job(
     deadline: Deadline,
     sleep: Sleep,
 ) -> JobOutcome:
+    started = time.monotonic()
     owner = claim_owner()
     claims = journal is not None and reattach
     job_id = None
@@ -278,9 +280,10 @@ async def _run_job(
             submitted = True
             if journal is not None:
                 journal.record(key, job_id, label, resubmissions=resubmissions)  # before polling
-            logger.debug("%s %s submitted for %s", what, job_id, label)
+            logger.debug("submitted %s as %s %s (%.2f s)", label, what, job_id, time.monotonic() - started)
         else:
             logger.info("re-attaching %s to job %s", label, job_id)
+            logger.debug("re-attached %s to %s %s", label, what, job_id)
         try:
             with deadline_scope(deadline):  # binding on every status request, its retries and waits
                 state, body = await _poll(ops, job_id, deadline, policy, sleep, label=label, what=what)
@@ -304,11 +307,11 @@ async def _run_job(
         if state is not JobState.SUCCESS and journal is not None:
             journal.mark(key, "FAILED", job_id=job_id)
         logger.debug(
-            "%s %s for %s finished %s after %.2f s",
+            "%s %s of %s finished %s in %.2f s",
             what,
             job_id,
             label,
             state.value,
-            deadline.seconds - deadline.remaining(),
+            time.monotonic() - started,
         )
         return JobOutcome(job_id, state, body, reattached, resubmissions, submitted, deadline)

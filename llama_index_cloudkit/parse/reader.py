@@ -102,6 +102,12 @@ class CloudKitReader(BasePydanticReader):
     upload_window: float = Field(default=10.0, gt=0, description="Seconds; 50 per 10 s is documented.")
     job_timeout: float = Field(default=1800.0, gt=0, description="Seconds a job may stay PENDING.")
     max_credits: float | None = Field(default=None, ge=0)
+    shared_budget: str | None = Field(
+        default=None,
+        description="Cloud: the name of a budget that every process using the same cache directory "
+        "spends together (max_credits is checked against its total, which carries over to later "
+        "runs; a new name starts from 0). None: this reader's own budget.",
+    )
     use_cache: bool = True
     batch_directory_reads: bool = Field(
         default=True,
@@ -160,11 +166,23 @@ class CloudKitReader(BasePydanticReader):
             field = ".".join(str(part) for part in first["loc"]) or "arguments"
             message = str(first["msg"]).removeprefix("Value error, ")
             raise ConfigError(f"CloudKitReader {field}: {message}", hint="Fix the argument") from None
-        self._budget = Budget(self.max_credits)
+        self._budget = (
+            Budget.shared(self.max_credits, self.settings, self.shared_budget)
+            if self.shared_budget
+            else Budget(self.max_credits)
+        )
         backend = self.resolved_backend()
         self.is_remote = backend == "cloud"
         if backend == "cloud":  # options checked for the API generation when the reader is built
             parse_service(self.settings, self.preset, self.parse_options)
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        # LlamaIndex rebuilds a pickled component through __init__ (SimpleDirectoryReader's worker
+        # processes): keep the pickled budget, a ledger shared with the original reader.
+        super().__setstate__(state)
+        budget = (state.get("__pydantic_private__") or {}).get("_budget")
+        if isinstance(budget, Budget):
+            self._budget = budget
 
     @classmethod
     def class_name(cls) -> str:

@@ -229,14 +229,16 @@ class CloudEngine:
         """The parse key of ``data`` under this preset, these options and this API generation."""
         return parse_key(data, self.service.preset.value, self.service.key_options())
 
-    def _cached(self, key: str) -> tuple[ParsedFile, str | None] | None:
+    def _cached(self, key: str, label: str) -> tuple[ParsedFile, str | None] | None:
         if not self.use_cache:
             return None
         entry = self.cache.get(key)
         if entry is None:
             return None
         try:
-            return _from_cache(entry)
+            found = _from_cache(entry)
+            logger.debug("cache hit for %s (job %s): no request, no credit", label, found[1])
+            return found
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             logger.warning("dropping unreadable cache entry %s (%r); it will be parsed again", key, exc)
             self.cache.drop(key)
@@ -256,7 +258,7 @@ class CloudEngine:
         for index, item in enumerate(files):
             hit = None
             if self.images_dir is None:
-                cached = self._cached(self.key(item[0]))
+                cached = self._cached(self.key(item[0]), item[-1])
                 if cached is not None:
                     hit = self._outcome(cached[0], cached[1], item[1], cache_hit=True)
             outcomes.append(hit)
@@ -302,10 +304,6 @@ class CloudEngine:
         owner: bool = True,
         image_paths: Mapping[int, list[str]] | None = None,
     ) -> CloudOutcome:
-        if cache_hit:
-            logger.debug(
-                "cache hit for %s (job %s, %d pages): nothing paid", file_name, job_id, len(result.pages)
-            )
         parsed = dataclasses.replace(result, file_name=file_name, file_type=mime_type(file_name), usage=None)
         if image_paths:
             parsed = dataclasses.replace(
@@ -334,7 +332,7 @@ class CloudEngine:
         self, session: CloudSession, data: bytes, file_name: str, label: str
     ) -> CloudOutcome:
         key = self.key(data)
-        cached = self._cached(key)
+        cached = self._cached(key, label)
         if cached is not None:
             result, job_id = cached
             images = await self._save_images(session, job_id, result, label)
