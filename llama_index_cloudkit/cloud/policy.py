@@ -8,7 +8,7 @@
 | ``max_jobs`` | jobs of one batch running at once (LlamaParse's ``num_workers``); None: no bound | None |
 | ``upload_limit`` / ``upload_window`` | paid submissions per window (LlamaCloud: 50 per 10 s) | 50 / 10 s |
 | ``job_timeout`` | seconds a job may run before :class:`JobTimeoutError`; never restarts | 1800 |
-| ``poll_interval`` / ``max_poll_interval`` | first wait between polls, grown 1.5x to the cap | 0.5 / 5 s |
+| ``poll_interval`` / ``max_poll_interval`` | a fifth: the shortest wait between polls; the cap | 0.5 / 5 s |
 | ``max_resubmissions`` | times a job the service lost is submitted again | 1 |
 
 Example:
