@@ -21,7 +21,9 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
+
+from pydantic import BaseModel, Field, StrictInt, ValidationError
 
 from llama_index_cloudkit._loop import run_sync
 from llama_index_cloudkit.cloud.budget import Budget
@@ -152,27 +154,61 @@ def _to_cache(parsed: ParsedFile, job_id: str | None) -> dict[str, Any]:
     return {"format": CACHE_FORMAT, "job_id": job_id, "pages": pages}
 
 
+class _CachedPage(BaseModel):
+    number: StrictInt
+    markdown: str = ""
+    width: float | None = None
+    height: float | None = None
+    table_count: StrictInt | None = None
+    warnings: list[str] = []
+    images: list[str] = []
+
+
+class _CacheEntry(BaseModel):
+    """A cache entry of this format: at least one page (an empty result is never cached)."""
+
+    format: Literal[3]
+    job_id: str | None = None
+    pages: list[_CachedPage] = Field(min_length=1)
+
+
 def _from_cache(entry: Mapping[str, Any]) -> tuple[ParsedFile, str | None]:
-    """(pages, job id) of a cache entry; older entries hold a LlamaParse v1-shaped result."""
+    """(pages, job id) of a cache entry; older entries hold a LlamaParse v1-shaped result.
+
+    Raises:
+        ValueError, CloudKitError: an entry that is not a result (the caller sets it aside).
+    """
     if entry.get("format") == CACHE_FORMAT:
+        valid = _CacheEntry.model_validate(entry)
         pages = [
             ParsedPage(
-                number=int(p["number"]),
-                blocks=[p["markdown"]] if p.get("markdown") else [],
-                width=p.get("width"),
-                height=p.get("height"),
-                table_count=p.get("table_count"),
-                warnings=list(p.get("warnings") or []),
-                images=list(p.get("images") or []),
+                number=p.number,
+                blocks=[p.markdown] if p.markdown else [],
+                width=p.width,
+                height=p.height,
+                table_count=p.table_count,
+                warnings=list(p.warnings),
+                images=list(p.images),
             )
-            for p in entry["pages"]
+            for p in valid.pages
         ]
-        return ParsedFile(file_name="", pages=pages, parser="llamaparse"), entry.get("job_id")
+        return ParsedFile(file_name="", pages=pages, parser="llamaparse"), valid.job_id
     from llama_index_cloudkit.parse.llamacloud.llamaparse_v1 import parsed_from_result
 
     if entry.get("format") == 2 and isinstance(entry.get("result"), dict):
-        return parsed_from_result(entry["result"], ""), entry.get("job_id")
-    return parsed_from_result(entry, ""), None
+        parsed, job_id = parsed_from_result(entry["result"], ""), entry.get("job_id")
+    else:
+        parsed, job_id = parsed_from_result(entry, ""), None
+    if not parsed.pages:
+        raise ValueError("a result without pages")
+    return parsed, job_id if isinstance(job_id, str) else None
+
+
+def _why(exc: BaseException) -> str:
+    if isinstance(exc, ValidationError):
+        first = exc.errors(include_url=False, include_input=False)[0]
+        return f"{'.'.join(str(p) for p in first['loc']) or 'entry'}: {first['msg']}"
+    return str(exc).splitlines()[0]
 
 
 class CloudEngine:
@@ -237,9 +273,8 @@ class CloudEngine:
             return None
         try:
             return _from_cache(entry)
-        except (KeyError, TypeError, ValueError, AttributeError) as exc:
-            logger.warning("dropping unreadable cache entry %s (%r); it will be parsed again", key, exc)
-            self.cache.drop(key)
+        except (ValueError, CloudKitError) as exc:  # pydantic's ValidationError is a ValueError
+            self.cache.set_aside(key, _why(exc))
             return None
 
     def parse_all(
