@@ -18,7 +18,7 @@ from llama_index.core import SimpleDirectoryReader
 from llama_index.core.schema import Document
 
 from llama_index_cloudkit import CloudKitReader, CloudKitSettings
-from llama_index_cloudkit.errors import CloudKitError, ServiceError, UnsupportedFileError
+from llama_index_cloudkit.errors import CloudKitError, ServiceError, ParseError
 from llama_index_cloudkit.testing import FakeLlamaCloud
 
 from made_documents import docx_bytes, pdf_bytes
@@ -178,11 +178,11 @@ def test_empty_and_corrupt_files_are_refused_without_an_upload(
     docs = reader.load_data([good, empty, broken])
     assert len(docs) == 1
     errors = {Path(f.file).name: f for f in reader.last_report.files}
-    assert errors["empty.md"].error_type == "UnsupportedFileError" and "empty" in (errors["empty.md"].error or "")
-    assert errors["broken.pdf"].error_type == "UnsupportedFileError"
+    assert errors["empty.md"].error_type == "ParseError" and "empty" in (errors["empty.md"].error or "")
+    assert errors["broken.pdf"].error_type == "ParseError"
     assert "%PDF" in (errors["broken.pdf"].error or "")
     assert fake.count(*(V2_UPLOAD if v2 else UPLOAD)) == 1  # only the good file
-    with pytest.raises(UnsupportedFileError) as caught:
+    with pytest.raises(ParseError) as caught:
         _reader(fake, tmp_path / "cache", v2=v2).load_data(broken)
     assert_typed(caught.value, names=("broken.pdf",))
 
@@ -199,7 +199,7 @@ def test_a_valid_pdf_is_never_refused(fake: FakeLlamaCloud, tmp_path: Path) -> N
     reader = _reader(fake, tmp_path / "cache", on_error="report")
     reader.load_data([source, shifted, office])
     assert fake.count(*UPLOAD) == 3
-    assert not any(f.error_type == "UnsupportedFileError" for f in reader.last_report.files)
+    assert not any(f.error_type == "ParseError" for f in reader.last_report.files)
 
 
 # --- 5. cancellation stays with its caller, at the reader -----------------------------------

@@ -37,6 +37,7 @@ from llama_index_cloudkit.cloud.session import CloudSession
 from llama_index_cloudkit.errors import CloudKitError, ParseError
 from llama_index_cloudkit.parse.cache import ParseCache, parse_key
 from llama_index_cloudkit.parse.cost import estimate_pages
+from llama_index_cloudkit.parse.llamacloud.preflight import refuse_unparseable
 from llama_index_cloudkit.parse.local import mime_type
 from llama_index_cloudkit.parse.model import ParsedFile, ParsedPage
 from llama_index_cloudkit.parse.presets import ParsePreset
@@ -204,6 +205,19 @@ def _from_cache(entry: Mapping[str, Any]) -> tuple[ParsedFile, str | None]:
     return parsed, job_id if isinstance(job_id, str) else None
 
 
+EMPTY_PAGE = (
+    "LlamaParse returned no text for this page (a blank or image-only page, or text it could not "
+    "read); try the agentic_plus preset, or check the page"
+)
+
+
+def _flag_empty_pages(result: ParsedFile) -> None:
+    """A page with no text and no other warning gets one, like the local backend's empty pages."""
+    for page in result.pages:
+        if not page.warnings and not page.markdown().strip():
+            page.warnings.append(EMPTY_PAGE)
+
+
 def _why(exc: BaseException) -> str:
     if isinstance(exc, ValidationError):
         first = exc.errors(include_url=False, include_input=False)[0]
@@ -362,6 +376,7 @@ class CloudEngine:
     async def _parse_one(
         self, session: CloudSession, data: bytes, file_name: str, label: str
     ) -> CloudOutcome:
+        refuse_unparseable(data, file_name, label)  # before the cache, the journal and any upload
         key = self.key(data)
         cached = self._cached(key)
         if cached is not None:
@@ -416,6 +431,7 @@ class CloudEngine:
         except CloudKitError:
             self.journal.mark(key, "FAILED")
             raise
+        _flag_empty_pages(result)
         if self.use_cache:
             self.cache.put(key, _to_cache(result, outcome.job_id))
         self.journal.mark(key, "SUCCESS")
