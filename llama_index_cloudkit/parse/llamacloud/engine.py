@@ -106,6 +106,12 @@ def safe_file_name(name: str, limit: int = 120) -> str:
     return base or "image"
 
 
+def _safe_job_id(job_id: str) -> str:
+    """A job id as a file name prefix: every character but letters, digits, ``._-`` replaced
+    (whole, not cut at a separator, so two ids never share a prefix by accident)."""
+    return _UNSAFE.sub("_", job_id).lstrip(".")[:80] or "job"
+
+
 @dataclass
 class CloudOutcome:
     """What happened to one input: the parsed file or the error, and bookkeeping.
@@ -447,7 +453,7 @@ class CloudEngine:
     async def _save_images(
         self, session: CloudSession, job_id: str | None, result: ParsedFile, label: str
     ) -> dict[int, list[str]]:
-        """Download each page's images under sanitized names into this run's folder.
+        """Download each page's images under sanitized names (job id and image name) into this run's folder.
 
         A file already there from an earlier run of the same job is kept, not fetched again.
         """
@@ -461,7 +467,7 @@ class CloudEngine:
         saved: dict[int, list[str]] = {}
         for page in result.pages:
             for name in page.images:
-                target = folder / f"{job_id}-{safe_file_name(name)}"
+                target = folder / f"{_safe_job_id(job_id)}-{safe_file_name(name)}"
                 if not target.resolve().is_relative_to(folder):  # belt and braces
                     raise CloudKitError(f"Refusing to write image {name!r} outside {folder}", job_id=job_id)
                 if not (target.is_file() and target.stat().st_size > 0):
