@@ -106,7 +106,10 @@ class ParseCache:
             path.unlink(missing_ok=True)
             return None
         logger.warning(
-            "corrupt cache entry %s (%s): set aside as %s; the file will be parsed again", path, reason, target.name
+            "corrupt cache entry %s (%s): set aside as %s; the file will be parsed again",
+            path,
+            reason,
+            target.name,
         )
         return target
 

@@ -14,6 +14,7 @@ bearer key (the URL carries its own token) and no API rate limit, but fault rule
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import json
 import logging
@@ -373,10 +374,8 @@ def _malforming(send: Any, fields: dict[str, Any]) -> Any:
         if message.get("more_body", False):
             return
         body = b"".join(chunks)
-        try:
+        with contextlib.suppress(ValueError):  # not JSON: sent as it was
             body = json.dumps(_malform_pages(json.loads(body), fields)).encode()
-        except ValueError:
-            pass  # not JSON: sent as it was
         headers = [(k, v) for k, v in start.get("headers", []) if k.lower() != b"content-length"]
         headers.append((b"content-length", str(len(body)).encode()))
         await send({**start, "headers": headers})

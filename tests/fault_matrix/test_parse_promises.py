@@ -16,12 +16,12 @@ from typing import Any
 import pytest
 from llama_index.core import SimpleDirectoryReader
 from llama_index.core.schema import Document
+from made_documents import docx_bytes, pdf_bytes
 
 from llama_index_cloudkit import CloudKitReader, CloudKitSettings
-from llama_index_cloudkit.errors import CloudKitError, ServiceError, ParseError
+from llama_index_cloudkit.errors import CloudKitError, ParseError, ServiceError
 from llama_index_cloudkit.testing import FakeLlamaCloud
 
-from made_documents import docx_bytes, pdf_bytes
 from .conftest import FAST_POLICY, assert_typed
 
 UPLOAD = ("POST", "/api/parsing/upload")
@@ -100,7 +100,9 @@ def test_a_malformed_v2_result_fails_its_file_only_and_is_never_cached(
     assert "Llamas eat hay" in _reader(fake, cache, v2=True).load_data(bad)[0].text
 
 
-def test_a_malformed_result_raises_a_typed_error_with_on_error_raise(fake: FakeLlamaCloud, tmp_path: Path) -> None:
+def test_a_malformed_result_raises_a_typed_error_with_on_error_raise(
+    fake: FakeLlamaCloud, tmp_path: Path
+) -> None:
     (path,) = _files(tmp_path / "docs", 1)
     fake.add_fault(*RESULT, malformed={"md": ["x"]})
     with pytest.raises(CloudKitError) as caught:

@@ -13,7 +13,7 @@ Example:
     >>> checked(V1Result, {"pages": [{"page": 1, "md": 5}]}, file="a.pdf", job_id="j")
     Traceback (most recent call last):
     ...
-    llama_index_cloudkit.errors.ServiceError: LlamaParse answered a result of the wrong shape (pages.0.md: Input should be a valid string) ...
+    llama_index_cloudkit.errors.ServiceError: LlamaParse answered a result of the wrong shape (pages.0.md: ...
 """
 
 from __future__ import annotations
@@ -141,9 +141,7 @@ def _where(error: Mapping[str, Any]) -> str:
     return ".".join(str(part) for part in error.get("loc", ())) or "the answer"
 
 
-def checked(
-    model: type[_Model], body: Any, *, file: str | None = None, job_id: str | None = None
-) -> _Model:
+def checked(model: type[_Model], body: Any, *, file: str | None = None, job_id: str | None = None) -> _Model:
     """``body`` as ``model``, or a ServiceError naming the fields of the wrong type.
 
     The message lists where and what was expected (at most three fields), never the values:
@@ -153,7 +151,8 @@ def checked(
         ServiceError: the answer does not fit the model.
 
     Example:
-        >>> checked(V2Result, {"markdown": {"pages": [{"page_number": 1}]}}).markdown.pages[0].markdown is None
+        >>> answer = checked(V2Result, {"markdown": {"pages": [{"page_number": 1}]}})
+        >>> answer.markdown.pages[0].markdown is None
         True
     """
     try:
