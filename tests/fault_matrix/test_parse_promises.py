@@ -268,3 +268,40 @@ def test_a_file_changed_after_its_lookahead_submission_is_parsed_again(
     last = [d for d in docs if d.metadata["file_name"] == files[2].name]
     assert len(last) == 1 and "Alpacas eat grass" in last[0].text
     assert last[0].metadata["sha256"] == hashlib.sha256(files[2].read_bytes()).hexdigest()
+
+
+# --- 6. every paid submission, a lost job's resubmission included, is shared --------------------
+
+
+@pytest.mark.parametrize("v2", [False, True], ids=["v1", "v2"])
+def test_a_lost_job_is_resubmitted_once_for_every_caller_waiting_on_it(
+    fake: FakeLlamaCloud, tmp_path: Path, v2: bool
+) -> None:
+    """Three readers (two in one event loop, one sync in another thread) need the same content and
+    its job is lost once: one submission and one resubmission in all, shared by every caller."""
+    fake.script_parse_jobs(pending_seconds=0.5)
+    status = ("GET", r"/api/v2/parse/[^/]+") if v2 else ("GET", r"/api/parsing/job/[^/]+")
+    fake.add_fault(*status, status=404, times=1)
+    submit = ("POST", "/api/v2/parse") if v2 else UPLOAD
+    paths = [_files(tmp_path / name, 1, "lost")[0] for name in ("a", "b", "c")]
+    for path in paths[1:]:
+        path.write_bytes(paths[0].read_bytes())
+    cache = tmp_path / "cache"
+    box: list[object] = []
+
+    async def main() -> list[Any]:
+        first = asyncio.ensure_future(_reader(fake, cache, v2=v2).aload_data(paths[0]))
+        while fake.count(*submit) == 0:
+            await asyncio.sleep(0.02)
+        sync_reader = _reader(fake, cache, v2=v2, on_error="report")
+        thread = threading.Thread(target=lambda: box.append(sync_reader.load_data(paths[2])), daemon=True)
+        thread.start()
+        second = _reader(fake, cache, v2=v2).aload_data(paths[1])
+        results = await asyncio.wait_for(asyncio.gather(first, second, return_exceptions=True), 30)
+        await asyncio.to_thread(thread.join, 30)
+        return list(results)
+
+    for docs in [*asyncio.run(main()), *box]:
+        assert isinstance(docs, list) and len(docs) == 1, docs
+        assert "Llamas eat hay" in docs[0].text
+    assert fake.count(*submit) == 2  # the submission and one resubmission, for all three
