@@ -18,6 +18,7 @@ import json
 import logging
 import os
 import tempfile
+import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -82,21 +83,21 @@ class ParseCache:
     def set_aside(self, key: str, reason: str) -> Path | None:
         """Move an entry that cannot be read as a result out of the way, with one warning.
 
-        The file is renamed (``<key>.json.corrupt``, numbered if taken), never deleted, so it
-        can be inspected; the next read misses and the result is fetched again.
+        The file is renamed (``<key>.json.corrupt-<time>``, like the journal), never deleted, so
+        it can be inspected; the next read misses and the result is fetched again.
 
         Example:
             >>> cache = ParseCache(Path(tempfile.mkdtemp()))
             >>> cache.put("k", {"pages": []})
-            >>> cache.set_aside("k", "no pages").name, cache.get("k")
-            ('k.json.corrupt', None)
+            >>> cache.set_aside("k", "no pages").name.startswith("k.json.corrupt-"), cache.get("k")
+            (True, None)
         """
         path = self._path(key)
-        target = path.with_name(path.name + ".corrupt")
+        target = path.with_name(f"{path.name}.corrupt-{time.strftime('%Y%m%d-%H%M%S')}")
         number = 1
         while target.exists():
             number += 1
-            target = path.with_name(f"{path.name}.corrupt{number}")
+            target = path.with_name(f"{path.name}.corrupt-{time.strftime('%Y%m%d-%H%M%S')}-{number}")
         try:
             os.replace(path, target)
         except FileNotFoundError:

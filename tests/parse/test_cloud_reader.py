@@ -332,7 +332,7 @@ def test_a_corrupt_cache_entry_is_set_aside_and_parsed_again(
     docs = reader.load_data(examples_dir / "faq.html")
     assert docs and reader.last_report.cache_hits == 0
     assert "corrupt cache entry" in caplog.text and "set aside" in caplog.text
-    assert [p.read_text() for p in entry.parent.glob("*.corrupt")] == ["{torn"]
+    assert [p.read_text() for p in entry.parent.glob("*.corrupt-*")] == ["{torn"]
 
 
 def test_a_cache_entry_of_an_earlier_version_is_served_without_a_request(
@@ -364,4 +364,4 @@ def test_a_cache_entry_of_another_shape_is_set_aside_and_parsed_again(
 
     assert "Hay." in docs[0].text and reader.last_report.cache_hits == 0
     assert "corrupt cache entry" in caplog.text and "set aside" in caplog.text
-    assert len(list(reader.settings.cache_path("parse").rglob("*.corrupt"))) == 1
+    assert len(list(reader.settings.cache_path("parse").rglob("*.corrupt-*"))) == 1
