@@ -18,6 +18,7 @@ import json
 import logging
 import os
 import tempfile
+import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -65,20 +66,53 @@ class ParseCache:
         return self.root / key[:2] / f"{key}.json"
 
     def get(self, key: str) -> dict[str, Any] | None:
-        """The cached result, or None."""
+        """The cached result, or None (a file that holds no JSON object is set aside)."""
         path = self._path(key)
         try:
-            return dict(json.loads(path.read_text(encoding="utf-8")))
+            entry = json.loads(path.read_text(encoding="utf-8"))
         except FileNotFoundError:
             return None
         except (OSError, ValueError) as exc:
-            logger.warning("dropping unreadable cache entry %s (%s); it will be parsed again", path, exc)
+            self.set_aside(key, f"not JSON: {exc}")
+            return None
+        if not isinstance(entry, dict):
+            self.set_aside(key, f"holds {type(entry).__name__}, not a result")
+            return None
+        return entry
+
+    def set_aside(self, key: str, reason: str) -> Path | None:
+        """Move an entry that cannot be read as a result out of the way, with one warning.
+
+        The file is renamed (``<key>.json.corrupt-<time>``, like the journal), never deleted, so
+        it can be inspected; the next read misses and the result is fetched again.
+
+        Example:
+            >>> cache = ParseCache(Path(tempfile.mkdtemp()))
+            >>> cache.put("k", {"pages": []})
+            >>> cache.set_aside("k", "no pages").name.startswith("k.json.corrupt-"), cache.get("k")
+            (True, None)
+        """
+        path = self._path(key)
+        target = path.with_name(f"{path.name}.corrupt-{time.strftime('%Y%m%d-%H%M%S')}")
+        number = 1
+        while target.exists():
+            number += 1
+            target = path.with_name(f"{path.name}.corrupt-{time.strftime('%Y%m%d-%H%M%S')}-{number}")
+        try:
+            os.replace(path, target)
+        except FileNotFoundError:
+            return None  # another caller set it aside first (and warned)
+        except OSError as exc:
+            logger.warning("cannot set aside corrupt cache entry %s (%s); removing it", path, exc)
             path.unlink(missing_ok=True)
             return None
-
-    def drop(self, key: str) -> None:
-        """Remove an entry (one whose content cannot be read as a result)."""
-        self._path(key).unlink(missing_ok=True)
+        logger.warning(
+            "corrupt cache entry %s (%s): set aside as %s; the file will be parsed again",
+            path,
+            reason,
+            target.name,
+        )
+        return target
 
     def put(self, key: str, result: Mapping[str, Any]) -> None:
         """Store a result (atomic rename, so readers never see half a file)."""

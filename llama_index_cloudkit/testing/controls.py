@@ -168,6 +168,7 @@ class ControlPlane:
         retry_after: float | None = None,
         drop: bool = False,
         trickle: float = 0.0,
+        malformed: dict[str, Any] | None = None,
     ) -> FaultRule:
         """Inject a fault for requests matching ``method`` and the ``path`` regex.
 
@@ -191,6 +192,7 @@ class ControlPlane:
             retry_after=retry_after,
             drop=drop,
             trickle=trickle,
+            malformed=malformed,
         )
         self._gate.faults.append(rule)
         return rule

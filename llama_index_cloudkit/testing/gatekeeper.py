@@ -14,6 +14,7 @@ bearer key (the URL carries its own token) and no API rate limit, but fault rule
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import json
 import logging
@@ -51,6 +52,9 @@ class FaultRule:
         retry_after: a ``Retry-After`` header value, in seconds.
         drop: close the connection without answering.
         trickle: pass through, but send the answer's body one byte every ``trickle`` seconds.
+        malformed: pass through, but set these fields (name -> value) on every page of the JSON
+            answer (each mapping in a list named ``pages``, at any depth): a result of the
+            service's shape whose pages hold values of the wrong type.
 
     Example:
         >>> FaultRule(path=r"/api/v1/.*", status=500, times=1).remaining
@@ -66,6 +70,7 @@ class FaultRule:
     retry_after: float | None = None
     drop: bool = False
     trickle: float = 0.0
+    malformed: dict[str, Any] | None = None
     hits: int = 0
     _pattern: re.Pattern[str] = field(init=False, repr=False)
 
@@ -241,6 +246,8 @@ class Gatekeeper:
         answer_send = send_and_record
         if rule is not None and rule.trickle > 0:
             answer_send = _trickling(send_and_record, rule.trickle)
+        if rule is not None and rule.malformed:
+            answer_send = _malforming(answer_send, rule.malformed)
         try:
             await self.app(scope, receive, answer_send)
         except Exception as exc:  # the app answered JSON already (see wire.py); record it
@@ -334,6 +341,47 @@ def _trickling(send: Any, every: float) -> Any:
         await send({"type": "http.response.body", "body": b"", "more_body": more})
 
     return trickle
+
+
+def _malform_pages(body: Any, fields: dict[str, Any]) -> Any:
+    """``body`` with ``fields`` set on every page (each mapping in a list named ``pages``)."""
+    if isinstance(body, list):
+        return [_malform_pages(item, fields) for item in body]
+    if not isinstance(body, dict):
+        return body
+    out = {}
+    for key, value in body.items():
+        if key == "pages" and isinstance(value, list):
+            out[key] = [{**p, **fields} if isinstance(p, dict) else p for p in value]
+        else:
+            out[key] = _malform_pages(value, fields)
+    return out
+
+
+def _malforming(send: Any, fields: dict[str, Any]) -> Any:
+    """A ``send`` that holds the whole answer, then sends it with its pages malformed."""
+    start: dict[str, Any] = {}
+    chunks: list[bytes] = []
+
+    async def malform(message: dict[str, Any]) -> None:
+        if message["type"] == "http.response.start":
+            start.update(message)
+            return
+        if message["type"] != "http.response.body":
+            await send(message)
+            return
+        chunks.append(message.get("body", b""))
+        if message.get("more_body", False):
+            return
+        body = b"".join(chunks)
+        with contextlib.suppress(ValueError):  # not JSON: sent as it was
+            body = json.dumps(_malform_pages(json.loads(body), fields)).encode()
+        headers = [(k, v) for k, v in start.get("headers", []) if k.lower() != b"content-length"]
+        headers.append((b"content-length", str(len(body)).encode()))
+        await send({**start, "headers": headers})
+        await send({"type": "http.response.body", "body": body, "more_body": False})
+
+    return malform
 
 
 def _drop_connection(send: Any) -> None:

@@ -322,7 +322,7 @@ def test_images_are_saved_under_names_that_cannot_escape(
     assert "image_paths" in docs[1].excluded_llm_metadata_keys
 
 
-def test_a_corrupt_cache_entry_is_dropped_and_parsed_again(
+def test_a_corrupt_cache_entry_is_set_aside_and_parsed_again(
     fake_llamacloud: FakeLlamaCloud, examples_dir: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     reader = _reader(fake_llamacloud)
@@ -331,7 +331,8 @@ def test_a_corrupt_cache_entry_is_dropped_and_parsed_again(
     entry.write_text("{torn")
     docs = reader.load_data(examples_dir / "faq.html")
     assert docs and reader.last_report.cache_hits == 0
-    assert "dropping unreadable cache entry" in caplog.text
+    assert "corrupt cache entry" in caplog.text and "set aside" in caplog.text
+    assert [p.read_text() for p in entry.parent.glob("*.corrupt-*")] == ["{torn"]
 
 
 def test_a_cache_entry_of_an_earlier_version_is_served_without_a_request(
@@ -350,7 +351,7 @@ def test_a_cache_entry_of_an_earlier_version_is_served_without_a_request(
     assert fake_llamacloud.requests == [] and reader.last_report.cache_hits == 1
 
 
-def test_a_cache_entry_of_another_shape_is_dropped_and_parsed_again(
+def test_a_cache_entry_of_another_shape_is_set_aside_and_parsed_again(
     fake_llamacloud: FakeLlamaCloud, caplog: pytest.LogCaptureFixture
 ) -> None:
     from llama_index_cloudkit.parse.cache import ParseCache, parse_key
@@ -362,4 +363,5 @@ def test_a_cache_entry_of_another_shape_is_dropped_and_parsed_again(
     docs = reader.load_data(data, extra_info={"file_name": "notes.md"})
 
     assert "Hay." in docs[0].text and reader.last_report.cache_hits == 0
-    assert "dropping unreadable cache entry" in caplog.text
+    assert "corrupt cache entry" in caplog.text and "set aside" in caplog.text
+    assert len(list(reader.settings.cache_path("parse").rglob("*.corrupt-*"))) == 1

@@ -6,6 +6,7 @@ import logging
 from pathlib import Path
 
 import pytest
+from made_documents import pdf_bytes
 
 from llama_index_cloudkit import CloudKitReader, CloudKitSettings
 from llama_index_cloudkit.errors import ConfigError, JobFailedError
@@ -35,13 +36,9 @@ def _reader(fake: FakeLlamaCloud, tmp_path: Path, **kwargs: object) -> CloudKitR
 
 
 def _pdf(tmp_path: Path, pages: int = 3) -> Path:
-    import pypdfium2 as pdfium
-
-    document = pdfium.PdfDocument.new()
-    for _ in range(pages):
-        document.new_page(200, 200)
+    """A PDF with a line of text on each page (a blank page would carry an empty-page warning)."""
     path = tmp_path / "pages.pdf"
-    document.save(str(path))
+    path.write_bytes(pdf_bytes(pages, tag=tmp_path.name))
     return path
 
 

@@ -110,6 +110,8 @@ class CloudBackend:
         """
         info = dict(extra_info or {})
         planned = self._lookahead.pop(inputs) if self._lookahead is not None else None
+        if planned is not None and self._changed_since(planned[0], inputs[0], extra_info, fs):
+            planned = None  # the file changed after it was submitted ahead: parse what is on disk
         if planned is not None:  # submitted with an earlier file of this SimpleDirectoryReader run
             entry, outcome = planned
             outcome.credits = 0.0  # counted in the report of the call that submitted it
@@ -128,6 +130,19 @@ class CloudBackend:
         results = self._documents(batch, outcomes, info)
         report.credits_estimated += sum(outcome.credits for _, _, outcome in results[requested:])
         yield from self._report(results[:requested], report)
+
+    def _changed_since(
+        self, entry: CloudInput, item: FileInput, extra_info: Mapping[str, Any] | None, fs: Any | None
+    ) -> bool:
+        """Whether the file handed over now holds other bytes than the ones submitted ahead."""
+        try:
+            data, _, _ = read_input(item, extra_info, fs)
+        except (CloudKitError, OSError):
+            return True  # read again below, where its failure is reported with its reason
+        if data == entry.data:
+            return False
+        logger.info("%s changed after it was submitted ahead of time; parsing it again", entry.label)
+        return True
 
     async def aread(
         self,

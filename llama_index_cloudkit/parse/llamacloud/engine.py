@@ -21,7 +21,9 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
+
+from pydantic import BaseModel, Field, StrictInt, ValidationError
 
 from llama_index_cloudkit._loop import run_sync
 from llama_index_cloudkit.cloud.budget import Budget
@@ -35,6 +37,7 @@ from llama_index_cloudkit.cloud.session import CloudSession
 from llama_index_cloudkit.errors import CloudKitError, ParseError
 from llama_index_cloudkit.parse.cache import ParseCache, parse_key
 from llama_index_cloudkit.parse.cost import estimate_pages
+from llama_index_cloudkit.parse.llamacloud.preflight import refuse_unparseable
 from llama_index_cloudkit.parse.local import mime_type
 from llama_index_cloudkit.parse.model import ParsedFile, ParsedPage
 from llama_index_cloudkit.parse.presets import ParsePreset
@@ -103,6 +106,12 @@ def safe_file_name(name: str, limit: int = 120) -> str:
     return base or "image"
 
 
+def _safe_job_id(job_id: str) -> str:
+    """A job id as a file name prefix: every character but letters, digits, ``._-`` replaced
+    (whole, not cut at a separator, so two ids never share a prefix by accident)."""
+    return _UNSAFE.sub("_", job_id).lstrip(".")[:80] or "job"
+
+
 @dataclass
 class CloudOutcome:
     """What happened to one input: the parsed file or the error, and bookkeeping.
@@ -152,27 +161,74 @@ def _to_cache(parsed: ParsedFile, job_id: str | None) -> dict[str, Any]:
     return {"format": CACHE_FORMAT, "job_id": job_id, "pages": pages}
 
 
+class _CachedPage(BaseModel):
+    number: StrictInt
+    markdown: str = ""
+    width: float | None = None
+    height: float | None = None
+    table_count: StrictInt | None = None
+    warnings: list[str] = []
+    images: list[str] = []
+
+
+class _CacheEntry(BaseModel):
+    """A cache entry of this format: at least one page (an empty result is never cached)."""
+
+    format: Literal[3]
+    job_id: str | None = None
+    pages: list[_CachedPage] = Field(min_length=1)
+
+
 def _from_cache(entry: Mapping[str, Any]) -> tuple[ParsedFile, str | None]:
-    """(pages, job id) of a cache entry; older entries hold a LlamaParse v1-shaped result."""
+    """(pages, job id) of a cache entry; older entries hold a LlamaParse v1-shaped result.
+
+    Raises:
+        ValueError, CloudKitError: an entry that is not a result (the caller sets it aside).
+    """
     if entry.get("format") == CACHE_FORMAT:
+        valid = _CacheEntry.model_validate(entry)
         pages = [
             ParsedPage(
-                number=int(p["number"]),
-                blocks=[p["markdown"]] if p.get("markdown") else [],
-                width=p.get("width"),
-                height=p.get("height"),
-                table_count=p.get("table_count"),
-                warnings=list(p.get("warnings") or []),
-                images=list(p.get("images") or []),
+                number=p.number,
+                blocks=[p.markdown] if p.markdown else [],
+                width=p.width,
+                height=p.height,
+                table_count=p.table_count,
+                warnings=list(p.warnings),
+                images=list(p.images),
             )
-            for p in entry["pages"]
+            for p in valid.pages
         ]
-        return ParsedFile(file_name="", pages=pages, parser="llamaparse"), entry.get("job_id")
+        return ParsedFile(file_name="", pages=pages, parser="llamaparse"), valid.job_id
     from llama_index_cloudkit.parse.llamacloud.llamaparse_v1 import parsed_from_result
 
     if entry.get("format") == 2 and isinstance(entry.get("result"), dict):
-        return parsed_from_result(entry["result"], ""), entry.get("job_id")
-    return parsed_from_result(entry, ""), None
+        parsed, job_id = parsed_from_result(entry["result"], ""), entry.get("job_id")
+    else:
+        parsed, job_id = parsed_from_result(entry, ""), None
+    if not parsed.pages:
+        raise ValueError("a result without pages")
+    return parsed, job_id if isinstance(job_id, str) else None
+
+
+EMPTY_PAGE = (
+    "LlamaParse returned no text for this page (a blank or image-only page, or text it could not "
+    "read); try the agentic_plus preset, or check the page"
+)
+
+
+def _flag_empty_pages(result: ParsedFile) -> None:
+    """A page with no text and no other warning gets one, like the local backend's empty pages."""
+    for page in result.pages:
+        if not page.warnings and not page.markdown().strip():
+            page.warnings.append(EMPTY_PAGE)
+
+
+def _why(exc: BaseException) -> str:
+    if isinstance(exc, ValidationError):
+        first = exc.errors(include_url=False, include_input=False)[0]
+        return f"{'.'.join(str(p) for p in first['loc']) or 'entry'}: {first['msg']}"
+    return str(exc).splitlines()[0]
 
 
 class CloudEngine:
@@ -237,12 +293,11 @@ class CloudEngine:
             return None
         try:
             found = _from_cache(entry)
-            logger.debug("cache hit for %s (job %s): no request, no credit", label, found[1])
-            return found
-        except (KeyError, TypeError, ValueError, AttributeError) as exc:
-            logger.warning("dropping unreadable cache entry %s (%r); it will be parsed again", key, exc)
-            self.cache.drop(key)
+        except (ValueError, CloudKitError) as exc:  # pydantic's ValidationError is a ValueError
+            self.cache.set_aside(key, _why(exc))
             return None
+        logger.debug("cache hit for %s (job %s): no request, no credit", label, found[1])
+        return found
 
     def parse_all(
         self,
@@ -331,6 +386,7 @@ class CloudEngine:
     async def _parse_one(
         self, session: CloudSession, data: bytes, file_name: str, label: str
     ) -> CloudOutcome:
+        refuse_unparseable(data, file_name, label)  # before the cache, the journal and any upload
         key = self.key(data)
         cached = self._cached(key, label)
         if cached is not None:
@@ -385,6 +441,7 @@ class CloudEngine:
         except CloudKitError:
             self.journal.mark(key, "FAILED")
             raise
+        _flag_empty_pages(result)
         if self.use_cache:
             self.cache.put(key, _to_cache(result, outcome.job_id))
         self.journal.mark(key, "SUCCESS")
@@ -400,7 +457,7 @@ class CloudEngine:
     async def _save_images(
         self, session: CloudSession, job_id: str | None, result: ParsedFile, label: str
     ) -> dict[int, list[str]]:
-        """Download each page's images under sanitized names into this run's folder.
+        """Download each page's images under sanitized names (job id and image name) into this run's folder.
 
         A file already there from an earlier run of the same job is kept, not fetched again.
         """
@@ -414,7 +471,7 @@ class CloudEngine:
         saved: dict[int, list[str]] = {}
         for page in result.pages:
             for name in page.images:
-                target = folder / f"{job_id}-{safe_file_name(name)}"
+                target = folder / f"{_safe_job_id(job_id)}-{safe_file_name(name)}"
                 if not target.resolve().is_relative_to(folder):  # belt and braces
                     raise CloudKitError(f"Refusing to write image {name!r} outside {folder}", job_id=job_id)
                 if not (target.is_file() and target.stat().st_size > 0):

@@ -24,7 +24,8 @@ from llama_index_cloudkit._imports import require_sdk
 from llama_index_cloudkit.cloud.errors import JobState, error_for_status, job_state, map_cloud_errors
 from llama_index_cloudkit.cloud.session import CloudSession
 from llama_index_cloudkit.cloud.transport import intent
-from llama_index_cloudkit.errors import CloudKitError, ConfigError, ServiceError, SubmissionUnknownError
+from llama_index_cloudkit.errors import CloudKitError, ConfigError, SubmissionUnknownError
+from llama_index_cloudkit.parse.llamacloud.answers import V1Page, V1Result, checked
 from llama_index_cloudkit.parse.model import ParsedFile, ParsedPage, Usage
 from llama_index_cloudkit.parse.presets import ParsePreset
 from llama_index_cloudkit.settings import CloudKitSettings
@@ -239,15 +240,7 @@ class LlamaParseV1:
             job_id=job_id,
             lost_on_404=True,
         )
-        pages = body.get("pages")
-        if not isinstance(pages, list) or not all(isinstance(p, Mapping) for p in pages):
-            raise ServiceError(
-                "LlamaParse answered a result without a list of pages",
-                file=file_name,
-                job_id=job_id,
-                hint="The result is malformed; it was not cached, so the next run fetches it again",
-            )
-        parsed = parsed_from_result(body, file_name)
+        parsed = parsed_from_result(checked(V1Result, body, file=file_name, job_id=job_id), file_name)
         billed = body.get("job_metadata")
         pages = billed.get("job_pages") if isinstance(billed, Mapping) else None
         if isinstance(pages, (int, float)) and not isinstance(pages, bool):
@@ -261,42 +254,44 @@ async def _tag_upload(request: httpx.Request) -> None:
         request.extensions = {**request.extensions, **intent(idempotent=False, rate_limited=True)}
 
 
-def _page_warnings(page: Mapping[str, Any]) -> list[str]:
+def _page_warnings(page: V1Page) -> list[str]:
     """Why a page of the result holds no content: a page LlamaParse failed on."""
-    failed = page.get("success") is False or str(page.get("status") or "").upper() == "ERROR"
+    failed = page.success is False or str(page.status or "").upper() == "ERROR"
     if not failed:
         return []
-    return [f"LlamaParse could not parse this page: {page.get('error') or 'no reason given'}"]
+    error = (page.model_extra or {}).get("error")
+    return [f"LlamaParse could not parse this page: {error or 'no reason given'}"]
 
 
-def parsed_from_result(result: Mapping[str, Any], file_name: str) -> ParsedFile:
+def parsed_from_result(result: V1Result | Mapping[str, Any], file_name: str) -> ParsedFile:
     """LlamaParse's v1 JSON result -> neutral pages (one per page of the JSON, never split text).
 
     Earlier versions cached results in this shape for either API generation: the engine reads
     those entries with this function too.
+
+    Raises:
+        ServiceError: a result of the wrong shape (see :mod:`.answers`).
 
     Example:
         >>> parsed = parsed_from_result({"pages": [{"page": 1, "md": "# A", "items": []}]}, "a.pdf")
         >>> parsed.pages[0].markdown()
         '# A'
     """
+    if not isinstance(result, V1Result):
+        result = checked(V1Result, result, file=file_name or None)
     pages: list[ParsedPage] = []
-    for page in result.get("pages") or []:
-        markdown = page.get("md") or page.get("text") or ""
+    for page in result.pages:
+        markdown = page.md or page.text or ""
         pages.append(
             ParsedPage(
-                image_paths=[str(p) for p in page.get("saved_images") or []],
-                number=int(page.get("page") or len(pages) + 1),
+                image_paths=list(page.saved_images or []),
+                number=page.page or len(pages) + 1,
                 blocks=[markdown] if markdown.strip() else [],
-                width=page.get("width"),
-                height=page.get("height"),
-                table_count=sum(1 for item in page.get("items") or [] if item.get("type") == "table"),
+                width=page.width,
+                height=page.height,
+                table_count=sum(1 for item in page.items or [] if item.type == "table"),
                 warnings=_page_warnings(page),
-                images=[
-                    str(image["name"])
-                    for image in page.get("images") or []
-                    if isinstance(image, Mapping) and image.get("name")
-                ],
+                images=[image.name for image in page.images or [] if image.name],
             )
         )
     return ParsedFile(file_name=file_name, pages=pages, parser="llamaparse")

@@ -47,6 +47,7 @@ import httpx
 from llama_index_cloudkit.cloud.errors import JobState, job_state, map_cloud_errors
 from llama_index_cloudkit.cloud.session import CloudSession
 from llama_index_cloudkit.errors import ConfigError, ServiceError
+from llama_index_cloudkit.parse.llamacloud.answers import V2Result, checked
 from llama_index_cloudkit.parse.llamacloud.files import submit_job, upload_file
 from llama_index_cloudkit.parse.model import ParsedFile, ParsedPage, Usage
 from llama_index_cloudkit.parse.presets import ParsePreset
@@ -197,7 +198,8 @@ def parsed_from_v2(body: Mapping[str, Any], file_name: str) -> ParsedFile:
     page for other images, so they are logged by name, never dropped silently.
 
     Raises:
-        ServiceError: an answer without pages or of another shape.
+        ServiceError: an answer without pages, or whose fields have the wrong type (checked
+            against :class:`~.answers.V2Result` before anything is read).
 
     Example:
         >>> body = {"job": {"id": "pjb-1", "status": "COMPLETED", "usage": {"credits": 20}},
@@ -209,6 +211,7 @@ def parsed_from_v2(body: Mapping[str, Any], file_name: str) -> ParsedFile:
         >>> parsed.usage
         Usage(pages=2, credits=20.0)
     """
+    checked(V2Result, body, file=file_name or None)
     pages: dict[int, ParsedPage] = {}
     text: dict[int, str] = {}
 
