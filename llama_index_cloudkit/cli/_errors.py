@@ -16,6 +16,8 @@ Example:
 
 from __future__ import annotations
 
+import re
+
 from pydantic import ValidationError
 
 from llama_index_cloudkit.errors import (
@@ -26,7 +28,7 @@ from llama_index_cloudkit.errors import (
     redact,
 )
 
-__all__ = ["EXIT_OK", "EXIT_PARTIAL", "EXIT_USAGE", "exit_code_for", "one_line"]
+__all__ = ["EXIT_OK", "EXIT_PARTIAL", "EXIT_USAGE", "cli_syntax", "exit_code_for", "one_line"]
 
 EXIT_OK, EXIT_PARTIAL, EXIT_USAGE = 0, 1, 2
 
@@ -38,6 +40,28 @@ _USAGE_ERRORS: tuple[type[BaseException], ...] = (
     ValidationError,
     ImportError,
 )
+
+
+# Hints the library words for Python callers, and what the same advice is on the command line.
+_CLI_SYNTAX = (
+    (re.compile(r"\bapi_key=\.\.\."), "--api-key KEY"),
+    (re.compile(r"\bbackend=['\"](\w+)['\"]"), r"--backend \1"),
+    (re.compile(r"\bproject_id=\.\.\."), "--project-id ID"),
+    (re.compile(r"\bbase_url=\.\.\."), "--base-url URL"),
+    (re.compile(r"\bpreset=['\"](\w+)['\"]"), r"--preset \1"),
+)
+
+
+def cli_syntax(text: str) -> str:
+    """A library hint as the command line's advice: ``api_key=...`` becomes ``--api-key KEY``.
+
+    Example:
+        >>> cli_syntax("pass api_key=..., or use backend='local' to work offline")
+        'pass --api-key KEY, or use --backend local to work offline'
+    """
+    for pattern, replacement in _CLI_SYNTAX:
+        text = pattern.sub(replacement, text)
+    return text
 
 
 def exit_code_for(error: BaseException) -> int:
@@ -82,4 +106,4 @@ def one_line(error: BaseException, *, with_type: bool = True) -> str:
         message = str(error)
         name = type(error).__name__
         text = (f"{name}: {message}" if with_type else message) if message else name
-    return redact(_flatten(text))
+    return redact(cli_syntax(_flatten(text)))

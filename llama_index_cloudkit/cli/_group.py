@@ -71,6 +71,15 @@ def _debug(ctx: click.Context) -> bool:
     return bool(ctx.find_root().params.get("debug"))
 
 
+def _debug_first(args: list[str]) -> list[str]:
+    """``args`` with every ``--debug`` before a ``--`` moved to the front (the group's option)."""
+    end = args.index("--") if "--" in args else len(args)
+    if "--debug" not in args[:end]:
+        return args
+    rest = [arg for arg in args[:end] if arg != "--debug"] + args[end:]
+    return ["--debug", *rest]
+
+
 def _traceback(error: BaseException) -> str:
     return "".join(traceback.format_exception(error)).rstrip()
 
@@ -164,7 +173,13 @@ class CloudKitGroup(click.Group):
         parent: click.Context | None = None,
         **extra: Any,
     ) -> click.Context:
-        """Parse the group's own options; a usage error there is one line too."""
+        """Parse the group's own options; a usage error there is one line too.
+
+        ``--debug`` is the group's option but is accepted anywhere before a ``--``, also after
+        the subcommand (``cloudkit parse x.pdf --debug``).
+        """
+        if parent is None:
+            args = _debug_first(args)
         try:
             return super().make_context(info_name, args, parent=parent, **extra)
         except _NO_ARGS_IS_HELP:
