@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from llama_index_cloudkit.cli._errors import EXIT_OK, EXIT_PARTIAL
+from llama_index_cloudkit.cli._errors import EXIT_OK, EXIT_PARTIAL, cli_syntax
 from llama_index_cloudkit.cli._group import fail_usage
 from llama_index_cloudkit.settings import CloudKitSettings
 
@@ -93,6 +93,11 @@ def report_problems(report: Any) -> int:
     """Print each failed file (and each warning) as one line on stderr; the exit code they give."""
     for warning in getattr(report, "warnings", None) or []:
         click.echo(f"warning: {_flat(warning)}", err=True)
+    refused = [f for f in report.failures if f.error_type == "AuthError"]
+    if refused:  # one wrong key fails every file the same way: say it once
+        error = refused[0].error.removeprefix("Not sent: ")
+        click.echo(f"failed: {cli_syntax(_flat(error))}; {len(refused)} file(s) not parsed", err=True)
     for failure in report.failures:
-        click.echo(f"failed: {failure.file}: {_flat(failure.error)}", err=True)
+        if failure.error_type != "AuthError":
+            click.echo(f"failed: {failure.file}: {cli_syntax(_flat(failure.error))}", err=True)
     return EXIT_PARTIAL if report.failures else EXIT_OK

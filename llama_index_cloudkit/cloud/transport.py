@@ -226,6 +226,9 @@ class ResilientTransport(httpx.AsyncBaseTransport):
         self.upload_limiter = upload_limiter
         self.attempt_timeout = attempt_timeout
         self.inner = inner or httpx.AsyncHTTPTransport(verify=_ssl_context())
+        # The key LlamaCloud refused: every later request of this transport would be refused too,
+        # so none is sent (a batch over a wrong key stops at the first 401, not one per file).
+        self._refused: str | None = None
 
     def _wait(self, attempt: int, exc: BaseException) -> float:
         backoff = min(self.policy.max_backoff, self.policy.initial_backoff * 2 ** (attempt - 1))
@@ -289,6 +292,8 @@ class ResilientTransport(httpx.AsyncBaseTransport):
         idempotent, rate_limited = _intent_of(request)
         deadline = current_deadline()
         where = f"{request.method} {request.url.path}"
+        if self._refused is not None:
+            raise AuthError(f"Not sent: {self._refused}")
         if rate_limited and self.upload_limiter is not None:
             await self.upload_limiter.acquire()
         body = await request.aread()  # buffered, so a retry can send it again
@@ -341,10 +346,12 @@ class ResilientTransport(httpx.AsyncBaseTransport):
                 logger.info("retrying in %.2f s after %s (attempt %d)", wait, _describe(exc), attempts)
                 await asyncio.sleep(wait)
         if response.status_code in (401, 403):
-            raise AuthError(
+            message = (
                 f"LlamaCloud refused the API key (HTTP {response.status_code}) on "
                 f"{where}: {redact(response.text[:200])}"
             )
+            self._refused = message
+            raise AuthError(message)
         return response
 
     def _give_up(
