@@ -20,6 +20,13 @@ from llama_index_cloudkit.cli._stores import STORE_HELP, build_postgres, build_q
 
 __all__ = ["index"]
 
+# The files a persisted LocalHybridIndex is made of; any of them means the folder holds an index.
+_INDEX_FILES = ("params.json", "nodes.json", "embeddings.npy")
+
+
+def _holds_index(folder: Path) -> bool:
+    return any((folder / name).exists() for name in _INDEX_FILES)
+
 
 @click.command(short_help="Parse a folder and build an index: local files, LlamaCloud or Qdrant.")
 @click.argument("folder", type=click.Path(exists=True, file_okay=False))
@@ -43,7 +50,8 @@ __all__ = ["index"]
 @click.option(
     "--overwrite",
     is_flag=True,
-    help="With --store qdrant:... or postgresql://...: rebuild a collection or table that has passages.",
+    help="Replace an existing index: the local folder (its tuned settings are dropped with it), or a "
+    "Qdrant collection or PostgreSQL table that has passages.",
 )
 @connection_options
 def index(
@@ -79,6 +87,12 @@ def index(
         fail_usage(f"--persist-dir is for a local index, and the index goes to {store or kind}")
     if kind == "llamacloud":
         settings.require_key()  # fail before parsing, not after
+    target = Path(persist_dir or f"{name}-index")
+    if kind == "local" and not overwrite and _holds_index(target):  # refused before any parsing
+        fail_usage(
+            f"{target} already holds an index: pass --overwrite to replace it (its tuned settings "
+            "go with it), or choose another --name / --persist-dir"
+        )
     documents, report = read_files(gather_files([folder]), settings, progress=True)
     if not documents:
         report_problems(report)
@@ -106,7 +120,6 @@ def index(
     else:
         from llama_index_cloudkit.retrieve.local import LocalHybridIndex
 
-        target = Path(persist_dir or f"{name}-index")
         local_index = LocalHybridIndex.from_documents(documents)
         local_index.persist(target)
         click.echo(f"Local index {name!r} in {target}: {len(documents)} pages, {len(local_index)} passages")
