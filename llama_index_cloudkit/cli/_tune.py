@@ -15,13 +15,25 @@ from pathlib import Path
 
 import click
 
+from llama_index_cloudkit.cli._group import fail_usage
 from llama_index_cloudkit.retrieve.presets import RetrievalPreset
 
 __all__ = ["tune"]
 
 
+def _local_index_folder(index: str) -> Path:
+    """The folder of a local index given as a folder or as the name ``cloudkit index`` took."""
+    for folder in (Path(index), Path(f"{index}-index")):
+        if (folder / "params.json").is_file():
+            return folder
+    fail_usage(
+        f"no local index {index!r}: neither {index} nor {index}-index holds one "
+        f"(build it with: cloudkit index FOLDER --name {index})"
+    )
+
+
 @click.command()
-@click.argument("index_dir", type=click.Path(exists=True, file_okay=False))
+@click.argument("index_dir", metavar="INDEX")
 @click.option(
     "--questions",
     "questions_path",
@@ -67,13 +79,17 @@ def tune(
     out_dir: str | None,
     save: bool,
 ) -> None:
-    """Sweep alpha and per-leg top-k of the local index INDEX_DIR on judged questions.
+    """Sweep alpha and per-leg top-k of the local index INDEX on judged questions.
+
+    INDEX is the index folder, or the name given to ``cloudkit index --name`` (its folder is
+    NAME-index).
 
     Keeps the starting preset unless the best setting also wins on held-back questions by more
     than noise. Runs offline with --questions; --generate needs OPENAI_API_KEY.
 
     \b
     Examples:
+      cloudkit tune handbook --questions questions.jsonl
       cloudkit tune handbook-index --questions questions.jsonl
       cloudkit tune handbook-index --generate 30 --no-save
     """
@@ -94,6 +110,7 @@ def tune(
                 "--generate needs an LLM, and OPENAI_API_KEY is not set",
                 hint="Set OPENAI_API_KEY, or write your own questions and pass --questions FILE",
             )
+    index_dir = str(_local_index_folder(index_dir))
     index = LocalHybridIndex.load(index_dir)
     questions = load_questions(questions_path) if questions_path is not None else None
     result = tune_retrieval(
