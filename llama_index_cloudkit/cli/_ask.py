@@ -122,7 +122,7 @@ def ask(
     \b
     Examples:
       cloudkit ask examples/data "How much hay does an adult llama eat per day?"
-      cloudkit ask docs/ "What is the refund window?" --top-k 5
+      cloudkit ask examples/data "What is the refund window?" --top-k 5
       cloudkit ask handbook-index "When can I visit?"       (made by cloudkit index)
       cloudkit ask qdrant:./qdrant-data "When can I visit?" (made by cloudkit index --store)
       cloudkit ask postgresql://app:secret@db/app "When can I visit?" --table handbook

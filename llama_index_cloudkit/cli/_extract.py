@@ -1,7 +1,7 @@
 """``cloudkit extract``: the data a JSON schema describes, from one file, as JSON.
 
 Example:
-    $ cloudkit extract --schema invoice.schema.json invoice.pdf
+    $ cloudkit extract --schema examples/shipping.schema.json examples/data/shipping-policy.docx
 """
 
 from __future__ import annotations
@@ -57,8 +57,8 @@ def extract(schema_path: str, file: str, backend: str, mode: str, connection: di
 
     \b
     Examples:
-      cloudkit extract --schema invoice.schema.json invoice.pdf
-      cloudkit extract --schema terms.json contract.docx --mode PREMIUM
+      cloudkit extract --schema examples/shipping.schema.json examples/data/shipping-policy.docx
+      cloudkit extract --schema examples/shipping.schema.json examples/data/faq.html --mode PREMIUM
     """
     from llama_index_cloudkit.extract.tool import extraction_tool
 

@@ -72,7 +72,7 @@ def index(
     Examples:
       cloudkit index examples/data --name handbook
       cloudkit ask handbook-index "What is the refund window?"
-      cloudkit index reports/ --name reports --backend cloud
+      cloudkit index examples/data --name handbook --backend cloud
       cloudkit index examples/data --name handbook --store qdrant:./qdrant-data
       cloudkit ask qdrant:./qdrant-data "What is the refund window?"
       cloudkit index examples/data --name handbook --store postgresql://app:secret@db/app

@@ -73,10 +73,10 @@ def parse(
     \b
     Examples:
       cloudkit parse examples/data
-      cloudkit parse report.pdf --json
-      cloudkit parse scans/ --backend cloud --preset agentic_plus
-      cloudkit parse scans/ --dry-run            # what it would cost, per preset
-      cloudkit parse scans/ --backend cloud --max-credits 500
+      cloudkit parse examples/data/llama-care-guide.pdf --json
+      cloudkit parse examples/data --backend cloud --preset agentic_plus
+      cloudkit parse examples/data --dry-run     # what it would cost, per preset
+      cloudkit parse examples/data --backend cloud --max-credits 500
       cloudkit parse examples/data --out parsed/
     """
     if as_json and out_dir is not None:

@@ -6,7 +6,7 @@ the questions, prints the summary and the sweep table, writes ``tuning.md`` and 
 
 Example:
     $ cloudkit index examples/data --name handbook
-    $ cloudkit tune handbook-index --questions questions.jsonl
+    $ cloudkit tune handbook --questions examples/questions.jsonl
 """
 
 from __future__ import annotations
@@ -89,8 +89,8 @@ def tune(
 
     \b
     Examples:
-      cloudkit tune handbook --questions questions.jsonl
-      cloudkit tune handbook-index --questions questions.jsonl
+      cloudkit tune handbook --questions examples/questions.jsonl
+      cloudkit tune handbook-index --questions examples/questions.jsonl
       cloudkit tune handbook-index --generate 30 --no-save
     """
     from llama_index_cloudkit.errors import ConfigError
