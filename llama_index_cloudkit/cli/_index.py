@@ -30,7 +30,12 @@ def _holds_index(folder: Path) -> bool:
 
 @click.command(short_help="Parse a folder and build an index: local files, LlamaCloud or Qdrant.")
 @click.argument("folder", type=click.Path(exists=True, file_okay=False))
-@click.option("--name", required=True, help="Index name (LlamaCloud) or label (local).")
+@click.option(
+    "--name",
+    default=None,
+    help="Index name: the LlamaCloud index, or the local index (its folder is NAME-index). Not "
+    "needed with --persist-dir, --store qdrant:... or --store postgresql://...",
+)
 @backend_option("local", "Where to parse (and, by default, where to index).")
 @click.option(
     "--store", default=None, metavar="local|llamacloud|qdrant:PATH_OR_URL|postgresql://...", help=STORE_HELP
@@ -56,7 +61,7 @@ def _holds_index(folder: Path) -> bool:
 @connection_options
 def index(
     folder: str,
-    name: str,
+    name: str | None,
     backend: str,
     store: str | None,
     persist_dir: str | None,
@@ -73,7 +78,7 @@ def index(
       cloudkit index examples/data --name handbook
       cloudkit ask handbook-index "What is the refund window?"
       cloudkit index examples/data --name handbook --backend cloud
-      cloudkit index examples/data --name handbook --store qdrant:./qdrant-data
+      cloudkit index examples/data --store qdrant:./qdrant-data
       cloudkit ask qdrant:./qdrant-data "What is the refund window?"
       cloudkit index examples/data --name handbook --store postgresql://app:secret@db/app
       cloudkit ask postgresql://app:secret@db/app "What is the refund window?"
@@ -85,8 +90,12 @@ def index(
         kind, spec = parse_store(store)
     if persist_dir is not None and kind != "local":
         fail_usage(f"--persist-dir is for a local index, and the index goes to {store or kind}")
+    if name is None and (kind == "llamacloud" or (kind == "local" and persist_dir is None)):
+        needed_for = "a LlamaCloud index" if kind == "llamacloud" else "a local index (or give --persist-dir)"
+        fail_usage(f"--name is needed for {needed_for}")
     if kind == "llamacloud":
         settings.require_key()  # fail before parsing, not after
+    label = name or (store if kind != "local" else persist_dir) or "index"
     target = Path(persist_dir or f"{name}-index")
     if kind == "local" and not overwrite and _holds_index(target):  # refused before any parsing
         fail_usage(
@@ -101,12 +110,12 @@ def index(
     if kind == "llamacloud":
         from llama_index_cloudkit.retrieve.llamacloud.service import llamacloud_index_from_documents
 
-        cloud_index = llamacloud_index_from_documents(documents, name, settings)
-        click.echo(f"LlamaCloud index {name!r} ({cloud_index.id}): {len(documents)} pages")
+        cloud_index = llamacloud_index_from_documents(documents, label, settings)
+        click.echo(f"LlamaCloud index {label!r} ({cloud_index.id}): {len(documents)} pages")
     elif kind == "qdrant" and spec is not None:
         passages = build_qdrant(documents, spec, collection=collection, overwrite=overwrite)
         click.echo(
-            f"Qdrant index {name!r} in {spec} (collection {collection!r}): {len(documents)} pages, "
+            f"Qdrant index {label!r} in {spec} (collection {collection!r}): {len(documents)} pages, "
             f"{passages} passages"
         )
     elif kind == "postgres" and spec is not None:  # postgres hook (issue 25)
@@ -114,7 +123,7 @@ def index(
 
         inserted, rows = build_postgres(documents, spec, table=table, overwrite=overwrite)
         click.echo(
-            f"PostgreSQL index {name!r} at {where(spec)} (table {table!r}): {len(documents)} pages, "
+            f"PostgreSQL index {label!r} at {where(spec)} (table {table!r}): {len(documents)} pages, "
             f"{inserted} passages inserted, {rows} in the table"
         )
     else:
@@ -122,5 +131,5 @@ def index(
 
         local_index = LocalHybridIndex.from_documents(documents)
         local_index.persist(target)
-        click.echo(f"Local index {name!r} in {target}: {len(documents)} pages, {len(local_index)} passages")
+        click.echo(f"Local index {label!r} in {target}: {len(documents)} pages, {len(local_index)} passages")
     sys.exit(report_problems(report))

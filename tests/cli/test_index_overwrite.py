@@ -32,3 +32,17 @@ def test_indexing_twice_needs_overwrite_and_drops_the_old_tuning(
     replaced = runner.invoke(cli, ["index", str(examples_dir), "--name", "handbook", "--overwrite"])
     assert replaced.exit_code == 0, replaced.stderr
     assert not (target / "retrieval.json").exists()  # tuning of the old index is not applied to the new
+
+
+def test_name_is_optional_where_it_means_nothing(
+    tmp_path: Path, examples_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytest.importorskip("qdrant_client")
+    monkeypatch.chdir(tmp_path)
+    runner = CliRunner()
+    qdrant = runner.invoke(cli, ["index", str(examples_dir), "--store", f"qdrant:{tmp_path / 'q'}"])
+    assert qdrant.exit_code == 0, qdrant.output
+    local = runner.invoke(cli, ["index", str(examples_dir), "--persist-dir", str(tmp_path / "idx")])
+    assert local.exit_code == 0, local.output
+    needed = runner.invoke(cli, ["index", str(examples_dir)])
+    assert needed.exit_code == 2 and "--name is needed for a local index" in needed.stderr
