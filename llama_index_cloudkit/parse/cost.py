@@ -25,7 +25,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from llama_index_cloudkit.cloud.journal import JobJournal
-from llama_index_cloudkit.errors import CloudKitError
+from llama_index_cloudkit.errors import CloudKitError, ParseError
+from llama_index_cloudkit.parse.llamacloud.preflight import refuse_unparseable
 from llama_index_cloudkit.parse.presets import ParsePreset
 
 __all__ = [
@@ -142,6 +143,8 @@ class FileCost:
         reattach: a journaled job can be re-attached (free).
         credits: what the chosen preset costs for this file (0 when free).
         credits_by_preset: what each preset would cost, ignoring what is free.
+        problem: why the file cannot be parsed (unreadable, empty, not what its suffix says);
+            such a file is never uploaded, so it costs nothing.
     """
 
     file: str
@@ -150,6 +153,7 @@ class FileCost:
     reattach: bool
     credits: int
     credits_by_preset: dict[str, int] = field(default_factory=dict)
+    problem: str | None = None
 
     @property
     def free(self) -> bool:
@@ -194,10 +198,19 @@ class CostReport:
     def summary(self) -> str:
         """One line for logs and the CLI."""
         free = sum(1 for f in self.files if f.free)
+        unreadable = sum(1 for f in self.files if f.problem)
+        refused = f", {unreadable} unreadable" if unreadable else ""
         return (
-            f"{len(self.files)} file(s), {self.total_pages} page(s), {free} free, "
+            f"{len(self.files)} file(s), {self.total_pages} page(s), {free} free{refused}, "
             f"about {self.total_credits} credits ({self.preset})"
         )
+
+    def _cell(self, cost: FileCost, preset: str) -> str:
+        if cost.problem:
+            return "-"
+        if cost.free and preset == self.preset:  # cached or journaled under this very preset
+            return "0"
+        return str(cost.credits_by_preset.get(preset, 0))
 
     def table(self) -> str:
         """A plain-text table: file, pages, free, credits for each preset."""
@@ -206,9 +219,9 @@ class CostReport:
         rows = [
             [
                 f.file,
-                str(f.pages),
+                "-" if f.problem else str(f.pages),
                 "cached" if f.cached else ("journal" if f.reattach else ""),
-                *(str(f.credits_by_preset[p]) for p in presets),
+                *(self._cell(f, p) for p in presets),
             ]
             for f in self.files
         ]
@@ -217,6 +230,7 @@ class CostReport:
         lines = [
             "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)) for row in [header, *rows]
         ]
+        lines += [f"unreadable: {f.file}: {f.problem}" for f in self.files if f.problem]
         return "\n".join(line.rstrip() for line in lines)
 
 
@@ -229,6 +243,7 @@ def estimate_costs(
     journal: JobJournal | None = None,
     key: Callable[[bytes], str] | None = None,
     presets: Sequence[ParsePreset] | None = None,
+    unreadable: Sequence[tuple[str, str]] = (),
 ) -> CostReport:
     """Estimate ``(bytes, file name, label)`` inputs; no request, no upload.
 
@@ -240,11 +255,19 @@ def estimate_costs(
         journal: the job journal (None: nothing to re-attach).
         key: ``key(data) -> str``, the parse key under this preset and options.
         presets: the presets to price each file under (None: those of LlamaParse v1).
+        unreadable: ``(label, reason)`` of inputs that could not be read: listed, never priced.
     """
     chosen = ParsePreset.from_name(preset)
     offered = tuple(presets) if presets is not None else tuple(p for p in ParsePreset if p.on_v1)
-    estimates = []
+    if chosen not in offered:  # the chosen preset always has its column
+        offered = (*offered, chosen)
+    estimates = [FileCost(label, 0, False, False, 0, problem=reason) for label, reason in unreadable]
     for data, file_name, label in files:
+        try:
+            refuse_unparseable(data, file_name, label)  # what the real run refuses before uploading
+        except ParseError as exc:
+            estimates.append(FileCost(label, 0, False, False, 0, problem=exc.message))
+            continue
         pages = estimate_pages(data, file_name, options)
         content_key = key(data) if key is not None else None
         cached = bool(content_key and is_cached is not None and is_cached(content_key))

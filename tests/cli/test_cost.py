@@ -40,8 +40,8 @@ def test_dry_run_shows_cached_files_as_free(fake_llamacloud: FakeLlamaCloud, exa
     uploads = fake_llamacloud.count(*UPLOAD)
     result = _run("parse", str(examples_dir), "--backend", "cloud", "--dry-run")
     faq = next(line for line in result.stdout.splitlines() if "faq.html" in line)
-    assert "cached" in faq and faq.split()[-3:] == ["3", "10", "45"]
     # free under the preset it was parsed with (agentic); the other presets would parse it anew
+    assert "cached" in faq and faq.split()[-3:] == ["3", "0", "45"]
     assert result.stdout.splitlines()[-1].split()[2:] == ["15", "40", "225"]
     assert fake_llamacloud.count(*UPLOAD) == uploads
 

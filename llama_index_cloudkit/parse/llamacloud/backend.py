@@ -161,16 +161,17 @@ class CloudBackend:
     ) -> CostReport:
         """What parsing ``inputs`` would cost: no request, no upload, no credit.
 
-        Raises:
-            ParseError: an input that cannot be read.
+        Inputs that cannot be read or parsed are listed with the reason and priced at nothing.
         """
         files = []
+        unreadable: list[tuple[str, str]] = []
         for item in inputs:
             label = label_of(item, extra_info)
             try:
                 data, file_name, _ = read_input(item, extra_info, fs)
-            except OSError as exc:
-                raise os_error(exc, label) from exc
+            except OSError as exc:  # listed as unreadable, not priced (a real run reports it)
+                unreadable.append((label, os_error(exc, label).message))
+                continue
             files.append((data, file_name, label))
         use_cache = self.engine.use_cache
         cache = ParseCache(self.settings.cache_path("parse"))
@@ -184,6 +185,7 @@ class CloudBackend:
             journal=journal,
             key=self.engine.key,
             presets=self.service.presets,
+            unreadable=unreadable,
         )
 
     def _batch(
