@@ -45,6 +45,7 @@ import httpx
 
 from llama_index_cloudkit._imports import require
 from llama_index_cloudkit.cloud.errors import JobState, map_cloud_errors
+from llama_index_cloudkit.cloud.inflight import INFLIGHT
 from llama_index_cloudkit.cloud.jobs import JobOutcome, raise_for_state
 from llama_index_cloudkit.cloud.journal import JobJournal
 from llama_index_cloudkit.cloud.policy import CloudPolicy
@@ -571,17 +572,30 @@ class LlamaExtractV1:
         info = await self._saved(session, agent)
         journal = self._client.journal
 
-        async def one(path: str) -> dict[str, Any]:
-            source = ExtractInput.of(path, None)
-            key = _agent_key(info, source)
+        async def submit(source: ExtractInput, key: str) -> dict[str, Any]:
             known = journal.pending_job(key) if journal is not None and _reattach(info.config) else None
             if known is not None:
-                return {"file": path, "job_id": known, "reattached": True}
-            with map_cloud_errors("Queueing the extraction", file=path):
+                return {"job_id": known, "reattached": True}
+            with map_cloud_errors("Queueing the extraction", file=source.label):
                 job_id = await self._agent_job(session, info, source)
             if journal is not None:
                 journal.record(key, job_id, source.label)  # before anyone polls it
-            return {"file": path, "job_id": job_id}
+            return {"job_id": job_id}
+
+        async def one(path: str) -> dict[str, Any]:
+            source = ExtractInput.of(path, None)
+            key = _agent_key(info, source)
+            # The same file twice (in this call, or in a call running at the same time in this
+            # process) is one paid job: the first submits, the others get its job id.
+            scope = journal.scope if journal is not None else self._client.settings.base_url
+            entry, owner = await INFLIGHT.share(
+                f"extract-queue\x1f{scope}\x1f{key}", lambda: submit(source, key)
+            )
+            return (
+                {"file": path, **entry}
+                if owner
+                else {"file": path, "job_id": entry["job_id"], "shared": True}
+            )
 
         results = await asyncio.gather(*(one(p) for p in file_paths), return_exceptions=True)
         entries: list[dict[str, Any]] = []
