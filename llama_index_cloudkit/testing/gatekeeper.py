@@ -215,14 +215,14 @@ class Gatekeeper:
                     message["headers"] = [*message["headers"], (b"connection", b"close")]
             await send(message)
 
+        storage = path.startswith(STORAGE_PREFIX + "/")  # presigned URLs carry no key, like S3's
+        if not storage and headers.get("authorization") != f"Bearer {self.api_key}":
+            self._set_status(index, None, source="auth")  # control routes too: a reset needs the key
+            await _json(send_and_record, 401, {"detail": "Invalid or missing API key"})
+            return
         if path.startswith(CONTROL_PREFIX):
             self._set_status(index, None, source="control")
             await self.app(scope, receive, send_and_record)
-            return
-        storage = path.startswith(STORAGE_PREFIX + "/")
-        if not storage and headers.get("authorization") != f"Bearer {self.api_key}":
-            self._set_status(index, None, source="auth")
-            await _json(send_and_record, 401, {"detail": "Invalid or missing API key"})
             return
         if self.rate_limiter is not None and not storage:
             wait = self.rate_limiter.check()
