@@ -40,6 +40,7 @@ __all__ = [
     "CloudKitSettings",
     "check_keywords",
     "checked_keywords",
+    "config_error",
     "settings_with",
 ]
 
@@ -116,12 +117,8 @@ class CloudKitSettings(ComponentMixin):
             try:
                 super().__init__(**data)
             except ValidationError as exc:
-                first = exc.errors()[0]
-                field = ".".join(str(part) for part in first["loc"]) or "settings"
-                message = str(first["msg"]).removeprefix("Value error, ")
-                raise ConfigError(
-                    f"CloudKitSettings {field}: {message}",
-                    hint="Fix the argument or the environment variable it comes from",
+                raise config_error(
+                    exc, "CloudKitSettings", hint="Fix the argument or the environment variable it comes from"
                 ) from None
 
     @field_validator("api_key", mode="before")
@@ -213,6 +210,25 @@ class CloudKitSettings(ComponentMixin):
 
 CONNECTION_FIELDS = ("api_key", "base_url", "project_name", "project_id", "organization_id")
 """Keywords every cloud-facing constructor accepts, like the seed's SDK, on top of ``settings=``."""
+
+
+def config_error(error: ValidationError, where: str, *, hint: str = "Fix the argument") -> ConfigError:
+    """A pydantic validation error of a constructor as a ConfigError naming its first bad field.
+
+    Example:
+        >>> from pydantic import BaseModel
+        >>> class Options(BaseModel):
+        ...     workers: int
+        >>> try:
+        ...     Options(workers="many")
+        ... except ValidationError as exc:
+        ...     print(config_error(exc, "Options").message)
+        Options workers: Input should be a valid integer, unable to parse string as an integer
+    """
+    first = error.errors()[0]
+    field = ".".join(str(part) for part in first["loc"]) or "arguments"
+    message = str(first["msg"]).removeprefix("Value error, ")
+    return ConfigError(f"{where} {field}: {message}", hint=hint)
 
 
 def check_keywords(given: Iterable[str], valid: Iterable[str], where: str) -> None:

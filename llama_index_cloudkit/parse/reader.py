@@ -43,6 +43,7 @@ from llama_index_cloudkit.settings import (
     BackendName,
     CloudKitSettings,
     check_keywords,
+    config_error,
     settings_with,
 )
 
@@ -162,10 +163,7 @@ class CloudKitReader(BasePydanticReader):
         try:
             super().__init__(**data)
         except ValidationError as exc:
-            first = exc.errors()[0]
-            field = ".".join(str(part) for part in first["loc"]) or "arguments"
-            message = str(first["msg"]).removeprefix("Value error, ")
-            raise ConfigError(f"CloudKitReader {field}: {message}", hint="Fix the argument") from None
+            raise config_error(exc, "CloudKitReader") from None
         self._budget = (
             Budget.shared(self.max_credits, self.settings, self.shared_budget)
             if self.shared_budget
