@@ -1,11 +1,14 @@
 """The one translation point from HTTP, JSON and SDK failures to this package's typed errors.
 
-Three tables, one context manager:
+Three tables, one context manager, one answer check:
 
 - :data:`STATUS_ERRORS`: an HTTP status to the error class raised for it.
 - :func:`map_cloud_errors`: wraps a send, a ``.json()`` or an SDK call; httpx, JSON, pydantic and
   SDK exceptions become :class:`~llama_index_cloudkit.errors.CloudKitError` subclasses (``from``
   the original), and errors that do not yet name the file or job get them.
+- :func:`checked_answer`: a result answer checked against the adapter's typed model of it, or a
+  ServiceError naming the fields of the wrong type (never the values: a result holds the user's
+  document), so nothing malformed is cached or handed on.
 - :data:`JOB_STATES`: every job status word of the v1 and v2 APIs to a neutral :class:`JobState`.
 
 Example:
@@ -18,11 +21,12 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from enum import Enum
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
+from pydantic import BaseModel, ValidationError
 
 from llama_index_cloudkit.errors import (
     AuthError,
@@ -38,6 +42,7 @@ __all__ = [
     "JOB_STATES",
     "STATUS_ERRORS",
     "JobState",
+    "checked_answer",
     "error_for_status",
     "job_state",
     "json_list",
@@ -279,3 +284,46 @@ def json_list(
                 f"{what} got a malformed answer: a JSON {type(body).__name__} where a list was expected"
             )
         return body
+
+
+_Model = TypeVar("_Model", bound=BaseModel)
+
+
+def _where(error: Mapping[str, Any]) -> str:
+    return ".".join(str(part) for part in error.get("loc", ())) or "the answer"
+
+
+def checked_answer(
+    model: type[_Model], body: Any, *, service: str, file: str | None = None, job_id: str | None = None
+) -> _Model:
+    """``body`` as ``model``, or a ServiceError naming the fields of the wrong type.
+
+    The message lists where and what was expected (at most three fields), never the values.
+
+    Raises:
+        ServiceError: the answer does not fit the model.
+
+    Example:
+        >>> from pydantic import BaseModel
+        >>> class Run(BaseModel):
+        ...     data: dict
+        >>> checked_answer(Run, {"data": {"a": 1}}, service="LlamaExtract").data
+        {'a': 1}
+        >>> checked_answer(Run, {"data": "text"}, service="LlamaExtract", job_id="j")
+        Traceback (most recent call last):
+        ...
+        llama_index_cloudkit.errors.ServiceError: LlamaExtract answered a result of the wrong shape (data: ...
+    """
+    try:
+        return model.model_validate(body)
+    except ValidationError as exc:
+        errors = exc.errors(include_url=False, include_input=False)
+        fields = "; ".join(f"{_where(e)}: {e.get('msg')}" for e in errors[:3])
+        more = f" (+{len(errors) - 3} more)" if len(errors) > 3 else ""
+        raise ServiceError(
+            f"{service} answered a result of the wrong shape ({fields}{more})",
+            file=file,
+            job_id=job_id,
+            hint="The result was not kept; the next run fetches it again. If it persists, "
+            "report the job id to LlamaCloud support",
+        ) from exc

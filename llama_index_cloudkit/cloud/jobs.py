@@ -48,7 +48,7 @@ from llama_index_cloudkit.errors import (
     SubmissionUnknownError,
 )
 
-__all__ = ["JobOps", "JobOutcome", "poll_schedule", "raise_for_state", "run_job"]
+__all__ = ["JobOps", "JobOutcome", "poll_schedule", "raise_for_state", "run_job", "submit_once"]
 
 logger = logging.getLogger(__name__)
 
@@ -239,6 +239,88 @@ async def _claimed_job(
         await sleep(min(policy.poll_interval * 0.2, deadline.remaining()))
 
 
+async def submit_once(
+    submit: Callable[[], Awaitable[str]],
+    *,
+    key: str,
+    label: str,
+    policy: CloudPolicy,
+    journal: JobJournal | None,
+    claims: bool = True,
+    resubmissions: int | None = None,
+    budget: Budget | None = None,
+    credits: float = 0.0,
+    deadline: Deadline | None = None,
+    sleep: Sleep = asyncio.sleep,
+) -> tuple[str, bool]:
+    """The job of ``key``, paid at most once by everyone who asks at the same time.
+
+    With a journal (and ``claims``), the key is claimed first, across threads and processes
+    sharing the cache directory: a journaled job, or one another live caller is submitting, is
+    re-attached to. Otherwise this caller reserves ``credits`` in the budget, submits, and
+    journals the job id before returning; a failed or interrupted submission releases the claim
+    (its waiters then submit themselves) and the reserved credits (unless the outcome is unknown:
+    it may have been billed). :func:`run_job` submits through this; so does any paid submission
+    that is not polled here (a queued extraction, the resubmission of a lost queued job).
+
+    Args:
+        submit: the one paid submission; returns the job id.
+        key: the content key (journal row).
+        label: the file or input, for messages and the journal.
+        policy: how long to wait for another caller's submission (``job_timeout``) and how often.
+        journal: None: no claims, nothing journaled.
+        claims: False: always submit (``invalidate_cache``), still journaled.
+        resubmissions: the count to journal with the job (None: keep the row's count).
+        budget: reserve ``credits`` in it before submitting.
+        credits: the estimated cost of one submission.
+        deadline: how long to wait for another caller's submission (default: ``job_timeout``).
+        sleep: injectable for tests.
+
+    Returns:
+        ``(job_id, reattached)``: ``reattached`` is True when someone else paid for the job.
+
+    Example:
+        >>> import tempfile
+        >>> from pathlib import Path
+        >>> journal = JobJournal(Path(tempfile.mkdtemp()) / "journal.sqlite")
+        >>> async def pay() -> str:
+        ...     return "job-1"
+        >>> def once():
+        ...     return submit_once(pay, key="k", label="a.pdf", policy=CloudPolicy(), journal=journal)
+        >>> async def twice():
+        ...     return await once(), await once()
+        >>> asyncio.run(twice())
+        (('job-1', False), ('job-1', True))
+    """
+    claiming = journal is not None and claims
+    owner = claim_owner()
+    if claiming:
+        assert journal is not None
+        deadline = deadline or Deadline(policy.job_timeout)
+        job_id = await _claimed_job(journal, key, label, owner, deadline, policy, sleep)
+        if job_id is not None:
+            return job_id, True
+    try:
+        if budget is not None:
+            budget.reserve(credits, file=label)
+        try:
+            job_id = await submit()
+        except SubmissionUnknownError:
+            raise  # may have been billed: the budget keeps it
+        except CloudKitError:
+            if budget is not None:  # refused by the service (or before sending): not billed
+                budget.release(credits)
+            raise
+    except BaseException:
+        if claiming:
+            assert journal is not None
+            journal.release(key, owner)  # waiters submit themselves
+        raise
+    if journal is not None:
+        journal.record(key, job_id, label, resubmissions=resubmissions)  # ends the claim
+    return job_id, False
+
+
 async def _run_job(
     ops: JobOps,
     *,
@@ -254,38 +336,31 @@ async def _run_job(
     sleep: Sleep,
 ) -> JobOutcome:
     started = time.monotonic()
-    owner = claim_owner()
     claims = journal is not None and reattach
-    job_id = None
-    if journal is not None and claims:
-        job_id = await _claimed_job(journal, key, label, owner, deadline, policy, sleep)
-    reattached = job_id is not None
-    resubmissions = journal.resubmissions(key) if journal is not None else 0
+    resubmissions: int | None = None  # the journal's count, read once the key is ours
     submitted = False
     while True:
-        if job_id is None:
-            try:
-                if budget is not None:
-                    budget.reserve(credits, file=label)
-                try:
-                    job_id = await ops.submit()
-                except SubmissionUnknownError:
-                    raise  # may have been billed: the budget keeps it
-                except CloudKitError:
-                    if budget is not None:  # refused by the service (or before sending): not billed
-                        budget.release(credits)
-                    raise
-            except BaseException:
-                if journal is not None and claims:
-                    journal.release(key, owner)  # waiters submit themselves
-                raise
-            submitted = True
-            if journal is not None:
-                journal.record(key, job_id, label, resubmissions=resubmissions)  # before polling
-            logger.debug("submitted %s as %s %s (%.2f s)", label, what, job_id, time.monotonic() - started)
-        else:
+        job_id, reattached = await submit_once(
+            ops.submit,
+            key=key,
+            label=label,
+            policy=policy,
+            journal=journal,
+            claims=claims,
+            resubmissions=resubmissions,
+            budget=budget,
+            credits=credits,
+            deadline=deadline,
+            sleep=sleep,
+        )
+        if resubmissions is None:
+            resubmissions = journal.resubmissions(key) if journal is not None else 0
+        if reattached:
             logger.info("re-attaching %s to job %s", label, job_id)
             logger.debug("re-attached %s to %s %s", label, what, job_id)
+        else:
+            submitted = True
+            logger.debug("submitted %s as %s %s (%.2f s)", label, what, job_id, time.monotonic() - started)
         try:
             with deadline_scope(deadline):  # binding on every status request, its retries and waits
                 state, body = await _poll(ops, job_id, deadline, policy, sleep, label=label, what=what)
@@ -301,11 +376,7 @@ async def _run_job(
                 ) from exc
             resubmissions += 1
             logger.warning("LlamaCloud lost job %s of %s; submitting it again (once)", job_id, label)
-            job_id, reattached = None, False
-            if journal is not None and claims:  # another process may be resubmitting it already
-                job_id = await _claimed_job(journal, key, label, owner, deadline, policy, sleep)
-                reattached = job_id is not None
-            continue
+            continue  # another process may be resubmitting it already: the claim decides
         if state is not JobState.SUCCESS and journal is not None:
             journal.mark(key, "FAILED", job_id=job_id)
         logger.debug(

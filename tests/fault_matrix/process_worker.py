@@ -3,10 +3,12 @@
 Usage: ``python process_worker.py BASE_URL KEY CACHE_DIR FILE MODE READY GO``
 
 - MODE ``plain``: ``load_data`` from plain sync code; ``in_loop``: ``load_data`` called inside a
-  running event loop (as in Jupyter), so the call runs on a worker thread.
+  running event loop (as in Jupyter), so the call runs on a worker thread; ``extract``: the
+  extraction tool on FILE (a stateless extraction); ``queue``: FILE queued with the agent
+  ``terms`` (prints ``QUEUED <job ids>``).
 - READY is created once imports are done; the parse starts when GO exists.
 
-Prints ``DOCS <text>`` on success, ``INTERRUPTED`` on KeyboardInterrupt.
+Prints ``DOCS <text>`` (the documents' or the tool's output) on success, ``INTERRUPTED`` on KeyboardInterrupt.
 """
 
 from __future__ import annotations
@@ -20,6 +22,23 @@ from llama_index_cloudkit import CloudKitReader, CloudKitSettings
 from llama_index_cloudkit.cloud.policy import CloudPolicy
 
 
+def _extract(settings: CloudKitSettings, policy: CloudPolicy, file: str) -> str:
+    from llama_index_cloudkit.extract import extraction_tool
+
+    schema = {"type": "object", "properties": {"carrier": {"type": "string"}}, "required": ["carrier"]}
+    tool = extraction_tool(
+        schema=schema, backend="cloud", settings=settings, policy=policy, allowed_dirs=[Path(file).parent]
+    )
+    return str(tool.call(file_path=file).content)
+
+
+def _queue(settings: CloudKitSettings, policy: CloudPolicy, file: str) -> str:
+    from llama_index_cloudkit.extract import ExtractionToolSpec
+
+    spec = ExtractionToolSpec(settings=settings, allowed_dirs=[Path(file).parent], policy=policy)
+    return "QUEUED " + spec.queue_extractions("terms", [file])
+
+
 def main() -> int:
     base_url, key, cache, file, mode, ready, go = sys.argv[1:8]
     settings = CloudKitSettings(api_key=key, base_url=base_url, cache_dir=Path(cache))
@@ -30,13 +49,17 @@ def main() -> int:
         time.sleep(0.01)
 
     def parse() -> str:
+        if mode == "extract":
+            return _extract(settings, policy, file)
+        if mode == "queue":
+            return _queue(settings, policy, file)
         return "\n".join(d.text for d in reader.load_data(file))
 
     async def in_a_running_loop() -> str:
         return parse()  # a sync call inside a running loop, like a notebook cell
 
     try:
-        text = parse() if mode == "plain" else asyncio.run(in_a_running_loop())
+        text = asyncio.run(in_a_running_loop()) if mode == "in_loop" else parse()
     except KeyboardInterrupt:
         print("INTERRUPTED", flush=True)
         return 130

@@ -1,16 +1,20 @@
-"""Extraction keeps the parse side's promises: concurrent identical calls pay once."""
+"""Extraction keeps the parse side's promises: concurrent identical calls pay once, a cancelled
+caller leaves the others their result, a malformed answer is typed and never kept."""
 
 from __future__ import annotations
 
 import asyncio
 import json
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
+import pytest
 from pydantic import BaseModel
 
-from llama_index_cloudkit import CloudPolicy
+from llama_index_cloudkit import CloudKitSettings, CloudPolicy
+from llama_index_cloudkit.errors import ServiceError
 from llama_index_cloudkit.extract import extraction_tool
 from llama_index_cloudkit.testing import FakeLlamaCloud
 
@@ -78,3 +82,122 @@ def test_queueing_the_same_file_twice_pays_once(fake_llamacloud: FakeLlamaCloud,
     queued = json.loads(spec.queue_extractions("terms", [doc, doc]))
     assert fake_llamacloud.count("POST", "/api/v1/extraction/jobs") - before == 1
     assert len(queued["job_ids"]) == 2 and queued["job_ids"][0] == queued["job_ids"][1]
+
+
+# --- malformed answers ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "malformed",
+    [{"data": "UPS"}, {"data": {"carrier": "UPS"}, "extraction_metadata": ["not", "an", "object"]}],
+    ids=["data-is-text", "metadata-is-a-list"],
+)
+def test_a_malformed_v1_result_is_a_service_error_and_a_rerun_reads_it_again_unpaid(
+    fake_llamacloud: FakeLlamaCloud, malformed: dict[str, Any]
+) -> None:
+    """E4 answers a run of the wrong shape: a ServiceError naming the job (not a TypeError or
+    AttributeError deep in the tool), nothing kept; the next call re-attaches to the same job
+    and reads its result again: one paid run in all."""
+    fake_llamacloud.on_extract(lambda s, c, t: dict(ANSWER))
+    body = {"id": "run-1", "status": "SUCCESS", **malformed}
+    fake_llamacloud.add_fault("GET", r"/api/v1/extraction/runs/by-job/.*", status=200, body=body, times=1)
+    tool = extraction_tool(schema=Terms, backend="cloud", policy=QUICK)
+    text = f"Shipped by UPS; returns within 30 days ({sorted(malformed)})."
+
+    first = tool.call(text=text)
+    assert first.is_error and isinstance(first.raw_output, ServiceError), first.content
+    assert "wrong shape" in first.content and first.raw_output.job_id
+    again = tool.call(text=text)
+    assert again.raw_output == Terms(**ANSWER), again.content
+    assert fake_llamacloud.count("POST", RUN) == 1
+
+
+def test_a_malformed_v2_result_is_a_service_error_and_a_rerun_reads_it_again_unpaid(
+    fake_llamacloud: FakeLlamaCloud,
+) -> None:
+    fake_llamacloud.on_extract(lambda s, c, t: dict(ANSWER))
+    job = r"/api/v2/extract/(?!schema)[^/]+"
+    fake_llamacloud.add_fault(
+        "GET", job, status=200, body={"id": "ext-1", "status": "COMPLETED", "extract_result": "UPS"}
+    )
+    tool = extraction_tool(schema=Terms, settings=CloudKitSettings(api_version="v2"), policy=QUICK)
+    text = "Shipped by UPS; returns within 30 days (v2)."
+
+    first = tool.call(text=text)
+    assert first.is_error and isinstance(first.raw_output, ServiceError), first.content
+    assert "extract_result" in first.content
+    fake_llamacloud.clear_faults()
+    again = tool.call(text=text)
+    assert again.raw_output == Terms(**ANSWER), again.content
+    assert fake_llamacloud.count("POST", "/api/v2/extract") == 1
+
+
+# --- a lost queued job, asked for by two callers at once -------------------------------------------
+
+
+def test_a_lost_queued_job_asked_for_twice_at_once_is_resubmitted_once(
+    fake_llamacloud: FakeLlamaCloud, examples_dir: Path
+) -> None:
+    from llama_cloud_services import LlamaExtract
+
+    from llama_index_cloudkit.extract import ExtractionToolSpec
+
+    LlamaExtract(verbose=False).create_agent("terms", Terms)
+    fake_llamacloud.on_extract(lambda s, c, t: dict(ANSWER))
+    spec = ExtractionToolSpec(allowed_dirs=[examples_dir], policy=QUICK)
+    (job_id,) = json.loads(spec.queue_extractions("terms", [str(examples_dir / "shipping-policy.docx")]))[
+        "job_ids"
+    ]
+    fake_llamacloud.add_fault("GET", f"/api/v1/extraction/jobs/{job_id}", status=404)  # lost for good
+    fake_llamacloud.add_fault("POST", "/api/v1/extraction/jobs", delay=1.0, times=2)  # callers overlap
+    barrier = threading.Barrier(2)
+    answers: list[Any] = []
+
+    def ask() -> None:
+        barrier.wait()
+        answers.append(json.loads(spec.get_extraction_results("terms", [job_id]))[0])
+
+    threads = [threading.Thread(target=ask) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert len(answers) == 2, answers
+    assert fake_llamacloud.count("POST", "/api/v1/extraction/jobs") == 2  # the queueing + one resubmission
+    assert {a["resubmitted_as"] for a in answers} == {answers[0]["resubmitted_as"]}
+    assert all(a["job_id"] == job_id and a["status"] in ("SUCCESS", "PENDING") for a in answers), answers
+
+
+# --- cancellation ---------------------------------------------------------------------------------
+
+
+def test_cancelling_the_caller_that_submitted_leaves_the_others_their_extraction(
+    fake_llamacloud: FakeLlamaCloud,
+) -> None:
+    """Three async callers and a sync one (another thread) need the same extraction; the first
+    is cancelled by ``asyncio.wait_for`` while its job runs. The others get the data, nobody else
+    sees a CancelledError, and the job is paid once."""
+    fake_llamacloud.on_extract(lambda s, c, t: dict(ANSWER))
+    fake_llamacloud.script_extract_jobs("SUCCESS", pending_seconds=1.5)
+    tool = extraction_tool(schema=Terms, backend="cloud", policy=QUICK)
+    text = "Shipped by UPS; returns within 30 days (cancelled owner)."
+    sync_output: list[Any] = []
+
+    def sync_caller() -> None:
+        time.sleep(0.5)  # after the owner has claimed the key
+        sync_output.append(tool.call(text=text))
+
+    async def callers() -> list[Any]:
+        owner = asyncio.ensure_future(asyncio.wait_for(tool.acall(text=text), timeout=0.8))
+        await asyncio.sleep(0.3)
+        others = [asyncio.ensure_future(tool.acall(text=text)) for _ in range(2)]
+        return list(await asyncio.gather(owner, *others, return_exceptions=True))
+
+    thread = threading.Thread(target=sync_caller)
+    thread.start()
+    owner, *others = asyncio.run(callers())
+    thread.join(timeout=60)
+    assert isinstance(owner, asyncio.TimeoutError)  # the cancelled caller, and only it
+    assert all(not isinstance(o, BaseException) and o.raw_output == Terms(**ANSWER) for o in others), others
+    assert sync_output and sync_output[0].raw_output == Terms(**ANSWER), sync_output
+    assert fake_llamacloud.count("POST", RUN) == 1

@@ -6,6 +6,7 @@ cache directory shared with the test; what was paid is read from the emulator's 
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -14,6 +15,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import httpx
 import pytest
 
 from llama_index_cloudkit import CloudKitSettings
@@ -112,3 +114,40 @@ def test_ctrl_c_stops_a_sync_call_and_keeps_the_journal(
     settings = CloudKitSettings(api_key="x", base_url=fake_llamacloud.base_url, cache_dir=workers.cache)
     entries = JobJournal.for_settings(settings).entries()
     assert [(e["job_id"], e["status"]) for e in entries] == [(job_id, "PENDING")]
+
+
+@pytest.mark.parametrize(
+    "mode,paid",
+    [("extract", ("POST", "/api/v1/extraction/run")), ("queue", ("POST", "/api/v1/extraction/jobs"))],
+    ids=["extraction", "queued-extraction"],
+)
+def test_two_processes_extracting_the_same_file_pay_once(
+    fake_llamacloud: FakeLlamaCloud, tmp_path: Path, mode: str, paid: tuple[str, str]
+) -> None:
+    """Two processes extract (or queue) the same file at the same moment, sharing a cache
+    directory: one paid submission in the emulator's log; both get the data (or the same job)."""
+    if mode == "queue":
+        schema = {"type": "object", "properties": {"carrier": {"type": "string"}}, "required": ["carrier"]}
+        answer = httpx.post(
+            f"{fake_llamacloud.base_url}/api/v1/extraction/extraction-agents",
+            headers={"Authorization": f"Bearer {fake_llamacloud.api_key}"},
+            json={"name": "terms", "data_schema": schema, "config": {}},
+        )
+        answer.raise_for_status()
+    fake_llamacloud.on_extract(lambda schema, config, text: {"carrier": "UPS"})
+    fake_llamacloud.add_fault(*paid, delay=3.0, times=2)  # a slow submission: both submit at once
+    workers = _Workers(fake_llamacloud, tmp_path)
+    try:
+        first, second = workers.start(mode), workers.start(mode)
+        workers.go.touch()
+        outputs = [proc.communicate(timeout=120) for proc in (first, second)]
+    finally:
+        workers.close()
+    for proc, (_, err) in zip((first, second), outputs, strict=True):
+        assert proc.returncode == 0, err[-2000:]
+    if mode == "extract":
+        assert all("UPS" in out for out, _ in outputs), outputs
+    else:
+        ids = [json.loads(out.split("QUEUED ", 1)[1].split("\n")[0])["job_ids"] for out, _ in outputs]
+        assert ids[0] == ids[1] and len(ids[0]) == 1, ids
+    assert fake_llamacloud.count(*paid) == 1

@@ -44,9 +44,8 @@ from typing import Any
 import httpx
 
 from llama_index_cloudkit._imports import require
-from llama_index_cloudkit.cloud.errors import JobState, map_cloud_errors
-from llama_index_cloudkit.cloud.inflight import INFLIGHT
-from llama_index_cloudkit.cloud.jobs import JobOutcome, raise_for_state
+from llama_index_cloudkit.cloud.errors import JobState, checked_answer, map_cloud_errors
+from llama_index_cloudkit.cloud.jobs import JobOutcome, raise_for_state, submit_once
 from llama_index_cloudkit.cloud.journal import JobJournal
 from llama_index_cloudkit.cloud.policy import CloudPolicy
 from llama_index_cloudkit.cloud.session import CloudSession
@@ -66,6 +65,7 @@ from llama_index_cloudkit.extract.llamacloud._client import (
     ServiceClient,
     content_key,
 )
+from llama_index_cloudkit.extract.llamacloud.answers import V1Run
 from llama_index_cloudkit.extract.model import ExtractResult, SavedExtraction
 from llama_index_cloudkit.settings import CloudKitSettings, check_keywords
 
@@ -331,6 +331,8 @@ class LlamaExtractV1:
         except JobLostError:
             self._client.mark(key, "LOST")  # a re-run submits again instead of re-attaching to nothing
             raise
+        # A malformed answer is not the job's fault: the journal keeps it, a re-run reads it again.
+        checked_answer(V1Run, run, service="LlamaExtract", file=label, job_id=outcome.job_id)
         status = str(run.get("status") or "").upper()
         if status == "ERROR":
             self._client.mark(key, "FAILED")
@@ -570,32 +572,21 @@ class LlamaExtractV1:
         self, session: CloudSession, agent: Any, file_paths: Sequence[str]
     ) -> list[dict[str, Any]]:
         info = await self._saved(session, agent)
-        journal = self._client.journal
-
-        async def submit(source: ExtractInput, key: str) -> dict[str, Any]:
-            known = journal.pending_job(key) if journal is not None and _reattach(info.config) else None
-            if known is not None:
-                return {"job_id": known, "reattached": True}
-            with map_cloud_errors("Queueing the extraction", file=source.label):
-                job_id = await self._agent_job(session, info, source)
-            if journal is not None:
-                journal.record(key, job_id, source.label)  # before anyone polls it
-            return {"job_id": job_id}
 
         async def one(path: str) -> dict[str, Any]:
             source = ExtractInput.of(path, None)
-            key = _agent_key(info, source)
-            # The same file twice (in this call, or in a call running at the same time in this
-            # process) is one paid job: the first submits, the others get its job id.
-            scope = journal.scope if journal is not None else self._client.settings.base_url
-            entry, owner = await INFLIGHT.share(
-                f"extract-queue\x1f{scope}\x1f{key}", lambda: submit(source, key)
-            )
-            return (
-                {"file": path, **entry}
-                if owner
-                else {"file": path, "job_id": entry["job_id"], "shared": True}
-            )
+            # The same file twice (in this call, in another call, in another process sharing the
+            # cache directory) is one paid job: the first claims it, the others get its job id.
+            with map_cloud_errors("Queueing the extraction", file=source.label):
+                job_id, reattached = await submit_once(
+                    lambda: self._agent_job(session, info, source),
+                    key=_agent_key(info, source),
+                    label=source.label,
+                    policy=self.policy,
+                    journal=self._client.journal,
+                    claims=_reattach(info.config),
+                )
+            return {"file": path, "job_id": job_id, **({"reattached": True} if reattached else {})}
 
         results = await asyncio.gather(*(one(p) for p in file_paths), return_exceptions=True)
         entries: list[dict[str, Any]] = []
@@ -683,10 +674,34 @@ class LlamaExtractV1:
             return {"job_id": job_id, "status": "LOST", "error": str(error), "error_type": "JobLostError"}
         info = await self._saved(session, agent)
         source = ExtractInput.of(str(row["file_name"]), None)
-        new_id = await self._agent_job(session, info, source)
-        journal.record(str(row["key"]), new_id, source.label, resubmissions=int(row["resubmissions"]) + 1)
+        key = str(row["key"])
+        journal.mark(key, "LOST", job_id=job_id)  # unless another caller resubmitted it meanwhile
+
+        async def resubmit() -> str:
+            if journal.resubmissions(key) >= budget:  # counted across callers and runs
+                raise JobLostError(
+                    "LlamaCloud lost this extraction job again after it was submitted again",
+                    resubmissions=budget,
+                    file=source.label,
+                    job_id=job_id,
+                )
+            return await self._agent_job(session, info, source)
+
+        # Every caller asking for the lost job at once (threads, processes) gets one new job.
+        with map_cloud_errors("Queueing the extraction again", file=source.label):
+            new_id, reattached = await submit_once(
+                resubmit,
+                key=key,
+                label=source.label,
+                policy=self.policy,
+                journal=journal,
+                resubmissions=int(row["resubmissions"]) + 1,
+            )
         journal.record(f"extract-alias:{job_id}", new_id, source.label)
-        logger.warning("LlamaCloud lost job %s of %s; submitted it again as %s", job_id, source.label, new_id)
+        if not reattached:
+            logger.warning(
+                "LlamaCloud lost job %s of %s; submitted it again as %s", job_id, source.label, new_id
+            )
         entry = await self._job_result(session, agent, new_id)
         return {**entry, "job_id": job_id, "resubmitted_as": new_id}
 

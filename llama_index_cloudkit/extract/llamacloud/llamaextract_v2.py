@@ -37,7 +37,7 @@ from urllib.parse import quote
 
 import httpx
 
-from llama_index_cloudkit.cloud.errors import map_cloud_errors
+from llama_index_cloudkit.cloud.errors import checked_answer, map_cloud_errors
 from llama_index_cloudkit.cloud.jobs import raise_for_state
 from llama_index_cloudkit.cloud.journal import JobJournal
 from llama_index_cloudkit.cloud.policy import CloudPolicy
@@ -55,6 +55,7 @@ from llama_index_cloudkit.extract.llamacloud._client import (
     ServiceClient,
     content_key,
 )
+from llama_index_cloudkit.extract.llamacloud.answers import V2Job
 from llama_index_cloudkit.extract.model import ExtractResult, SavedExtraction
 from llama_index_cloudkit.parse.llamacloud.files import submit_job, upload_file
 from llama_index_cloudkit.settings import CloudKitSettings, check_keywords
@@ -380,6 +381,8 @@ class LlamaExtractV2:
             except JobLostError:
                 self._client.mark(key, "LOST")
                 raise
+            # A malformed answer is not the job's fault: the journal keeps it for a re-read.
+            checked_answer(V2Job, job, service="LlamaExtract", file=source.label, job_id=outcome.job_id)
             if job.get("extract_result") is None:
                 self._client.mark(key, "FAILED")
                 raise ExtractionError(

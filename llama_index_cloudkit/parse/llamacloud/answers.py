@@ -1,6 +1,7 @@
 """The typed shape of LlamaParse's result answers (v1 JSON result, Parse v2 result).
 
-Each adapter checks a result against its model with :func:`checked` **before** reading it, so
+Each adapter checks a result against its model with
+:func:`~llama_index_cloudkit.cloud.errors.checked_answer` **before** reading it, so
 an answer whose pages hold values of the wrong type (``items`` that is not a list, ``md`` that is
 not text, a ``page`` that is not a number, table ``rows`` that are not rows) is a
 :class:`~llama_index_cloudkit.errors.ServiceError` naming the file, the job and the fields, for
@@ -8,26 +9,17 @@ that file only, and never reaches the cache. Fields the package does not read ar
 as they are (``extra="allow"``): the service may add fields without breaking a run.
 
 Example:
-    >>> checked(V1Result, {"pages": [{"page": 1, "md": "# A"}]}, file="a.pdf", job_id="j").pages[0].md
+    >>> V1Result.model_validate({"pages": [{"page": 1, "md": "# A"}]}).pages[0].md
     '# A'
-    >>> checked(V1Result, {"pages": [{"page": 1, "md": 5}]}, file="a.pdf", job_id="j")
-    Traceback (most recent call last):
-    ...
-    llama_index_cloudkit.errors.ServiceError: LlamaParse answered a result of the wrong shape (pages.0.md: ...
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any, TypeVar
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, StrictBool, StrictInt, ValidationError
+from pydantic import BaseModel, ConfigDict, StrictBool, StrictInt
 
-from llama_index_cloudkit.errors import ServiceError
-
-__all__ = ["V1Page", "V1Result", "V2Result", "checked"]
-
-_Model = TypeVar("_Model", bound=BaseModel)
+__all__ = ["V1Page", "V1Result", "V2Result"]
 
 
 class _Open(BaseModel):
@@ -135,36 +127,3 @@ class V2Result(_Open):
     usage: dict[str, Any] | None = None
     markdown_full: str | None = None
     text_full: str | None = None
-
-
-def _where(error: Mapping[str, Any]) -> str:
-    return ".".join(str(part) for part in error.get("loc", ())) or "the answer"
-
-
-def checked(model: type[_Model], body: Any, *, file: str | None = None, job_id: str | None = None) -> _Model:
-    """``body`` as ``model``, or a ServiceError naming the fields of the wrong type.
-
-    The message lists where and what was expected (at most three fields), never the values:
-    a result holds the user's document.
-
-    Raises:
-        ServiceError: the answer does not fit the model.
-
-    Example:
-        >>> answer = checked(V2Result, {"markdown": {"pages": [{"page_number": 1}]}})
-        >>> answer.markdown.pages[0].markdown is None
-        True
-    """
-    try:
-        return model.model_validate(body)
-    except ValidationError as exc:
-        errors = exc.errors(include_url=False, include_input=False)
-        fields = "; ".join(f"{_where(e)}: {e.get('msg')}" for e in errors[:3])
-        more = f" (+{len(errors) - 3} more)" if len(errors) > 3 else ""
-        raise ServiceError(
-            f"LlamaParse answered a result of the wrong shape ({fields}{more})",
-            file=file,
-            job_id=job_id,
-            hint="The result was not cached; the next run fetches it again. If it persists, "
-            "report the job id to LlamaCloud support",
-        ) from exc

@@ -21,11 +21,17 @@ from urllib.parse import quote
 import httpx
 
 from llama_index_cloudkit._imports import require_sdk
-from llama_index_cloudkit.cloud.errors import JobState, error_for_status, job_state, map_cloud_errors
+from llama_index_cloudkit.cloud.errors import (
+    JobState,
+    checked_answer,
+    error_for_status,
+    job_state,
+    map_cloud_errors,
+)
 from llama_index_cloudkit.cloud.session import CloudSession
 from llama_index_cloudkit.cloud.transport import intent
 from llama_index_cloudkit.errors import CloudKitError, ConfigError, SubmissionUnknownError
-from llama_index_cloudkit.parse.llamacloud.answers import V1Page, V1Result, checked
+from llama_index_cloudkit.parse.llamacloud.answers import V1Page, V1Result
 from llama_index_cloudkit.parse.model import ParsedFile, ParsedPage, Usage
 from llama_index_cloudkit.parse.presets import ParsePreset
 from llama_index_cloudkit.settings import CloudKitSettings
@@ -240,7 +246,9 @@ class LlamaParseV1:
             job_id=job_id,
             lost_on_404=True,
         )
-        parsed = parsed_from_result(checked(V1Result, body, file=file_name, job_id=job_id), file_name)
+        parsed = parsed_from_result(
+            checked_answer(V1Result, body, service="LlamaParse", file=file_name, job_id=job_id), file_name
+        )
         billed = body.get("job_metadata")
         pages = billed.get("job_pages") if isinstance(billed, Mapping) else None
         if isinstance(pages, (int, float)) and not isinstance(pages, bool):
@@ -278,7 +286,7 @@ def parsed_from_result(result: V1Result | Mapping[str, Any], file_name: str) -> 
         '# A'
     """
     if not isinstance(result, V1Result):
-        result = checked(V1Result, result, file=file_name or None)
+        result = checked_answer(V1Result, result, service="LlamaParse", file=file_name or None)
     pages: list[ParsedPage] = []
     for page in result.pages:
         markdown = page.md or page.text or ""

@@ -44,10 +44,10 @@ from urllib.parse import quote
 
 import httpx
 
-from llama_index_cloudkit.cloud.errors import JobState, job_state, map_cloud_errors
+from llama_index_cloudkit.cloud.errors import JobState, checked_answer, job_state, map_cloud_errors
 from llama_index_cloudkit.cloud.session import CloudSession
 from llama_index_cloudkit.errors import ConfigError, ServiceError
-from llama_index_cloudkit.parse.llamacloud.answers import V2Result, checked
+from llama_index_cloudkit.parse.llamacloud.answers import V2Result
 from llama_index_cloudkit.parse.llamacloud.files import submit_job, upload_file
 from llama_index_cloudkit.parse.model import ParsedFile, ParsedPage, Usage
 from llama_index_cloudkit.parse.presets import ParsePreset
@@ -211,7 +211,7 @@ def parsed_from_v2(body: Mapping[str, Any], file_name: str) -> ParsedFile:
         >>> parsed.usage
         Usage(pages=2, credits=20.0)
     """
-    checked(V2Result, body, file=file_name or None)
+    checked_answer(V2Result, body, service="LlamaParse", file=file_name or None)
     pages: dict[int, ParsedPage] = {}
     text: dict[int, str] = {}
 
