@@ -25,6 +25,7 @@ from llama_index_cloudkit.testing import FakeLlamaCloud
 WORKER = Path(__file__).with_name("process_worker.py")
 UPLOAD = ("POST", "/api/parsing/upload")
 STATUS = ("GET", r"/api/parsing/job/[^/]+")
+EXTRACT_STATUS = ("GET", r"/api/v1/extraction/jobs/[^/]+")
 
 
 def _wait_for(condition: Callable[[], bool], seconds: float, what: str) -> None:
@@ -88,20 +89,22 @@ def test_two_processes_sharing_a_cache_directory_pay_once(
     assert fake_llamacloud.count(*UPLOAD) == 1
 
 
-@pytest.mark.parametrize("mode", ["plain", "in_loop"])
+@pytest.mark.parametrize("mode", ["plain", "in_loop", "extract"])
 def test_ctrl_c_stops_a_sync_call_and_keeps_the_journal(
     fake_llamacloud: FakeLlamaCloud, tmp_path: Path, mode: str
 ) -> None:
-    """A real SIGINT while a sync ``load_data`` polls a long job stops the process promptly (the
-    job would run on for two minutes), also when the call was made inside a running event loop
-    (Jupyter: it runs on a worker thread). The journal keeps the submitted job, so a re-run
-    re-attaches instead of paying again."""
+    """A real SIGINT while a sync ``load_data`` (or a sync extraction) polls a long job stops the
+    process promptly (the job would run on for two minutes), also when the call was made inside a
+    running event loop (Jupyter: it runs on a worker thread). The journal keeps the submitted job,
+    so a re-run re-attaches instead of paying again."""
     fake_llamacloud.script_parse_jobs(stuck=True)
+    fake_llamacloud.script_extract_jobs(stuck=True)
+    status = EXTRACT_STATUS if mode == "extract" else STATUS
     workers = _Workers(fake_llamacloud, tmp_path)
     try:
         proc = workers.start(mode)
         workers.go.touch()
-        _wait_for(lambda: fake_llamacloud.count(*STATUS, regex=True) >= 2, 60, "the worker to poll")
+        _wait_for(lambda: fake_llamacloud.count(*status, regex=True) >= 2, 60, "the worker to poll")
         proc.send_signal(signal.SIGINT)
         try:
             out, err = proc.communicate(timeout=20)
@@ -110,7 +113,8 @@ def test_ctrl_c_stops_a_sync_call_and_keeps_the_journal(
     finally:
         workers.close()
     assert "INTERRUPTED" in out, err[-2000:]
-    (job_id,) = fake_llamacloud.state.parse_jobs
+    jobs = fake_llamacloud.state.extraction.jobs if mode == "extract" else fake_llamacloud.state.parse_jobs
+    (job_id,) = jobs
     settings = CloudKitSettings(api_key="x", base_url=fake_llamacloud.base_url, cache_dir=workers.cache)
     entries = JobJournal.for_settings(settings).entries()
     assert [(e["job_id"], e["status"]) for e in entries] == [(job_id, "PENDING")]
