@@ -112,9 +112,9 @@ class CloudKitReader(BasePydanticReader):
     use_cache: bool = True
     batch_directory_reads: bool = Field(
         default=True,
-        description="Cloud, under SimpleDirectoryReader.load_data(): submit the files that the same "
-        "run is certain to hand to this reader next, so their jobs run concurrently (exactly "
-        "those files; see parse/llamacloud/lookahead.py).",
+        description="Cloud, under SimpleDirectoryReader.load_data() and aload_data(num_workers=N): "
+        "submit the files that the same run is certain to hand to this reader next, so their jobs "
+        "run concurrently (exactly those files; see parse/llamacloud/lookahead.py).",
     )
     poll_interval: float = Field(default=0.5, gt=0, le=60)
     download_images_to: Path | None = Field(
@@ -416,8 +416,9 @@ def file_extractor(**reader_kwargs: Any) -> dict[str, CloudKitReader]:
     The same as ``CloudKitReader(**reader_kwargs).file_extractor()``. Under
     ``SimpleDirectoryReader(...).load_data()`` the cloud backend submits, with the first file,
     exactly the files that run will hand to this reader next (see
-    :mod:`llama_index_cloudkit.parse.llamacloud.lookahead`), so the jobs run concurrently;
-    ``await SimpleDirectoryReader(...).aload_data(num_workers=8)`` runs them concurrently as it is.
+    :mod:`llama_index_cloudkit.parse.llamacloud.lookahead`), so the jobs run concurrently; under
+    ``await SimpleDirectoryReader(...).aload_data(num_workers=8)`` the first call starts the files
+    after the 8 it lets in at once.
 
     Args:
         **reader_kwargs: passed to :class:`CloudKitReader`.

@@ -72,6 +72,8 @@ def _load(sdr: SimpleDirectoryReader, how: str) -> list[Document]:
         return sdr.load_data()
     if how == "aload_data(num_workers=8)":
         return asyncio.run(sdr.aload_data(num_workers=8))
+    if how == "aload_data(num_workers=2)":
+        return asyncio.run(sdr.aload_data(num_workers=2))
     if how == "iter_data":
         return [doc for docs in sdr.iter_data() for doc in docs]
     if how == "load_data(num_workers=2)":
@@ -80,7 +82,9 @@ def _load(sdr: SimpleDirectoryReader, how: str) -> list[Document]:
 
 
 @pytest.mark.parametrize("option", SDR_OPTIONS)
-@pytest.mark.parametrize("how", ["load_data", "aload_data(num_workers=8)", "iter_data"])
+@pytest.mark.parametrize(
+    "how", ["load_data", "aload_data(num_workers=8)", "aload_data(num_workers=2)", "iter_data"]
+)
 def test_uploads_are_exactly_the_files_simple_directory_reader_reads(
     fake_llamacloud: FakeLlamaCloud, tmp_path: Path, option: str, how: str
 ) -> None:
@@ -166,3 +170,40 @@ def test_concurrent_calls_never_submit_the_same_content_twice(
     docs = asyncio.run(SimpleDirectoryReader(str(folder), file_extractor=extractor).aload_data(num_workers=8))
     assert len(docs) == 8
     assert fake_llamacloud.count("POST", "/api/parsing/upload") == 1
+
+
+def test_aload_data_with_few_workers_runs_the_whole_run_at_once(
+    fake_llamacloud: FakeLlamaCloud, tmp_path: Path
+) -> None:
+    """``aload_data(num_workers=2)`` over 6 files: the first call starts the files the run hands
+    over after the first two, so all 6 jobs run at once (one batch, each file uploaded once), and
+    every file still gets its own Documents."""
+    folder = tmp_path / "many"
+    folder.mkdir()
+    for i in range(6):
+        (folder / f"n{i}.md").write_text(f"# Note {i}\n\nLlama {i}.")
+    fake_llamacloud.script_parse_jobs(pending_seconds=0.5)
+    extractor = file_extractor(backend="cloud", settings=_settings(fake_llamacloud), poll_interval=0.05)
+    docs = asyncio.run(SimpleDirectoryReader(str(folder), file_extractor=extractor).aload_data(num_workers=2))
+    assert sorted(d.text.split("\n")[-1] for d in docs) == [f"Llama {i}." for i in range(6)]
+    assert _one_concurrent_batch(fake_llamacloud.requests, files=6)
+
+
+@pytest.mark.parametrize("settings", [{"use_cache": False}, {"num_workers": 3}], ids=["no-cache", "max-jobs"])
+def test_aload_data_submits_nothing_ahead_without_the_cache_or_with_a_job_bound(
+    fake_llamacloud: FakeLlamaCloud, tmp_path: Path, settings: dict[str, Any]
+) -> None:
+    """Without the cache a file handed over after its early job ended would be paid twice; with
+    a bound on jobs (LlamaParse's num_workers) the bound holds: so SimpleDirectoryReader's own
+    pace is kept (two at a time here)."""
+    folder = tmp_path / "many"
+    folder.mkdir()
+    for i in range(4):
+        (folder / f"n{i}.md").write_text(f"# Note {i}\n\nLlama {i}.")
+    extractor = file_extractor(
+        backend="cloud", settings=_settings(fake_llamacloud), poll_interval=0.05, **settings
+    )
+    docs = asyncio.run(SimpleDirectoryReader(str(folder), file_extractor=extractor).aload_data(num_workers=2))
+    assert len(docs) == 4
+    assert not _one_concurrent_batch(fake_llamacloud.requests, files=4)
+    assert fake_llamacloud.count("POST", "/api/parsing/upload") == 4

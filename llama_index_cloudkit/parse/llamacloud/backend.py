@@ -27,7 +27,7 @@ from llama_index_cloudkit.parse.cache import ParseCache
 from llama_index_cloudkit.parse.cost import CostReport, estimate_costs
 from llama_index_cloudkit.parse.inputs import FileInput, label_of, os_error, progress_bar, read_input
 from llama_index_cloudkit.parse.llamacloud.engine import CloudEngine, CloudOutcome, ParseService
-from llama_index_cloudkit.parse.llamacloud.lookahead import Lookahead
+from llama_index_cloudkit.parse.llamacloud.lookahead import DirectoryPlan, Lookahead
 from llama_index_cloudkit.parse.pages import page_documents
 from llama_index_cloudkit.parse.report import BatchReport
 from llama_index_cloudkit.settings import CloudKitSettings
@@ -110,6 +110,8 @@ class CloudBackend:
         """
         info = dict(extra_info or {})
         planned = self._lookahead.pop(inputs) if self._lookahead is not None else None
+        if planned is not None and isinstance(planned[1], asyncio.Future):
+            planned = None  # submitted ahead by an async run of another event loop: parse it here
         if planned is not None and self._changed_since(planned[0], inputs[0], extra_info, fs):
             planned = None  # the file changed after it was submitted ahead: parse what is on disk
         if planned is not None:  # submitted with an earlier file of this SimpleDirectoryReader run
@@ -151,10 +153,35 @@ class CloudBackend:
         fs: Any | None,
         report: BatchReport,
     ) -> list[Document]:
-        """Async :meth:`read`: awaits the core in the caller's event loop (no look-ahead)."""
+        """Async :meth:`read`: awaits the core in the caller's event loop.
+
+        Under ``SimpleDirectoryReader.aload_data(num_workers=N)``, the first call also starts the
+        files that run will hand over after the N it lets in at once (see
+        :mod:`~llama_index_cloudkit.parse.llamacloud.lookahead`); each is answered from its task
+        when handed over. Not when the cache is off (a file handed over twice could be paid
+        twice) or ``max_jobs`` bounds the jobs (one bound per call).
+        """
+        info = dict(extra_info or {})
+        planned = self._lookahead.pop(inputs) if self._lookahead is not None else None
+        if planned is not None:
+            entry, outcome = planned
+            if isinstance(outcome, asyncio.Future):
+                outcome = (await asyncio.shield(outcome))[0]
+            if not await asyncio.to_thread(self._changed_since, entry, inputs[0], extra_info, fs):
+                return list(self._report(self._documents([entry], [outcome], info), report))
         batch, _ = await asyncio.to_thread(self._batch, inputs, extra_info, fs, report, lookahead=False)
+        if self._lookahead is not None and len(inputs) == 1 and batch and self._plans_async():
+            plan = self._lookahead.next_files_async(self._owner, inputs[0])
+            for ahead in await asyncio.to_thread(self._read_planned, plan):
+                task = asyncio.ensure_future(
+                    self.engine.aparse_all([(ahead.data, ahead.file_name, ahead.label)])
+                )
+                self._lookahead.keep(ahead.label, (ahead, task))
         outcomes = await self.engine.aparse_all([(i.data, i.file_name, i.label) for i in batch])
-        return list(self._report(self._documents(batch, outcomes, dict(extra_info or {})), report))
+        return list(self._report(self._documents(batch, outcomes, info), report))
+
+    def _plans_async(self) -> bool:
+        return self.engine.use_cache and self.engine.policy.max_jobs is None
 
     def estimate(
         self, inputs: list[FileInput], extra_info: Mapping[str, Any] | None, fs: Any | None
@@ -208,20 +235,21 @@ class CloudBackend:
             batch.append(CloudInput(data, file_name, file_path, label))
         requested = len(batch)
         if lookahead and self._lookahead is not None and len(inputs) == 1 and batch:
-            plan = self._lookahead.next_files(self._owner, inputs[0])
-            extra = []
-            for path in plan.files:
-                try:
-                    data, file_name, file_path = read_input(path, None, plan.fs)
-                except (CloudKitError, OSError):
-                    continue  # it fails, with its reason, when SimpleDirectoryReader hands it over
-                extra.append(CloudInput(data, file_name, file_path, path))
-            if extra:
-                logger.info(
-                    "submitting %d file(s) of this SimpleDirectoryReader run ahead of time", len(extra)
-                )
-            batch += extra
+            batch += self._read_planned(self._lookahead.next_files(self._owner, inputs[0]))
         return batch, requested
+
+    def _read_planned(self, plan: DirectoryPlan) -> list[CloudInput]:
+        """The files of a SimpleDirectoryReader run to submit ahead of time (those it can read)."""
+        extra = []
+        for path in plan.files:
+            try:
+                data, file_name, file_path = read_input(path, None, plan.fs)
+            except (CloudKitError, OSError):
+                continue  # it fails, with its reason, when SimpleDirectoryReader hands it over
+            extra.append(CloudInput(data, file_name, file_path, path))
+        if extra:
+            logger.info("submitting %d file(s) of this SimpleDirectoryReader run ahead of time", len(extra))
+        return extra
 
     def _documents(
         self, inputs: list[CloudInput], outcomes: list[CloudOutcome], extra_info: dict[str, Any]

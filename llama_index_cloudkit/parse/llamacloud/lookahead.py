@@ -10,8 +10,11 @@ reads them, after the file being read now.
 It is used only where that set is certain:
 
 - the call comes from ``SimpleDirectoryReader.load_data`` in its sequential loop (not
-  ``iter_data``, where the caller may stop early; not ``num_workers`` processes; ``aload_data``
-  needs no look-ahead, its calls already run concurrently);
+  ``iter_data``, where the caller may stop early; not ``num_workers`` processes), or from
+  ``SimpleDirectoryReader.aload_data(num_workers=N)``, which hands over N files at a time (without
+  ``num_workers`` its calls already all run at once). The async run is found among the event
+  loop's tasks (the coroutine that awaits ``aload_data``); when more than one run of the loop
+  could be the caller, nothing is planned;
 - ``raise_on_error`` is False, so a failing file cannot end the loop early;
 - every one of its input files is mapped to this very reader in its ``file_extractor`` (no other
   reader, not even SimpleDirectoryReader's defaults, can stop the run with an ImportError).
@@ -29,6 +32,9 @@ Example:
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
+import inspect
 import os
 import sys
 from dataclasses import dataclass
@@ -64,6 +70,21 @@ def _directory_reader_frame(start: FrameType | None) -> FrameType | None:
     return None
 
 
+def _plan(directory_reader: Any, files: Any, fs: Any, reader: Any, current: Any) -> DirectoryPlan:
+    """The files after ``current`` of a SimpleDirectoryReader run, if all of them go to ``reader``."""
+    if directory_reader is None or getattr(directory_reader, "raise_on_error", True):
+        return DirectoryPlan()
+    mapping = getattr(directory_reader, "file_extractor", None) or {}
+    names = [str(f) for f in files or []]
+    if not names or any(mapping.get(Path(f).suffix.lower()) is not reader for f in names):
+        return DirectoryPlan()
+    try:
+        position = names.index(os.fspath(current))
+    except ValueError:
+        return DirectoryPlan()
+    return DirectoryPlan(tuple(names[position + 1 :]), fs, id(directory_reader))
+
+
 def _planned_directory_batch(reader: Any, current: Any) -> DirectoryPlan:
     """The files after ``current`` that the calling SimpleDirectoryReader will give ``reader``.
 
@@ -80,21 +101,55 @@ def _planned_directory_batch(reader: Any, current: Any) -> DirectoryPlan:
     if frame is None:
         return DirectoryPlan()
     local = frame.f_locals
-    directory_reader = local.get("self")
     num_workers = local.get("num_workers")
-    if directory_reader is None or (num_workers and num_workers > 1):
+    if num_workers and num_workers > 1:
         return DirectoryPlan()
-    if getattr(directory_reader, "raise_on_error", True):
-        return DirectoryPlan()
-    mapping = getattr(directory_reader, "file_extractor", None) or {}
-    files = [str(f) for f in getattr(directory_reader, "input_files", [])]
-    if not files or any(mapping.get(Path(f).suffix.lower()) is not reader for f in files):
-        return DirectoryPlan()
+    directory_reader = local.get("self")
+    return _plan(
+        directory_reader, getattr(directory_reader, "input_files", []), local.get("fs"), reader, current
+    )
+
+
+def _async_directory_frames() -> list[FrameType]:
+    """The frames of every ``SimpleDirectoryReader.aload_data`` running in this event loop."""
     try:
-        position = files.index(os.fspath(current))
-    except ValueError:
+        from llama_index.core import SimpleDirectoryReader
+    except ImportError:  # pragma: no cover - llama-index-core is a dependency
+        return []
+    target = inspect.unwrap(SimpleDirectoryReader.aload_data).__code__
+    frames = []
+    for task in asyncio.all_tasks():
+        awaited: Any = task.get_coro()
+        for _ in range(_MAX_DEPTH):
+            frame = getattr(awaited, "cr_frame", None)
+            if frame is None:
+                break
+            if frame.f_code is target:
+                frames.append(frame)
+                break
+            awaited = getattr(awaited, "cr_await", None)
+    return frames
+
+
+def _planned_async_batch(reader: Any, current: Any) -> DirectoryPlan:
+    """Like :func:`_planned_directory_batch`, for ``SimpleDirectoryReader.aload_data(num_workers=N)``.
+
+    The N - 1 files after ``current`` are being handed over with it (the run's semaphore lets N
+    calls in at once, in order), so the plan starts after them.
+    """
+    if not isinstance(current, (str, os.PathLike)):
         return DirectoryPlan()
-    return DirectoryPlan(tuple(files[position + 1 :]), local.get("fs"), id(directory_reader))
+    plans = []
+    for frame in _async_directory_frames():
+        local = frame.f_locals
+        files = local.get("files_to_process") or []
+        num_workers = local.get("num_workers")
+        if not num_workers or len(files) <= num_workers:
+            continue  # every file is handed over at once already
+        plan = _plan(local.get("self"), files, local.get("fs"), reader, current)
+        if plan.files:
+            plans.append(dataclasses.replace(plan, files=plan.files[num_workers - 1 :]))
+    return plans[0] if len(plans) == 1 else DirectoryPlan()
 
 
 class Lookahead:
@@ -118,6 +173,16 @@ class Lookahead:
         planned; a new run drops what an earlier, unfinished one left.
         """
         plan = _planned_directory_batch(reader, current)
+        if not plan.files or plan.run_id == self._run:
+            return DirectoryPlan()
+        self._run = plan.run_id or 0
+        self._kept.clear()
+        return plan
+
+    def next_files_async(self, reader: Any, current: Any) -> DirectoryPlan:
+        """:meth:`next_files` for a call from ``SimpleDirectoryReader.aload_data(num_workers=N)``
+        (called in the event loop running it)."""
+        plan = _planned_async_batch(reader, current)
         if not plan.files or plan.run_id == self._run:
             return DirectoryPlan()
         self._run = plan.run_id or 0
