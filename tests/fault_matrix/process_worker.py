@@ -5,7 +5,8 @@ Usage: ``python process_worker.py BASE_URL KEY CACHE_DIR FILE MODE READY GO``
 - MODE ``plain``: ``load_data`` from plain sync code; ``in_loop``: ``load_data`` called inside a
   running event loop (as in Jupyter), so the call runs on a worker thread; ``extract``: the
   extraction tool on FILE (a stateless extraction); ``queue``: FILE queued with the agent
-  ``terms`` (prints ``QUEUED <job ids>``).
+  ``terms`` (prints ``QUEUED <job ids>``); ``extract_in_loop``: the extraction inside a running
+  event loop.
 - READY is created once imports are done; the parse starts when GO exists.
 
 Prints ``DOCS <text>`` (the documents' or the tool's output) on success, ``INTERRUPTED`` on KeyboardInterrupt.
@@ -48,10 +49,13 @@ def main() -> int:
     while not Path(go).exists():
         time.sleep(0.01)
 
+    in_loop = mode.endswith("in_loop")
+    task = mode.removesuffix("_in_loop")
+
     def parse() -> str:
-        if mode == "extract":
+        if task == "extract":
             return _extract(settings, policy, file)
-        if mode == "queue":
+        if task == "queue":
             return _queue(settings, policy, file)
         return "\n".join(d.text for d in reader.load_data(file))
 
@@ -59,7 +63,7 @@ def main() -> int:
         return parse()  # a sync call inside a running loop, like a notebook cell
 
     try:
-        text = asyncio.run(in_a_running_loop()) if mode == "in_loop" else parse()
+        text = asyncio.run(in_a_running_loop()) if in_loop else parse()
     except KeyboardInterrupt:
         print("INTERRUPTED", flush=True)
         return 130

@@ -89,7 +89,7 @@ def test_two_processes_sharing_a_cache_directory_pay_once(
     assert fake_llamacloud.count(*UPLOAD) == 1
 
 
-@pytest.mark.parametrize("mode", ["plain", "in_loop", "extract"])
+@pytest.mark.parametrize("mode", ["plain", "in_loop", "extract", "extract_in_loop"])
 def test_ctrl_c_stops_a_sync_call_and_keeps_the_journal(
     fake_llamacloud: FakeLlamaCloud, tmp_path: Path, mode: str
 ) -> None:
@@ -99,7 +99,8 @@ def test_ctrl_c_stops_a_sync_call_and_keeps_the_journal(
     so a re-run re-attaches instead of paying again."""
     fake_llamacloud.script_parse_jobs(stuck=True)
     fake_llamacloud.script_extract_jobs(stuck=True)
-    status = EXTRACT_STATUS if mode == "extract" else STATUS
+    extraction = mode.startswith("extract")
+    status = EXTRACT_STATUS if extraction else STATUS
     workers = _Workers(fake_llamacloud, tmp_path)
     try:
         proc = workers.start(mode)
@@ -113,7 +114,7 @@ def test_ctrl_c_stops_a_sync_call_and_keeps_the_journal(
     finally:
         workers.close()
     assert "INTERRUPTED" in out, err[-2000:]
-    jobs = fake_llamacloud.state.extraction.jobs if mode == "extract" else fake_llamacloud.state.parse_jobs
+    jobs = fake_llamacloud.state.extraction.jobs if extraction else fake_llamacloud.state.parse_jobs
     (job_id,) = jobs
     settings = CloudKitSettings(api_key="x", base_url=fake_llamacloud.base_url, cache_dir=workers.cache)
     entries = JobJournal.for_settings(settings).entries()
