@@ -6,9 +6,14 @@ client ever outlives its event loop (the SDK's trap in notebooks, FastAPI and ``
 row). Sync entry points wrap a coroutine with :func:`run_in_session`.
 
 Example:
-    >>> async def projects(settings):  # doctest: +SKIP
-    ...     async with CloudSession(settings) as session:
-    ...         return await session.json("GET", "/api/v1/projects", what="listing projects")
+    >>> import httpx
+    >>> from llama_index_cloudkit.settings import CloudKitSettings
+    >>> service = httpx.MockTransport(lambda request: httpx.Response(200, json=[{"id": "p-1"}]))
+    >>> async def projects(settings: CloudKitSettings) -> list:
+    ...     async with CloudSession(settings, inner=service) as session:
+    ...         return await session.json_list("GET", "/api/v1/projects", what="Listing projects")
+    >>> asyncio.run(projects(CloudKitSettings(api_key="llx-1", base_url="http://llamacloud.test")))
+    [{'id': 'p-1'}]
 """
 
 from __future__ import annotations
@@ -58,7 +63,9 @@ class CloudSession:
         inner: the HTTP transport under the resilient one (tests: ``httpx.MockTransport``).
 
     Example:
-        >>> session = CloudSession(CloudKitSettings(api_key="llx-1"))  # doctest: +SKIP
+        >>> session = CloudSession(CloudKitSettings(api_key="llx-1"))
+        >>> session.policy.max_concurrency
+        8
     """
 
     def __init__(

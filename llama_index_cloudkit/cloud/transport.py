@@ -21,8 +21,15 @@ What is retried depends on the request's intent, which the adapter that builds t
 | HTTP 401 / 403 | :class:`AuthError` | :class:`AuthError` |
 
 Example:
-    >>> policy = RetryPolicy(max_attempts=3, max_total_seconds=10)
-    >>> client = httpx.AsyncClient(transport=ResilientTransport(policy))  # doctest: +SKIP
+    >>> answers = iter([httpx.Response(503), httpx.Response(200, json={"ok": True})])
+    >>> service = httpx.MockTransport(lambda request: next(answers))  # busy once, then fine
+    >>> policy = RetryPolicy(max_attempts=3, max_total_seconds=10, initial_backoff=0.01)
+    >>> async def get() -> dict:
+    ...     transport = ResilientTransport(policy, inner=service)
+    ...     async with httpx.AsyncClient(transport=transport, base_url="http://llamacloud.test") as client:
+    ...         return (await client.get("/api/v1/projects")).json()
+    >>> asyncio.run(get())
+    {'ok': True}
 """
 
 from __future__ import annotations
@@ -411,7 +418,11 @@ def resilient_client(
     AsyncClient must never outlive its event loop.
 
     Example:
-        >>> client = resilient_client("http://127.0.0.1:1", "llx-key")  # doctest: +SKIP
+        >>> async def headers() -> str:
+        ...     async with resilient_client("http://llamacloud.test", "llx-key") as client:
+        ...         return client.headers["authorization"]
+        >>> asyncio.run(headers())
+        'Bearer llx-key'
     """
     return httpx.AsyncClient(
         base_url=base_url,
