@@ -353,11 +353,6 @@ class JobJournal:
                     (status, time.time(), self._k(key), job_id),
                 )
 
-    def forget(self, key: str) -> None:
-        """Drop ``key``'s row (a submission the service certainly did not accept)."""
-        with self._lock, self._connect() as db:
-            db.execute("DELETE FROM jobs WHERE key = ?", (self._k(key),))
-
     def entries(self) -> list[dict[str, Any]]:
         """Every journal row of this scope, oldest first (for inspection and tests)."""
         prefix = f"{self.scope}\x1f" if self.scope else ""
