@@ -2,10 +2,13 @@
 
 Run: python benchmarks/qdrant.py [--data ../shared/data/beir/scifact] [--latency-queries 100]
      [--scaling-queries 20] [--sizes 5000,50000] [--all-presets] [--skip-quality] [--skip-scaling]
-     [--judged N] [--corpus N] [--upstream]
+     [--judged N] [--corpus N] [--upstream] [--against FILE]
 
-``--upstream`` adds LlamaIndex's ``QdrantVectorStore`` with our sparse encoder and fusion (the
-trial of docs/qdrant.md; ``pip install llama-index-vector-stores-qdrant`` first).
+QdrantHybridIndex is built on LlamaIndex's ``QdrantVectorStore``. ``--upstream`` adds that store
+alone, with our sparse encoder and fusion and nothing around it (what the index's own work costs).
+``--against FILE`` adds the ``QdrantHybridIndex`` defined in FILE, measured in the same run: for
+instance the version before the rebuild on the store (the one on ``qdrant-client`` alone):
+``git show a0af715:llama_index_cloudkit/retrieve/qdrant/index.py > /tmp/before.py``.
 
 Prints, measured in the same run:
 - quality on SciFact train (5,183 abstracts, 809 judged queries): nDCG@10 of ``balanced`` (every
@@ -231,6 +234,18 @@ class UpstreamQdrant:
         ]
 
 
+def load_index_class(path: Path) -> Any:
+    """The ``QdrantHybridIndex`` class defined in the Python file ``path`` (``--against``)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("qdrant_index_against", path)
+    if spec is None or spec.loader is None:
+        sys.exit(f"Cannot load {path}")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.QdrantHybridIndex
+
+
 # --- the two parts -------------------------------------------------------------------------------
 
 
@@ -251,7 +266,15 @@ def quality(args: argparse.Namespace) -> None:
         matrix = scifact_matrix(nodes, embedder, args.data)
     local = LocalHybridIndex(nodes, embed_model=embedder, _embeddings=matrix)
     qdrant = QdrantHybridIndex.from_nodes(nodes, location=":memory:", embed_model=embedder, embeddings=matrix)
-    indexes: dict[str, Any] = {"LocalHybridIndex (baseline)": local, "QdrantHybridIndex (embedded)": qdrant}
+    indexes: dict[str, Any] = {
+        "LocalHybridIndex (baseline)": local,
+        "QdrantHybridIndex (on the store)": qdrant,
+    }
+    if args.against:
+        before = load_index_class(args.against)
+        indexes["QdrantHybridIndex (--against)"] = before.from_nodes(
+            nodes, location=":memory:", embed_model=embedder, embeddings=matrix
+        )
     if args.upstream:
         indexes["QdrantVectorStore (upstream)"] = UpstreamQdrant(nodes, embedder, matrix)
     print(f"SciFact: {len(nodes)} abstracts, {len(qrels)} judged train queries; Qdrant embedded (:memory:)")
@@ -264,12 +287,16 @@ def quality(args: argparse.Namespace) -> None:
         p50, p95 = percentiles(latencies(index.search, texts, balanced))
         p50s.append(p50)
         print(
-            f"  {label:30s}: p50 {p50:7.1f} ms  p95 {p95:7.1f} ms  ({p50 / p50s[0]:.1f}x local)", flush=True
+            f"  {label:34s}: p50 {p50:7.1f} ms  p95 {p95:7.1f} ms  ({p50 / p50s[0]:.1f}x local)", flush=True
         )
 
     embedder.prime([queries[q] for q in qrels])
     print("\nnDCG@10 on SciFact train (no reranker; query vectors shared by all)")
-    print("  " + f"{'preset':10s}" + "".join(f" {label.split()[0][:18]:>18s}" for label in indexes))
+    print(
+        "  "
+        + f"{'preset':10s}"
+        + "".join(f" {label.split('(')[-1].rstrip(')')[:18]:>18s}" for label in indexes)
+    )
     presets = list(RetrievalPreset) if args.all_presets else [RetrievalPreset.BALANCED]
     for preset in presets:
         config = preset.config()
@@ -370,6 +397,12 @@ def main() -> None:
         "--upstream",
         action="store_true",
         help="also LlamaIndex's QdrantVectorStore with our sparse and fusion",
+    )
+    parser.add_argument(
+        "--against",
+        type=Path,
+        default=None,
+        help="also the QdrantHybridIndex defined in this file (e.g. an earlier version)",
     )
     parser.add_argument("--skip-quality", action="store_true")
     parser.add_argument("--skip-scaling", action="store_true")
