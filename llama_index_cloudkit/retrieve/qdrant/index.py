@@ -102,14 +102,13 @@ def _point_id(node_id: str) -> str:
 
 def _as_point(node: BaseNode, vector: list[float]) -> BaseNode:
     """A copy of ``node`` under its point id, its node id in the metadata (hidden from the texts)."""
-    hidden = [_NODE_ID_KEY]
     return node.model_copy(
         update={
             "id_": _point_id(node.node_id),
             "embedding": vector,
             "metadata": {**node.metadata, _NODE_ID_KEY: node.node_id},
-            "excluded_embed_metadata_keys": [*node.excluded_embed_metadata_keys, *hidden],
-            "excluded_llm_metadata_keys": [*node.excluded_llm_metadata_keys, *hidden],
+            "excluded_embed_metadata_keys": [*node.excluded_embed_metadata_keys, _NODE_ID_KEY],
+            "excluded_llm_metadata_keys": [*node.excluded_llm_metadata_keys, _NODE_ID_KEY],
         }
     )
 
