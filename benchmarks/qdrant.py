@@ -13,7 +13,8 @@ instance the version before the rebuild on the store (the one on ``qdrant-client
 Prints, measured in the same run:
 - quality on SciFact train (5,183 abstracts, 809 judged queries): nDCG@10 of ``balanced`` (every
   preset with --all-presets) on both indexes, no reranker, and the difference (goal: within 0.01);
-- query latency p50 / p95 of both for ``balanced`` (query embedding included), and their ratio;
+- query latency p50 / p95 of both for ``balanced`` (query embedding included), and their ratio,
+  each query run on every index in turn (interleaved, so the load of shared cores falls on all);
 - scaling: build time, resident memory added by the build, p50 query latency and the time to
   insert 10 passages, for both, at each size in ``--sizes``, on synthetic chunks made from SciFact
   (each abstract's title followed by one of its sentences, then by two consecutive ones, shuffled
@@ -130,6 +131,23 @@ def latencies(search: Any, texts: list[str], config: HybridConfig) -> list[float
         started = time.perf_counter()
         search(text, config)
         samples.append((time.perf_counter() - started) * 1000)
+    return samples
+
+
+def interleaved_latencies(
+    searches: dict[str, Any], texts: list[str], config: HybridConfig
+) -> dict[str, list[float]]:
+    """Each query on every index in turn, the order rotating: a change in the machine's load
+    (2 shared cores) falls on all indexes alike, not on whichever is measured at that moment."""
+    labels = list(searches)
+    for label in labels:
+        searches[label](texts[0], config)
+    samples: dict[str, list[float]] = {label: [] for label in labels}
+    for i, text in enumerate(texts):
+        for label in labels[i % len(labels) :] + labels[: i % len(labels)]:
+            started = time.perf_counter()
+            searches[label](text, config)
+            samples[label].append((time.perf_counter() - started) * 1000)
     return samples
 
 
@@ -281,10 +299,13 @@ def quality(args: argparse.Namespace) -> None:
 
     texts = [queries[q] for q in list(qrels)[: args.latency_queries]]
     balanced = RetrievalPreset.BALANCED.config()
-    print(f"\nlatency over {len(texts)} queries (balanced, query embedding included)")
+    print(f"\nlatency over {len(texts)} queries (balanced, query embedding included, interleaved)")
     p50s = []
-    for label, index in indexes.items():
-        p50, p95 = percentiles(latencies(index.search, texts, balanced))
+    samples = interleaved_latencies(
+        {label: index.search for label, index in indexes.items()}, texts, balanced
+    )
+    for label, measured in samples.items():
+        p50, p95 = percentiles(measured)
         p50s.append(p50)
         print(
             f"  {label:34s}: p50 {p50:7.1f} ms  p95 {p95:7.1f} ms  ({p50 / p50s[0]:.1f}x local)", flush=True
