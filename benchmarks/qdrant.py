@@ -4,11 +4,11 @@ Run: python benchmarks/qdrant.py [--data ../shared/data/beir/scifact] [--latency
      [--scaling-queries 20] [--sizes 5000,50000] [--all-presets] [--skip-quality] [--skip-scaling]
      [--judged N] [--corpus N] [--upstream] [--against FILE]
 
-QdrantHybridIndex is built on LlamaIndex's ``QdrantVectorStore``. ``--upstream`` adds that store
-alone, with our sparse encoder and fusion and nothing around it (what the index's own work costs).
-``--against FILE`` adds the ``QdrantHybridIndex`` defined in FILE, measured in the same run: for
-instance the version before the rebuild on the store (the one on ``qdrant-client`` alone):
-``git show a0af715:llama_index_cloudkit/retrieve/qdrant/index.py > /tmp/before.py``.
+``--upstream`` adds LlamaIndex's ``QdrantVectorStore`` with our sparse encoder and fusion and nothing
+around it (``pip install llama-index-vector-stores-qdrant``; the dev extra has it). ``--against
+FILE`` adds the ``QdrantHybridIndex`` defined in FILE, measured in the same run: for instance the
+version rebuilt on ``QdrantVectorStore`` that docs/qdrant.md measured and did not keep
+(``git show bff728e:llama_index_cloudkit/retrieve/qdrant/index.py > /tmp/on-the-store.py``).
 
 Prints, measured in the same run:
 - quality on SciFact train (5,183 abstracts, 809 judged queries): nDCG@10 of ``balanced`` (every
@@ -46,7 +46,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from llama_index.core.schema import TextNode
+from llama_index.core.schema import BaseNode, TextNode
 from scifact import load
 
 from llama_index_cloudkit.retrieve.config import HybridConfig
@@ -88,7 +88,8 @@ def scifact_matrix(nodes: list[TextNode], embedder: MiniLMEmbedding, data: Path)
 def synthetic_chunks(data: Path, count: int) -> list[str]:
     """``count`` chunks from SciFact: title + one sentence, then title + two sentences, shuffled."""
     docs = [json.loads(line) for line in (data / "corpus.jsonl").open()]
-    singles, pairs = [], []
+    singles: list[str] = []
+    pairs: list[str] = []
     for doc in docs:
         sentences = [s for s in re.split(r"(?<=[.!?])\s+", doc["text"]) if s.strip()]
         singles.extend(f"{doc['title']}. {s}" for s in sentences)
@@ -214,7 +215,7 @@ class UpstreamQdrant:
 
         namespace = uuid.UUID("5b0d3f8e-1c8e-4f43-9d55-6c1b2f0c7a17")
         self.original = {}
-        copies = []
+        copies: list[BaseNode] = []
         for node, row in zip(nodes, matrix, strict=True):
             point = str(uuid.uuid5(namespace, node.node_id))
             self.original[point] = node.node_id
@@ -227,7 +228,7 @@ class UpstreamQdrant:
             batch_size=256,
             sparse_doc_fn=doc_fn,
             sparse_query_fn=query_fn,
-            hybrid_fusion_fn=fusion,
+            hybrid_fusion_fn=fusion,  # type: ignore[arg-type]  # its Protocol names no parameters
             sparse_config=models.SparseVectorParams(modifier=models.Modifier.IDF),
         )
         self.store.add(copies)
@@ -247,8 +248,8 @@ class UpstreamQdrant:
         )
         found = self.store.query(query)
         return [
-            NodeWithScore(node=TextNode(text=n.text, id_=self.original[n.node_id]), score=s)
-            for n, s in zip(found.nodes, found.similarities, strict=True)
+            NodeWithScore(node=TextNode(text=n.get_content(), id_=self.original[n.node_id]), score=s)
+            for n, s in zip(found.nodes or [], found.similarities or [], strict=True)
         ]
 
 
@@ -286,7 +287,7 @@ def quality(args: argparse.Namespace) -> None:
     qdrant = QdrantHybridIndex.from_nodes(nodes, location=":memory:", embed_model=embedder, embeddings=matrix)
     indexes: dict[str, Any] = {
         "LocalHybridIndex (baseline)": local,
-        "QdrantHybridIndex (on the store)": qdrant,
+        "QdrantHybridIndex (this version)": qdrant,
     }
     if args.against:
         before = load_index_class(args.against)

@@ -1,4 +1,4 @@
-"""QdrantHybridIndex: the local index's hybrid retrieval on LlamaIndex's ``QdrantVectorStore``.
+"""QdrantHybridIndex: the local index's hybrid retrieval on Qdrant (embedded, server or cluster).
 
 The same meaning as :class:`~llama_index_cloudkit.retrieve.local.index.LocalHybridIndex`: a dense
 leg (the bundled int8 MiniLM or any LlamaIndex embedding, cosine) and a BM25 leg with the same
@@ -7,24 +7,18 @@ tokens, k1 and b (term frequencies as sparse vectors, IDF from Qdrant's ``modifi
 and ``alpha`` (1 dense only, 0 sparse only). Every preset, override and metadata filter works
 unchanged; nothing is downloaded at run time.
 
-The collection is written and searched by ``llama_index.vector_stores.qdrant.QdrantVectorStore``
-(``enable_hybrid=True``, named vectors ``text-dense`` and ``text-bm25``) with this package's BM25
-encoder as its sparse functions and its relative-score fusion as its fusion function. What the
-store cannot do goes through its client (``store.client``), and only that: the collection's
-metadata (every setting that changes scoring: k1, b, language, the fixed BM25 ``avgdl``, the
-embedder; and the JSON kinds of each metadata key), counts, and paging through every point. So a
-collection re-opens by name with the settings it was built with, from any machine, and refuses a
-collection made by something else, in another format or with another embedder. The first insert
-into a new collection creates it and fixes its ``avgdl``; node ids must be unique (already
-indexed or repeated ids are refused before anything is uploaded).
+One collection holds both legs (named vectors ``text-dense`` and ``text-bm25``), the node as
+LlamaIndex's vector stores write it (``_node_content``, ``doc_id``, metadata at the top level),
+and, in the collection's metadata, every setting that changes scoring (k1, b, language, the fixed
+BM25 ``avgdl``, the embedder) plus the JSON kinds of each metadata key, so a collection re-opens by
+name with the settings it was built with, from any machine, and refuses a collection made by
+something else, in another format or with another embedder. The first insert into a new
+collection creates it and fixes its ``avgdl``; node ids must be unique (already indexed or
+repeated ids are refused before anything is uploaded).
 
-The store makes the node id the Qdrant point id, and Qdrant takes only UUIDs and integers: the
-store is given each node under its point id (the node id when it is a UUID, otherwise a UUID5 of
-it) with the node id kept in its metadata, and every node read back gets its own id again
-(:func:`_as_point`, :func:`_as_node`). The store hands its sparse function the embedding text
-(metadata included); the BM25 leg scores the node text, as the local index does, so the sparse
-vectors are computed from ``node.get_content()`` before the upload and handed over in order.
-Every client error goes through one translation (:func:`_qdrant_errors`) into a ServiceError.
+Point ids are the node ids when those are UUIDs, otherwise a UUID5 of the node id (Qdrant takes
+only UUIDs and integers); the node id itself is kept in the payload. Every client error goes
+through one translation (:func:`_qdrant_errors`) into a ServiceError.
 
 Example:
     >>> from llama_index.core.schema import TextNode
@@ -38,7 +32,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import threading
 import uuid
 from collections.abc import Iterator, Sequence
 from typing import Any
@@ -48,12 +41,7 @@ from llama_index.core.base.embeddings.base import BaseEmbedding
 from llama_index.core.node_parser import SentenceSplitter
 from llama_index.core.postprocessor.types import BaseNodePostprocessor
 from llama_index.core.schema import BaseNode, Document, MetadataMode, NodeWithScore
-from llama_index.core.vector_stores.types import (
-    VectorStoreQuery,
-    VectorStoreQueryMode,
-    VectorStoreQueryResult,
-)
-from llama_index.core.vector_stores.utils import metadata_dict_to_node
+from llama_index.core.vector_stores.utils import metadata_dict_to_node, node_to_metadata_dict
 
 from llama_index_cloudkit._imports import require
 from llama_index_cloudkit._llama_settings import explicit_embed_model
@@ -72,7 +60,7 @@ from llama_index_cloudkit.retrieve.hybrid import (
 from llama_index_cloudkit.retrieve.local.embedding import MiniLMEmbedding
 from llama_index_cloudkit.retrieve.presets import RetrievalPreset
 from llama_index_cloudkit.retrieve.qdrant.filters import to_qdrant_filter
-from llama_index_cloudkit.retrieve.qdrant.sparse import BM25SparseEncoder, SparseVectorData
+from llama_index_cloudkit.retrieve.qdrant.sparse import BM25SparseEncoder
 from llama_index_cloudkit.settings import checked_keywords
 
 __all__ = ["QdrantHybridIndex", "open_qdrant_index"]
@@ -84,11 +72,6 @@ _SETTINGS_KEY = "cloudkit"
 _KEY_TYPES_KEY = "cloudkit_key_types"
 _NODE_ID_KEY = "_node_id"
 _NAMESPACE = uuid.UUID("5b0d3f8e-1c8e-4f43-9d55-6c1b2f0c7a17")
-_MODES = {  # (dense leg, sparse leg) -> the store's query mode
-    (True, True): VectorStoreQueryMode.HYBRID,
-    (True, False): VectorStoreQueryMode.DEFAULT,
-    (False, True): VectorStoreQueryMode.SPARSE,
-}
 _RESERVED = {"_node_content", "_node_type", "document_id", "doc_id", "ref_doc_id", _NODE_ID_KEY}
 
 
@@ -98,39 +81,6 @@ def _point_id(node_id: str) -> str:
         return str(uuid.UUID(node_id))
     except ValueError:
         return str(uuid.uuid5(_NAMESPACE, node_id))
-
-
-def _as_point(node: BaseNode, vector: list[float]) -> BaseNode:
-    """A copy of ``node`` under its point id, its node id in the metadata (hidden from the texts)."""
-    return node.model_copy(
-        update={
-            "id_": _point_id(node.node_id),
-            "embedding": vector,
-            "metadata": {**node.metadata, _NODE_ID_KEY: node.node_id},
-            "excluded_embed_metadata_keys": [*node.excluded_embed_metadata_keys, _NODE_ID_KEY],
-            "excluded_llm_metadata_keys": [*node.excluded_llm_metadata_keys, _NODE_ID_KEY],
-        }
-    )
-
-
-def _as_node(node: BaseNode) -> BaseNode:
-    """A node read from the store, under its own id again (``_as_point`` undone)."""
-    node_id = node.metadata.pop(_NODE_ID_KEY, None)
-    if node_id is not None:
-        node.id_ = str(node_id)
-        node.excluded_embed_metadata_keys = [
-            k for k in node.excluded_embed_metadata_keys if k != _NODE_ID_KEY
-        ]
-        node.excluded_llm_metadata_keys = [k for k in node.excluded_llm_metadata_keys if k != _NODE_ID_KEY]
-    node.embedding = None
-    return node
-
-
-def _scores(result: VectorStoreQueryResult) -> tuple[dict[str, float], dict[str, BaseNode]]:
-    """One leg of a store result: scores and nodes by node id."""
-    nodes = [_as_node(n) for n in result.nodes or []]
-    scores = {n.node_id: float(s) for n, s in zip(nodes, result.similarities or [], strict=True)}
-    return scores, {n.node_id: n for n in nodes}
 
 
 @contextlib.contextmanager
@@ -193,8 +143,6 @@ def _make_client(
 class QdrantHybridIndex(HybridIndexEngines):
     """Hybrid retrieval (dense + BM25, relative-score fusion by ``alpha``) on a Qdrant collection.
 
-    The collection is read and written by LlamaIndex's ``QdrantVectorStore`` (``index.store``).
-
     Opening an existing collection reads its scoring settings; a new one is created on the first
     insert. Use the embedded engine (``location=":memory:"`` or ``path=...``) on one machine and a
     URL for a Qdrant server or cluster: the code is the same.
@@ -246,25 +194,6 @@ class QdrantHybridIndex(HybridIndexEngines):
             k1=1.5 if k1 is None else k1, b=0.75 if b is None else b, language=language or "english"
         )
         self._open()
-        self._writing = threading.Lock()  # one upload at a time hands the store its sparse vectors
-        self._pending: list[SparseVectorData] = []
-        store_module = require(
-            "llama_index.vector_stores.qdrant", "qdrant", package="llama-index-vector-stores-qdrant"
-        )
-        with _qdrant_errors("open the collection", self._where()):
-            self.store = store_module.QdrantVectorStore(
-                collection_name,
-                client=client,
-                enable_hybrid=True,
-                dense_vector_name=_DENSE,
-                sparse_vector_name=_SPARSE,
-                sparse_config=self._models.SparseVectorParams(modifier=self._models.Modifier.IDF),
-                sparse_doc_fn=self._sparse_documents,
-                sparse_query_fn=self._sparse_queries,
-                hybrid_fusion_fn=self._fuse,
-                # Deletes by document filter on doc_id: a payload index on a server (none embedded).
-                index_doc_id=type(getattr(client, "_client", None)).__name__ != "QdrantLocal",
-            )
 
     @classmethod
     def class_name(cls) -> str:
@@ -396,13 +325,9 @@ class QdrantHybridIndex(HybridIndexEngines):
                 vectors = self._vectors(
                     batch, None if embeddings is None else embeddings[start : start + batch_size]
                 )
-                created = self._dimension is None
-                if created:
-                    self._dimension = len(vectors[0])
-                    self.encoder.avgdl = BM25SparseEncoder.mean_length(tokens)
-                self._add(batch, vectors, tokens[start : start + batch_size])
-                if created:
-                    self._write_metadata({_SETTINGS_KEY: self._stored_settings(), _KEY_TYPES_KEY: {}})
+                if self._dimension is None:
+                    self._create(len(vectors[0]), BM25SparseEncoder.mean_length(tokens))
+                self._upsert(batch, vectors, tokens[start : start + batch_size])
                 progress.update(len(batch))
         finally:
             progress.close()
@@ -436,19 +361,21 @@ class QdrantHybridIndex(HybridIndexEngines):
         repeated = sorted({i for i in ids if ids.count(i) > 1}) if len(set(ids)) != len(ids) else []
         known: list[str] = []
         if self._dimension is not None:
-            for start in range(0, len(ids), 1000):
-                known.extend(self._found(ids[start : start + 1000]))
+            with _qdrant_errors("look points up", self._where()):
+                for start in range(0, len(ids), 1000):
+                    chunk = ids[start : start + 1000]
+                    found = self.client.retrieve(
+                        self.collection_name,
+                        ids=[_point_id(i) for i in chunk],
+                        with_payload=[_NODE_ID_KEY],
+                        with_vectors=False,
+                    )
+                    known.extend(str((p.payload or {}).get(_NODE_ID_KEY)) for p in found)
         if repeated or known:
             raise ConfigError(
                 f"Node ids must be unique; already indexed or repeated: {(known + repeated)[:5]}",
                 hint="Delete them first (delete_nodes / delete), or give the new nodes other ids",
             )
-
-    def _found(self, node_ids: Sequence[str]) -> list[str]:
-        """Which of these node ids are indexed."""
-        with _qdrant_errors("look points up", self._where()):
-            found = self.store.get_nodes(node_ids=[_point_id(i) for i in node_ids])
-        return [_as_node(n).node_id for n in found]
 
     def _vectors(self, batch: list[BaseNode], given: Any) -> list[list[float]]:
         if given is not None:
@@ -462,27 +389,28 @@ class QdrantHybridIndex(HybridIndexEngines):
             list(by_position[i]) if i in by_position else list(n.embedding or []) for i, n in enumerate(batch)
         ]
 
-    def _add(self, batch: list[BaseNode], vectors: list[list[float]], tokens: list[list[str]]) -> None:
-        for node, vector in zip(batch, vectors, strict=True):
+    def _upsert(self, batch: list[BaseNode], vectors: list[list[float]], tokens: list[list[str]]) -> None:
+        models = self._models
+        points = []
+        for node, vector, terms in zip(batch, vectors, tokens, strict=True):
             if len(vector) != self._dimension:
                 raise ConfigError(
                     f"Node {node.node_id!r} has a {len(vector)}-dimensional vector; the {self._where()} "
                     f"holds {self._dimension}",
                     hint="Use the embedder the collection was built with",
                 )
-        points = [_as_point(node, vector) for node, vector in zip(batch, vectors, strict=True)]
-        with self._writing, _qdrant_errors("upload points", self._where()):
-            self._pending = [self.encoder.document_vector(terms) for terms in tokens]
-            self.store.add(points)
-
-    def _sparse_documents(self, texts: list[str]) -> tuple[list[list[int]], list[list[float]]]:
-        """The store's sparse document function: the vectors of the node texts, in upload order.
-
-        The store passes the embedding texts (metadata included), one upload batch at a time and
-        in node order; the BM25 leg scores the node text, so ``_add`` computed its vectors first.
-        """
-        vectors, self._pending = self._pending[: len(texts)], self._pending[len(texts) :]
-        return [v[0] for v in vectors], [v[1] for v in vectors]
+            indices, values = self.encoder.document_vector(terms)
+            payload = node_to_metadata_dict(node, remove_text=False, flat_metadata=False)
+            payload[_NODE_ID_KEY] = node.node_id
+            points.append(
+                models.PointStruct(
+                    id=_point_id(node.node_id),
+                    vector={_DENSE: vector, _SPARSE: models.SparseVector(indices=indices, values=values)},
+                    payload=payload,
+                )
+            )
+        with _qdrant_errors("upload points", self._where()):
+            self.client.upsert(self.collection_name, points=points, wait=True)
 
     def _record_key_types(self, nodes: list[BaseNode]) -> None:
         self._read_settings()  # what other clients recorded since we opened
@@ -491,7 +419,8 @@ class QdrantHybridIndex(HybridIndexEngines):
         )
         if merged != self._key_types:
             self._key_types = merged
-            self._write_metadata({_KEY_TYPES_KEY: merged})
+            with _qdrant_errors("update the collection metadata", self._where()):
+                self.client.update_collection(self.collection_name, metadata={_KEY_TYPES_KEY: merged})
 
     # --- deleting ------------------------------------------------------------------------------
 
@@ -504,10 +433,9 @@ class QdrantHybridIndex(HybridIndexEngines):
             must=[models.FieldCondition(key="doc_id", match=models.MatchValue(value=ref_doc_id))]
         )
         with _qdrant_errors("delete points", self._where()):
-            # The store deletes without saying how many: its client counts them first.
             removed = int(self.client.count(self.collection_name, count_filter=selector, exact=True).count)
             if removed:
-                self.store.delete(ref_doc_id)
+                self.client.delete(self.collection_name, points_selector=selector, wait=True)
         return removed
 
     def delete_ref_doc(self, ref_doc_id: str) -> int:
@@ -518,10 +446,17 @@ class QdrantHybridIndex(HybridIndexEngines):
         """Remove passages by node id; returns how many were removed."""
         if not node_ids or (self._dimension is None and not self._open()):
             return 0
-        found = self._found(node_ids)
-        if found:
-            with _qdrant_errors("delete points", self._where()):
-                self.store.delete_nodes([_point_id(n) for n in found])
+        ids = [_point_id(n) for n in node_ids]
+        with _qdrant_errors("delete points", self._where()):
+            found = self.client.retrieve(
+                self.collection_name, ids=ids, with_payload=False, with_vectors=False
+            )
+            if found:
+                self.client.delete(
+                    self.collection_name,
+                    points_selector=self._models.PointIdsList(points=[p.id for p in found]),
+                    wait=True,
+                )
         return len(found)
 
     # --- reading -------------------------------------------------------------------------------
@@ -531,13 +466,17 @@ class QdrantHybridIndex(HybridIndexEngines):
         if not self._exists():
             return
         offset = None
-        while True:  # the store reads at most 9,999 points in one page: its client pages
+        while True:
             with _qdrant_errors("scroll points", self._where()):
                 points, offset = self.client.scroll(
-                    self.collection_name, limit=batch_size, offset=offset, with_payload=True
+                    self.collection_name,
+                    limit=batch_size,
+                    offset=offset,
+                    with_payload=True,
+                    with_vectors=False,
                 )
             for point in points:
-                yield _as_node(metadata_dict_to_node(point.payload or {}))
+                yield metadata_dict_to_node(point.payload or {})
             if offset is None:
                 return
 
@@ -552,64 +491,58 @@ class QdrantHybridIndex(HybridIndexEngines):
     def search(self, query: str, config: HybridConfig | None = None) -> list[NodeWithScore]:
         """Hybrid search; returns fused results, best first.
 
-        Both legs go to the store in one hybrid query; with ``alpha`` 1 or 0, or a query with no
-        BM25 terms (stopwords only), only the leg with something to say is asked. With
-        ``enable_reranking`` the list is cut to ``rerank_top_n`` (after the reranker when the
+        With ``enable_reranking`` the list is cut to ``rerank_top_n`` (after the reranker when the
         index has one); without, to the config's final ``top_k``.
         """
         config = config or HybridConfig()
         if self._dimension is None and not self._open():
             return []
-        dense = config.alpha > 0
-        sparse = config.alpha < 1 and bool(self.encoder.query(query)[0])
-        if not (dense or sparse):
-            return finish_search(query, config, [], self.reranker)
+        models = self._models
+        query_filter = to_qdrant_filter(config.filters, self._key_types)
+        requests, legs = [], []
+        if config.alpha > 0:
+            vector = self.embed_model.get_query_embedding(query)
+            requests.append(self._request(vector, _DENSE, config.dense_similarity_top_k, query_filter))
+            legs.append("dense")
+        if config.alpha < 1:
+            indices, values = self.encoder.query(query)
+            if indices:  # only stopwords or one-letter words: no sparse evidence
+                sparse = models.SparseVector(indices=indices, values=values)
+                requests.append(self._request(sparse, _SPARSE, config.sparse_similarity_top_k, query_filter))
+                legs.append("sparse")
+        scores: dict[str, dict[str, float]] = {"dense": {}, "sparse": {}}
+        if requests:
+            with _qdrant_errors("search", self._where()):
+                responses = self.client.query_batch_points(self.collection_name, requests=requests)
+            for leg, response in zip(legs, responses, strict=True):
+                scores[leg] = {
+                    str((p.payload or {}).get(_NODE_ID_KEY)): float(p.score) for p in response.points
+                }
+        fused = relative_score_fusion(scores["dense"], scores["sparse"], config.alpha)
         # With a reranker, it sees every fused candidate; without, only the final count is read.
         rerank = config.enable_reranking and self.reranker is not None
-        top_k = (
-            config.dense_similarity_top_k + config.sparse_similarity_top_k if rerank else config.final_top_k
-        )
-        request = VectorStoreQuery(
-            query_embedding=self.embed_model.get_query_embedding(query) if dense else None,
-            query_str=query,
-            similarity_top_k=config.dense_similarity_top_k,
-            sparse_top_k=config.sparse_similarity_top_k,
-            hybrid_top_k=top_k,
-            alpha=config.alpha,
-            mode=_MODES[dense, sparse],
-        )
-        with _qdrant_errors("search", self._where()):
-            found = self.store.query(
-                request, qdrant_filters=to_qdrant_filter(config.filters, self._key_types)
-            )
-        if not (dense and sparse):  # one leg: the same fusion, with the other leg empty
-            empty = VectorStoreQueryResult(nodes=[], similarities=[], ids=[])
-            dense_leg, sparse_leg = (found, empty) if dense else (empty, found)
-            found = self._fuse(dense_leg, sparse_leg, config.alpha, top_k)
-        scored = zip(found.nodes or [], found.similarities or [], strict=True)
-        results = [NodeWithScore(node=node, score=score) for node, score in scored]
+        results = self._fetch(fused if rerank else fused[: config.final_top_k])
         return finish_search(query, config, results, self.reranker)
 
-    def _sparse_queries(self, texts: list[str]) -> tuple[list[list[int]], list[list[float]]]:
-        """The store's sparse query function: BM25 query vectors (Qdrant adds the IDF)."""
-        vectors = [self.encoder.query(text) for text in texts]
-        return [v[0] for v in vectors], [v[1] for v in vectors]
-
-    def _fuse(
-        self,
-        dense: VectorStoreQueryResult,
-        sparse: VectorStoreQueryResult,
-        alpha: float = 0.5,
-        top_k: int = 2,
-    ) -> VectorStoreQueryResult:
-        """The store's fusion function: relative-score fusion by node id, nodes under their own ids."""
-        dense_scores, dense_nodes = _scores(dense)
-        sparse_scores, sparse_nodes = _scores(sparse)
-        nodes = {**sparse_nodes, **dense_nodes}
-        fused = relative_score_fusion(dense_scores, sparse_scores, alpha)[:top_k]
-        return VectorStoreQueryResult(
-            nodes=[nodes[i] for i, _ in fused], similarities=[s for _, s in fused], ids=[i for i, _ in fused]
+    def _request(self, query: Any, using: str, limit: int, query_filter: Any) -> Any:
+        return self._models.QueryRequest(
+            query=query, using=using, limit=limit, filter=query_filter, with_payload=[_NODE_ID_KEY]
         )
+
+    def _fetch(self, ranked: list[tuple[str, float]]) -> list[NodeWithScore]:
+        if not ranked:
+            return []
+        with _qdrant_errors("read points", self._where()):
+            points = self.client.retrieve(
+                self.collection_name, ids=[_point_id(node_id) for node_id, _ in ranked], with_payload=True
+            )
+        nodes = {
+            str((p.payload or {}).get(_NODE_ID_KEY)): metadata_dict_to_node(p.payload or {}) for p in points
+        }
+        # A passage deleted by another client between the search and this read is left out.
+        return [
+            NodeWithScore(node=nodes[node_id], score=score) for node_id, score in ranked if node_id in nodes
+        ]
 
     def as_hybrid_retriever(self, config: HybridConfig, **kwargs: Any) -> BaseRetriever:
         """A LlamaIndex retriever with ``config`` (the factory's entry point).
@@ -624,7 +557,7 @@ class QdrantHybridIndex(HybridIndexEngines):
         config: HybridConfig = RetrievalPreset.from_name(preset).config(**overrides)
         return self.as_hybrid_retriever(config)
 
-    # --- the collection (its metadata through the client: the store keeps none) -------------------
+    # --- the collection ---------------------------------------------------------------------------
 
     def _open(self) -> bool:
         """Adopt the collection's stored settings if it exists (it may appear after we opened)."""
@@ -678,17 +611,36 @@ class QdrantHybridIndex(HybridIndexEngines):
         self._key_types = dict(metadata.get(_KEY_TYPES_KEY) or {})
         return settings
 
-    def _stored_settings(self) -> dict[str, Any]:
-        return {
+    def _create(self, dimension: int, avgdl: float) -> None:
+        models = self._models
+        self.encoder.avgdl = avgdl
+        self._dimension = dimension
+        settings = {
             "format_version": _FORMAT_VERSION,
             "package_version": __version__,
-            **self.settings,
+            "k1": self.encoder.k1,
+            "b": self.encoder.b,
+            "language": self.encoder.language,
+            "avgdl": avgdl,
+            "embed_model": self.embed_model.model_name,
             "embed_class": self.embed_model.class_name(),
+            "dimension": dimension,
         }
+        with _qdrant_errors("create the collection", self._where()):
+            self.client.create_collection(
+                self.collection_name,
+                vectors_config={_DENSE: models.VectorParams(size=dimension, distance=models.Distance.COSINE)},
+                sparse_vectors_config={_SPARSE: models.SparseVectorParams(modifier=models.Modifier.IDF)},
+                metadata={_SETTINGS_KEY: settings, _KEY_TYPES_KEY: {}},
+            )
+            if not self._embedded():
+                # Deletes by document filter on doc_id: index it, as LlamaIndex's Qdrant store does.
+                self.client.create_payload_index(
+                    self.collection_name, field_name="doc_id", field_schema=models.PayloadSchemaType.KEYWORD
+                )
 
-    def _write_metadata(self, metadata: dict[str, Any]) -> None:
-        with _qdrant_errors("update the collection metadata", self._where()):
-            self.client.update_collection(self.collection_name, metadata=metadata)
+    def _embedded(self) -> bool:
+        return type(getattr(self.client, "_client", None)).__name__ == "QdrantLocal"
 
     def __len__(self) -> int:
         if not self._exists():
