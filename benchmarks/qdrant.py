@@ -2,15 +2,19 @@
 
 Run: python benchmarks/qdrant.py [--data ../shared/data/beir/scifact] [--latency-queries 100]
      [--scaling-queries 20] [--sizes 5000,50000] [--all-presets] [--skip-quality] [--skip-scaling]
-     [--judged N] [--corpus N] [--upstream]
+     [--judged N] [--corpus N] [--upstream] [--against FILE]
 
-``--upstream`` adds LlamaIndex's ``QdrantVectorStore`` with our sparse encoder and fusion (the
-trial of docs/qdrant.md; ``pip install llama-index-vector-stores-qdrant`` first).
+``--upstream`` adds LlamaIndex's ``QdrantVectorStore`` with our sparse encoder and fusion and nothing
+around it (``pip install llama-index-vector-stores-qdrant``; the dev extra has it). ``--against
+FILE`` adds the ``QdrantHybridIndex`` defined in FILE, measured in the same run: for instance the
+version rebuilt on ``QdrantVectorStore`` that docs/qdrant.md measured and did not keep
+(``git show bff728e:llama_index_cloudkit/retrieve/qdrant/index.py > /tmp/on-the-store.py``).
 
 Prints, measured in the same run:
 - quality on SciFact train (5,183 abstracts, 809 judged queries): nDCG@10 of ``balanced`` (every
   preset with --all-presets) on both indexes, no reranker, and the difference (goal: within 0.01);
-- query latency p50 / p95 of both for ``balanced`` (query embedding included), and their ratio;
+- query latency p50 / p95 of both for ``balanced`` (query embedding included), and their ratio,
+  each query run on every index in turn (interleaved, so the load of shared cores falls on all);
 - scaling: build time, resident memory added by the build, p50 query latency and the time to
   insert 10 passages, for both, at each size in ``--sizes``, on synthetic chunks made from SciFact
   (each abstract's title followed by one of its sentences, then by two consecutive ones, shuffled
@@ -42,7 +46,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from llama_index.core.schema import TextNode
+from llama_index.core.schema import BaseNode, TextNode
 from scifact import load
 
 from llama_index_cloudkit.retrieve.config import HybridConfig
@@ -84,7 +88,8 @@ def scifact_matrix(nodes: list[TextNode], embedder: MiniLMEmbedding, data: Path)
 def synthetic_chunks(data: Path, count: int) -> list[str]:
     """``count`` chunks from SciFact: title + one sentence, then title + two sentences, shuffled."""
     docs = [json.loads(line) for line in (data / "corpus.jsonl").open()]
-    singles, pairs = [], []
+    singles: list[str] = []
+    pairs: list[str] = []
     for doc in docs:
         sentences = [s for s in re.split(r"(?<=[.!?])\s+", doc["text"]) if s.strip()]
         singles.extend(f"{doc['title']}. {s}" for s in sentences)
@@ -127,6 +132,23 @@ def latencies(search: Any, texts: list[str], config: HybridConfig) -> list[float
         started = time.perf_counter()
         search(text, config)
         samples.append((time.perf_counter() - started) * 1000)
+    return samples
+
+
+def interleaved_latencies(
+    searches: dict[str, Any], texts: list[str], config: HybridConfig
+) -> dict[str, list[float]]:
+    """Each query on every index in turn, the order rotating: a change in the machine's load
+    (2 shared cores) falls on all indexes alike, not on whichever is measured at that moment."""
+    labels = list(searches)
+    for label in labels:
+        searches[label](texts[0], config)
+    samples: dict[str, list[float]] = {label: [] for label in labels}
+    for i, text in enumerate(texts):
+        for label in labels[i % len(labels) :] + labels[: i % len(labels)]:
+            started = time.perf_counter()
+            searches[label](text, config)
+            samples[label].append((time.perf_counter() - started) * 1000)
     return samples
 
 
@@ -193,7 +215,7 @@ class UpstreamQdrant:
 
         namespace = uuid.UUID("5b0d3f8e-1c8e-4f43-9d55-6c1b2f0c7a17")
         self.original = {}
-        copies = []
+        copies: list[BaseNode] = []
         for node, row in zip(nodes, matrix, strict=True):
             point = str(uuid.uuid5(namespace, node.node_id))
             self.original[point] = node.node_id
@@ -206,7 +228,7 @@ class UpstreamQdrant:
             batch_size=256,
             sparse_doc_fn=doc_fn,
             sparse_query_fn=query_fn,
-            hybrid_fusion_fn=fusion,
+            hybrid_fusion_fn=fusion,  # type: ignore[arg-type]  # its Protocol names no parameters
             sparse_config=models.SparseVectorParams(modifier=models.Modifier.IDF),
         )
         self.store.add(copies)
@@ -226,9 +248,21 @@ class UpstreamQdrant:
         )
         found = self.store.query(query)
         return [
-            NodeWithScore(node=TextNode(text=n.text, id_=self.original[n.node_id]), score=s)
-            for n, s in zip(found.nodes, found.similarities, strict=True)
+            NodeWithScore(node=TextNode(text=n.get_content(), id_=self.original[n.node_id]), score=s)
+            for n, s in zip(found.nodes or [], found.similarities or [], strict=True)
         ]
+
+
+def load_index_class(path: Path) -> Any:
+    """The ``QdrantHybridIndex`` class defined in the Python file ``path`` (``--against``)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("qdrant_index_against", path)
+    if spec is None or spec.loader is None:
+        sys.exit(f"Cannot load {path}")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.QdrantHybridIndex
 
 
 # --- the two parts -------------------------------------------------------------------------------
@@ -251,25 +285,40 @@ def quality(args: argparse.Namespace) -> None:
         matrix = scifact_matrix(nodes, embedder, args.data)
     local = LocalHybridIndex(nodes, embed_model=embedder, _embeddings=matrix)
     qdrant = QdrantHybridIndex.from_nodes(nodes, location=":memory:", embed_model=embedder, embeddings=matrix)
-    indexes: dict[str, Any] = {"LocalHybridIndex (baseline)": local, "QdrantHybridIndex (embedded)": qdrant}
+    indexes: dict[str, Any] = {
+        "LocalHybridIndex (baseline)": local,
+        "QdrantHybridIndex (this version)": qdrant,
+    }
+    if args.against:
+        before = load_index_class(args.against)
+        indexes["QdrantHybridIndex (--against)"] = before.from_nodes(
+            nodes, location=":memory:", embed_model=embedder, embeddings=matrix
+        )
     if args.upstream:
         indexes["QdrantVectorStore (upstream)"] = UpstreamQdrant(nodes, embedder, matrix)
     print(f"SciFact: {len(nodes)} abstracts, {len(qrels)} judged train queries; Qdrant embedded (:memory:)")
 
     texts = [queries[q] for q in list(qrels)[: args.latency_queries]]
     balanced = RetrievalPreset.BALANCED.config()
-    print(f"\nlatency over {len(texts)} queries (balanced, query embedding included)")
+    print(f"\nlatency over {len(texts)} queries (balanced, query embedding included, interleaved)")
     p50s = []
-    for label, index in indexes.items():
-        p50, p95 = percentiles(latencies(index.search, texts, balanced))
+    samples = interleaved_latencies(
+        {label: index.search for label, index in indexes.items()}, texts, balanced
+    )
+    for label, measured in samples.items():
+        p50, p95 = percentiles(measured)
         p50s.append(p50)
         print(
-            f"  {label:30s}: p50 {p50:7.1f} ms  p95 {p95:7.1f} ms  ({p50 / p50s[0]:.1f}x local)", flush=True
+            f"  {label:34s}: p50 {p50:7.1f} ms  p95 {p95:7.1f} ms  ({p50 / p50s[0]:.1f}x local)", flush=True
         )
 
     embedder.prime([queries[q] for q in qrels])
     print("\nnDCG@10 on SciFact train (no reranker; query vectors shared by all)")
-    print("  " + f"{'preset':10s}" + "".join(f" {label.split()[0][:18]:>18s}" for label in indexes))
+    print(
+        "  "
+        + f"{'preset':10s}"
+        + "".join(f" {label.split('(')[-1].rstrip(')')[:18]:>18s}" for label in indexes)
+    )
     presets = list(RetrievalPreset) if args.all_presets else [RetrievalPreset.BALANCED]
     for preset in presets:
         config = preset.config()
@@ -370,6 +419,12 @@ def main() -> None:
         "--upstream",
         action="store_true",
         help="also LlamaIndex's QdrantVectorStore with our sparse and fusion",
+    )
+    parser.add_argument(
+        "--against",
+        type=Path,
+        default=None,
+        help="also the QdrantHybridIndex defined in this file (e.g. an earlier version)",
     )
     parser.add_argument("--skip-quality", action="store_true")
     parser.add_argument("--skip-scaling", action="store_true")

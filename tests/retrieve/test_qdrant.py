@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from llama_index.core.schema import Document, TextNode
+from llama_index.core.schema import Document, MetadataMode, TextNode
 from llama_index.core.vector_stores import FilterCondition, MetadataFilter, MetadataFilters
 
 from llama_index_cloudkit.errors import ConfigError, ServiceError
@@ -216,6 +216,15 @@ def test_inserted_passages_are_found_and_move_the_idf(
 def test_inserting_a_known_node_id_is_a_config_error(qdrant: QdrantHybridIndex) -> None:
     with pytest.raises(ConfigError, match="hay"):
         qdrant.insert_nodes([TextNode(text="Llamas also like alfalfa.", id_="hay")])
+
+
+def test_results_are_the_nodes_as_given_with_their_own_ids_and_metadata(qdrant: QdrantHybridIndex) -> None:
+    hit = qdrant.search("what do llamas eat", HybridConfig(rerank_top_n=1))[0]
+    assert hit.node.node_id == "hay"
+    assert hit.node.metadata == {"section": "care", "year": 2021, "file_name": "care.md", "page_number": 1}
+    assert hit.node.excluded_llm_metadata_keys == []
+    assert "_node_id" not in hit.node.get_content(metadata_mode=MetadataMode.ALL)
+    assert {n.node_id for n in qdrant.nodes} >= {"hay", "refund", "diary-0"}
 
 
 def test_delete_removes_every_passage_of_a_document(embedder: MiniLMEmbedding) -> None:

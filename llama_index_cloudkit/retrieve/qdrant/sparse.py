@@ -120,10 +120,6 @@ class BM25SparseEncoder:
             weights[index] = weights.get(index, 0.0) + tf / (tf + norm)
         return _sorted(weights)
 
-    def documents(self, tokens: Sequence[Sequence[str]]) -> list[SparseVectorData]:
-        """Document vectors for many token lists."""
-        return [self.document_vector(t) for t in tokens]
-
     def query(self, text: str) -> SparseVectorData:
         """BM25's query side: how often each term occurs in the query (Qdrant adds the IDF)."""
         weights: dict[int, float] = {}
