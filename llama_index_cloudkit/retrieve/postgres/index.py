@@ -285,7 +285,8 @@ class PostgresHybridIndex(HybridIndexEngines):
             >>> index = PostgresHybridIndex.from_documents(docs, postgres_url, table_name="handbook")
             >>> len(index)
             1
-            >>> len(PostgresHybridIndex.from_documents(docs, postgres_url, table_name="handbook"))
+            >>> again = PostgresHybridIndex.from_documents(docs, postgres_url, table_name="handbook")
+            >>> len(again)  # the same passages: nothing new
             1
         """
         index = cls.open(url, table_name=table_name, overwrite=overwrite, **kwargs)
