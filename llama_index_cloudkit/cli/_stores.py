@@ -161,9 +161,6 @@ def open_postgres(url: str, *, table: str) -> Any:
         ConfigError: no such table (or an empty one), a server without pgvector, or a refused
             login. ServiceError: the server cannot be reached.
         ImportError: the ``postgres`` extra is not installed.
-
-    Example:
-        >>> index = open_postgres("postgresql://app:secret@db/app", table="cloudkit")  # doctest: +SKIP
     """
     from llama_index_cloudkit.retrieve.postgres.connection import where
     from llama_index_cloudkit.retrieve.postgres.index import open_postgres_index
@@ -188,11 +185,6 @@ def build_postgres(documents: Sequence[Any], url: str, *, table: str, overwrite:
     Raises:
         ConfigError / ServiceError: see :func:`open_postgres`.
         ImportError: the ``postgres`` extra is not installed.
-
-    Example:
-        >>> build_postgres(docs, "postgresql://app:secret@db/app",
-        ...                table="cloudkit", overwrite=False)  # doctest: +SKIP
-        (12, 12)
     """
     from llama_index_cloudkit.retrieve.postgres.index import PostgresHybridIndex
 

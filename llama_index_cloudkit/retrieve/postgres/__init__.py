@@ -8,9 +8,13 @@ idempotent, typed errors). Modules: ``index`` (the index), ``table`` (the table 
 settings), ``fulltext`` (the BM25 leg), ``filters`` (MetadataFilters as SQL), ``connection``
 (URL, engines, errors).
 
-Example:
+Example (``postgres_url`` is a server's ``postgresql://user:password@host:5432/database``):
+    >>> from llama_index.core import Document
     >>> from llama_index_cloudkit.retrieve.postgres import open_postgres_index
-    >>> index = open_postgres_index("postgresql://app:secret@db.internal/app")  # doctest: +SKIP
+    >>> index = open_postgres_index(postgres_url, table_name="handbook")
+    >>> _ = index.insert(Document(text="Refunds are accepted within 30 days."))
+    >>> index.as_retriever("balanced").retrieve("how long for a refund?")[0].node.text
+    'Refunds are accepted within 30 days.'
 """
 
 from llama_index_cloudkit.retrieve.postgres.index import (

@@ -74,7 +74,10 @@ def make_engines(url: str, *, pool_size: int = 5) -> tuple[Any, Any]:
     """The sync (psycopg2) and async (asyncpg) engines; neither connects before it is used.
 
     Example:
-        >>> engine, async_engine = make_engines("postgresql://u@localhost/db")  # doctest: +SKIP
+        >>> engine, async_engine = make_engines("postgresql://bob:s3cret@db.internal/app")
+        >>> engine.url.drivername, async_engine.url.drivername
+        ('postgresql+psycopg2', 'postgresql+asyncpg')
+        >>> engine.dispose()
     """
     sqlalchemy = require("sqlalchemy", "postgres", package="llama-index-vector-stores-postgres")
     asyncio_ext = require("sqlalchemy.ext.asyncio", "postgres", package="llama-index-vector-stores-postgres")
@@ -99,8 +102,14 @@ def postgres_errors(action: str, place: str) -> Iterator[None]:
     and the driver's message (which never echoes it) is kept to its first line.
 
     Example:
-        >>> with postgres_errors("count rows", "db.internal:5432/app, table 'cloudkit'"):  # doctest: +SKIP
-        ...     connection.execute(statement)
+        >>> from sqlalchemy import text
+        >>> engine, _ = make_engines(postgres_url)
+        >>> with postgres_errors("count rows", where(postgres_url)), engine.connect() as connection:
+        ...     connection.execute(text("SELECT count(*) FROM missing"))  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        llama_index_cloudkit.errors.ServiceError: PostgreSQL at ... refused to count rows: ...
+        >>> engine.dispose()
     """
     exc_module = require("sqlalchemy.exc", "postgres", package="llama-index-vector-stores-postgres")
     try:

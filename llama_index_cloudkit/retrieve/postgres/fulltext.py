@@ -63,10 +63,16 @@ class FullTextLeg:
         k1: BM25 term saturation.
         b: BM25 length normalization.
 
-    Example:
-        >>> leg = FullTextLeg(table.columns(), "english", k1=1.5, b=0.75)  # doctest: +SKIP
-        >>> leg.search(connection, "what do llamas eat", 30, None, avgdl=60.0)  # doctest: +SKIP
-        {'hay': 3.1, ...}
+    Example (``postgres_url`` is a server's ``postgresql://user:password@host:5432/database``):
+        >>> from llama_index.core.schema import TextNode
+        >>> from llama_index_cloudkit.retrieve.postgres.index import PostgresHybridIndex
+        >>> nodes = [TextNode(id_="hay", text="Llamas eat hay."), TextNode(id_="news", text="Stocks fell.")]
+        >>> index = PostgresHybridIndex.from_nodes(nodes, postgres_url)
+        >>> leg = FullTextLeg(index.table.columns(), "english", k1=1.5, b=0.75)
+        >>> with index.table.connect("search") as connection:
+        ...     scores = leg.search(connection, "what do llamas eat", 30, None, avgdl=3.0)
+        >>> {node_id: round(score, 3) for node_id, score in scores.items()}
+        {'hay': 0.555}
     """
 
     def __init__(self, table: Any, config: str, *, k1: float, b: float) -> None:
@@ -81,8 +87,12 @@ class FullTextLeg:
         """The query's lexemes and how often each occurs (PostgreSQL's parser and stemmer).
 
         Example:
-            >>> leg.query_terms(connection, "Llamas eat hay, llamas!")  # doctest: +SKIP
-            {'eat': 1, 'hay': 1, 'llama': 2}
+            >>> from llama_index_cloudkit.retrieve.postgres.table import PostgresTable
+            >>> table = PostgresTable(postgres_url, "handbook")
+            >>> leg = FullTextLeg(table.columns(), "english", k1=1.5, b=0.75)
+            >>> with table.connect("read the query") as connection:
+            ...     sorted(leg.query_terms(connection, "Llamas eat hay, llamas!").items())
+            [('eat', 1), ('hay', 1), ('llama', 2)]
         """
         rows = connection.execute(
             self.sa.text(
@@ -97,8 +107,15 @@ class FullTextLeg:
         """``qtf * idf`` per term, with N and df counted on the live table (GIN index).
 
         Example:
-            >>> leg.weights(connection, {"hay": 1})  # doctest: +SKIP
-            {'hay': 2.9}
+            >>> from llama_index.core.schema import TextNode
+            >>> from llama_index_cloudkit.retrieve.postgres.index import PostgresHybridIndex
+            >>> texts = ["Llamas eat hay.", "Llamas drink water.", "Stocks fell."]
+            >>> index = PostgresHybridIndex.from_nodes([TextNode(text=t) for t in texts], postgres_url)
+            >>> leg = FullTextLeg(index.table.columns(), "english", k1=1.5, b=0.75)
+            >>> with index.table.connect("weigh the query") as connection:
+            ...     weights = leg.weights(connection, {"llama": 2, "hay": 1})
+            >>> {term: round(weight, 3) for term, weight in weights.items()}  # llama: twice, in 2 of 3
+            {'hay': 0.981, 'llama': 0.94}
         """
         sa, t = self.sa, self.table
         from sqlalchemy.dialects.postgresql import TSQUERY
@@ -122,8 +139,16 @@ class FullTextLeg:
         A query with no lexeme (only stopwords) has no full-text evidence: empty.
 
         Example:
-            >>> leg.search(connection, "hay", 5, None, avgdl=60.0)  # doctest: +SKIP
-            {'hay': 2.1}
+            >>> from llama_index.core.schema import TextNode
+            >>> from llama_index_cloudkit.retrieve.postgres.index import PostgresHybridIndex
+            >>> nodes = [TextNode(id_="hay", text="Llamas eat hay."), TextNode(text="Stocks fell.")]
+            >>> index = PostgresHybridIndex.from_nodes(nodes, postgres_url)
+            >>> leg = FullTextLeg(index.table.columns(), "english", k1=1.5, b=0.75)
+            >>> with index.table.connect("search") as connection:
+            ...     hay = leg.search(connection, "hay", 5, None, avgdl=3.0)
+            ...     stopwords_only = leg.search(connection, "the", 5, None, avgdl=3.0)
+            >>> list(hay), stopwords_only
+            (['hay'], {})
         """
         terms = self.query_terms(connection, query)
         if not terms or limit <= 0:

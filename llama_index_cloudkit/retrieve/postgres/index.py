@@ -12,10 +12,17 @@ adds the unique node id, the token count column and the stored settings. Passage
 ids (the document's id, the passage's position and a hash of its text), so indexing the same
 documents again inserts nothing, and a changed document replaces its old passages.
 
-Example:
-    >>> index = open_postgres_index("postgresql://app:secret@db.internal/app")  # doctest: +SKIP
-    >>> index.insert_documents(docs, show_progress=True)  # doctest: +SKIP
-    >>> index.as_retriever("keyword").retrieve("refund window")  # doctest: +SKIP
+Example (``postgres_url`` is a server's ``postgresql://user:password@host:5432/database``):
+    >>> from llama_index.core import Document
+    >>> docs = [
+    ...     Document(text="Refunds are accepted within 30 days.", doc_id="refunds"),
+    ...     Document(text="Parcels ship in five working days.", doc_id="shipping"),
+    ... ]
+    >>> index = open_postgres_index(postgres_url)
+    >>> len(index.insert_documents(docs))
+    2
+    >>> index.as_retriever("keyword").retrieve("refund window")[0].node.ref_doc_id
+    'refunds'
 """
 
 from __future__ import annotations
@@ -109,9 +116,11 @@ class PostgresHybridIndex(HybridIndexEngines):
             password).
 
     Example:
-        >>> index = PostgresHybridIndex("postgresql://app:secret@db/app", "handbook")  # doctest: +SKIP
-        >>> index.insert(Document(text="Refunds within 30 days."))  # doctest: +SKIP
-        >>> index.as_retriever("balanced", rerank_top_n=3).retrieve("refund")  # doctest: +SKIP
+        >>> index = PostgresHybridIndex(postgres_url, "handbook")
+        >>> _ = index.insert(Document(text="Refunds are accepted within 30 days."))
+        >>> _ = index.insert(Document(text="Parcels ship in five working days."))
+        >>> [hit.node.text for hit in index.as_retriever("balanced", top_k=1).retrieve("refund")]
+        ['Refunds are accepted within 30 days.']
     """
 
     @checked_keywords()
@@ -153,7 +162,12 @@ class PostgresHybridIndex(HybridIndexEngines):
 
     @classmethod
     def class_name(cls) -> str:
-        """The component name."""
+        """The component name.
+
+        Example:
+            >>> PostgresHybridIndex.class_name()
+            'PostgresHybridIndex'
+        """
         return "PostgresHybridIndex"
 
     # --- settings ------------------------------------------------------------------------------
@@ -189,8 +203,12 @@ class PostgresHybridIndex(HybridIndexEngines):
         """The scoring settings: k1, b, avgdl, text search configuration, embedder, dimension.
 
         Example:
-            >>> index.settings["k1"]  # doctest: +SKIP
-            1.5
+            >>> index = PostgresHybridIndex(postgres_url, "handbook", k1=1.2)
+            >>> index.settings["k1"], index.settings["avgdl"]  # avgdl: fixed by the first insert
+            (1.2, None)
+            >>> _ = index.insert(Document(text="Llamas eat hay."))
+            >>> index.settings["avgdl"], index.settings["dimension"]
+            (3.0, 384)
         """
         return {
             "k1": self._settings["k1"],
@@ -206,7 +224,14 @@ class PostgresHybridIndex(HybridIndexEngines):
         """LlamaIndex's ``PGVectorStore`` on this table (None before the table exists).
 
         Example:
-            >>> VectorStoreIndex.from_vector_store(index.vector_store, embed_model=...)  # doctest: +SKIP
+            >>> from llama_index.core import VectorStoreIndex
+            >>> index = PostgresHybridIndex(postgres_url, "handbook")
+            >>> index.vector_store is None
+            True
+            >>> _ = index.insert(Document(text="Llamas eat hay."))
+            >>> plain = VectorStoreIndex.from_vector_store(index.vector_store, embed_model=index.embed_model)
+            >>> plain.as_retriever().retrieve("what do llamas eat")[0].node.text
+            'Llamas eat hay.'
         """
         if self._dimension is None and not self._open():
             return None
@@ -256,8 +281,13 @@ class PostgresHybridIndex(HybridIndexEngines):
                 ``hnsw``, ``reranker``.
 
         Example:
-            >>> index = PostgresHybridIndex.from_documents(
-            ...     docs, "postgresql://app:secret@db/app", show_progress=True)  # doctest: +SKIP
+            >>> docs = [Document(text="Llamas eat hay.", doc_id="care")]
+            >>> index = PostgresHybridIndex.from_documents(docs, postgres_url, table_name="handbook")
+            >>> len(index)
+            1
+            >>> again = PostgresHybridIndex.from_documents(docs, postgres_url, table_name="handbook")
+            >>> len(again)  # the same passages: nothing new
+            1
         """
         index = cls.open(url, table_name=table_name, overwrite=overwrite, **kwargs)
         index.insert_documents(
@@ -289,7 +319,13 @@ class PostgresHybridIndex(HybridIndexEngines):
         ``node.embedding`` set are not embedded again either.
 
         Example:
-            >>> index = PostgresHybridIndex.from_nodes(nodes, url, embeddings=matrix)  # doctest: +SKIP
+            >>> from llama_index_cloudkit.retrieve.local.embedding import MiniLMEmbedding
+            >>> embedder = MiniLMEmbedding()
+            >>> nodes = [TextNode(id_="hay", text="Llamas eat hay."), TextNode(id_="water", text="Drink.")]
+            >>> matrix = embedder.get_text_embedding_batch([node.text for node in nodes])
+            >>> index = PostgresHybridIndex.from_nodes(nodes, postgres_url, embeddings=matrix)
+            >>> [node.node_id for node in index.nodes]
+            ['hay', 'water']
         """
         index = cls.open(url, table_name=table_name, overwrite=overwrite, **kwargs)
         index.insert_nodes(nodes, embeddings=embeddings, batch_size=batch_size, show_progress=show_progress)
@@ -303,7 +339,11 @@ class PostgresHybridIndex(HybridIndexEngines):
         """Open (or prepare to create) a table; with ``overwrite``, drop it first.
 
         Example:
-            >>> index = PostgresHybridIndex.open(url, table_name="handbook", overwrite=True)  # doctest: +SKIP
+            >>> _ = PostgresHybridIndex.from_nodes([TextNode(text="Llamas eat hay.")], postgres_url)
+            >>> len(PostgresHybridIndex.open(postgres_url))
+            1
+            >>> len(PostgresHybridIndex.open(postgres_url, overwrite=True))
+            0
         """
         if overwrite:
             PostgresTable(url, table_name, schema_name=kwargs.get("schema_name", "public")).drop()
@@ -326,7 +366,15 @@ class PostgresHybridIndex(HybridIndexEngines):
         its old passages replaced. Returns the node ids inserted.
 
         Example:
-            >>> index.insert_documents(docs, show_progress=True)  # doctest: +SKIP
+            >>> index = PostgresHybridIndex(postgres_url, "handbook")
+            >>> docs = [Document(text="Refunds within 30 days.", doc_id="policy")]
+            >>> len(index.insert_documents(docs))
+            1
+            >>> index.insert_documents(docs)  # the same text again: nothing to insert
+            []
+            >>> changed = [Document(text="Refunds within 60 days.", doc_id="policy")]
+            >>> len(index.insert_documents(changed)), len(index)  # the old passage is replaced
+            (1, 1)
         """
         documents = list(documents)
         nodes = _split(documents, chunk_size, chunk_overlap)
@@ -337,7 +385,9 @@ class PostgresHybridIndex(HybridIndexEngines):
         """Split one document into passages and add them (see :meth:`insert_documents`).
 
         Example:
-            >>> index.insert(Document(text="Refunds within 30 days.", doc_id="policy"))  # doctest: +SKIP
+            >>> index = PostgresHybridIndex(postgres_url, "handbook")
+            >>> len(index.insert(Document(text="Refunds within 30 days.", doc_id="policy"), chunk_size=128))
+            1
         """
         return self.insert_documents([document], **split_kwargs)
 
@@ -355,7 +405,11 @@ class PostgresHybridIndex(HybridIndexEngines):
         passages can be given again safely; an id given twice in one call is a ConfigError.
 
         Example:
-            >>> index.insert_nodes([TextNode(text="new passage")], show_progress=True)  # doctest: +SKIP
+            >>> index = PostgresHybridIndex(postgres_url, "handbook")
+            >>> index.insert_nodes([TextNode(id_="hay", text="Llamas eat hay.")])
+            ['hay']
+            >>> index.insert_nodes([TextNode(id_="hay", text="Llamas eat hay.")])  # already there
+            []
         """
         nodes = list(nodes)
         if batch_size < 1:
@@ -483,8 +537,10 @@ class PostgresHybridIndex(HybridIndexEngines):
         """Remove every passage of the document ``ref_doc_id``; returns how many were removed.
 
         Example:
-            >>> index.delete("policy")  # doctest: +SKIP
-            3
+            >>> index = PostgresHybridIndex(postgres_url, "handbook")
+            >>> _ = index.insert(Document(text="Refunds within 30 days.", doc_id="policy"))
+            >>> index.delete("policy"), len(index)
+            (1, 0)
         """
         if self._dimension is None and not self._open():
             return 0
@@ -497,8 +553,10 @@ class PostgresHybridIndex(HybridIndexEngines):
         """The same as :meth:`delete` (LocalHybridIndex's name for it).
 
         Example:
-            >>> index.delete_ref_doc("policy")  # doctest: +SKIP
-            3
+            >>> index = PostgresHybridIndex(postgres_url, "handbook")
+            >>> _ = index.insert(Document(text="Refunds within 30 days.", doc_id="policy"))
+            >>> index.delete_ref_doc("policy")
+            1
         """
         return self.delete(ref_doc_id)
 
@@ -506,8 +564,11 @@ class PostgresHybridIndex(HybridIndexEngines):
         """Remove passages by node id; returns how many were removed.
 
         Example:
-            >>> index.delete_nodes(["hay", "water"])  # doctest: +SKIP
-            2
+            >>> index = PostgresHybridIndex(postgres_url, "handbook")
+            >>> texts = {"hay": "Llamas eat hay.", "water": "Llamas drink water.", "news": "Stocks fell."}
+            >>> _ = index.insert_nodes([TextNode(id_=key, text=text) for key, text in texts.items()])
+            >>> index.delete_nodes(["hay", "water"]), len(index)
+            (2, 1)
         """
         if not node_ids or (self._dimension is None and not self._open()):
             return 0
@@ -521,8 +582,10 @@ class PostgresHybridIndex(HybridIndexEngines):
         """Every indexed passage, by node id.
 
         Example:
-            >>> sum(1 for _ in index.iter_nodes())  # doctest: +SKIP
-            10
+            >>> index = PostgresHybridIndex(postgres_url, "handbook")
+            >>> _ = index.insert_nodes([TextNode(id_="b", text="Drink."), TextNode(id_="a", text="Eat.")])
+            >>> [node.node_id for node in index.iter_nodes(batch_size=1)]
+            ['a', 'b']
         """
         if self._dimension is None and not self._open():
             return
@@ -548,8 +611,10 @@ class PostgresHybridIndex(HybridIndexEngines):
         """Every indexed passage (reads the whole table: mind its size).
 
         Example:
-            >>> len(index.nodes)  # doctest: +SKIP
-            10
+            >>> index = PostgresHybridIndex(postgres_url, "handbook")
+            >>> _ = index.insert(Document(text="Llamas eat hay.", doc_id="care"))
+            >>> [(node.text, node.ref_doc_id) for node in index.nodes]
+            [('Llamas eat hay.', 'care')]
         """
         return list(self.iter_nodes())
 
@@ -564,7 +629,11 @@ class PostgresHybridIndex(HybridIndexEngines):
                 stored one.
 
         Example:
-            >>> hits = index.search("hay", HybridConfig(alpha=0.0, rerank_top_n=3))  # doctest: +SKIP
+            >>> index = PostgresHybridIndex(postgres_url, "handbook")
+            >>> _ = index.insert_nodes([TextNode(id_="hay", text="Llamas eat hay."), TextNode(text="Tax.")])
+            >>> hits = index.search("what do llamas eat", HybridConfig(alpha=0.0, top_k=3))  # full-text only
+            >>> [hit.node.node_id for hit in hits]
+            ['hay']
         """
         config = config or HybridConfig()
         if not isinstance(query, str) or not query.strip():
@@ -626,7 +695,10 @@ class PostgresHybridIndex(HybridIndexEngines):
         """A LlamaIndex retriever with ``config`` (the factory's entry point).
 
         Example:
-            >>> index.as_hybrid_retriever(HybridConfig(alpha=0.2)).retrieve("hay")  # doctest: +SKIP
+            >>> index = PostgresHybridIndex(postgres_url, "handbook")
+            >>> _ = index.insert_nodes([TextNode(id_="hay", text="Llamas eat hay."), TextNode(text="Tax.")])
+            >>> index.as_hybrid_retriever(HybridConfig(alpha=0.2, top_k=1)).retrieve("hay")[0].node.node_id
+            'hay'
         """
         return HybridIndexRetriever(self, config, **kwargs)
 
@@ -637,7 +709,10 @@ class PostgresHybridIndex(HybridIndexEngines):
         ``retrieval_config``, ``balanced``.
 
         Example:
-            >>> index.as_retriever("keyword", rerank_top_n=3).retrieve("hay")  # doctest: +SKIP
+            >>> index = PostgresHybridIndex(postgres_url, "handbook")
+            >>> _ = index.insert_nodes([TextNode(id_="hay", text="Llamas eat hay."), TextNode(text="Tax.")])
+            >>> [hit.node.node_id for hit in index.as_retriever("keyword", top_k=1).retrieve("hay")]
+            ['hay']
         """
         overrides = config_keywords(overrides, "PostgresHybridIndex.as_retriever")
         if preset is None and self.retrieval_config is not None:
@@ -650,7 +725,8 @@ class PostgresHybridIndex(HybridIndexEngines):
         """Release the connections.
 
         Example:
-            >>> index.close()  # doctest: +SKIP
+            >>> index = PostgresHybridIndex(postgres_url, "handbook")
+            >>> index.close()
         """
         self.table.close()
 
@@ -676,6 +752,12 @@ def open_postgres_index(
             or a table built with other settings. ServiceError: the server cannot be reached.
 
     Example:
-        >>> index = open_postgres_index("postgresql://app:secret@db.internal:5432/app")  # doctest: +SKIP
+        >>> index = open_postgres_index(postgres_url, table_name="handbook")
+        >>> len(index), index.settings["k1"]
+        (0, 1.5)
+        >>> open_postgres_index("mysql://app@db.internal/app")
+        Traceback (most recent call last):
+        ...
+        llama_index_cloudkit.errors.ConfigError: A PostgreSQL URL starts with postgresql://. ...
     """
     return PostgresHybridIndex(url, table_name, embed_model=embed_model)

@@ -17,10 +17,14 @@ so plain LlamaIndex code can read them. This module adds what a shared database 
 Schema changes and settings updates run under one advisory lock per table, so concurrent
 writers (processes or machines) never race.
 
-Example:
-    >>> table = PostgresTable("postgresql://u@localhost/db", "handbook")  # doctest: +SKIP
-    >>> table.settings()["k1"]  # doctest: +SKIP
+Example (``postgres_url`` is a server's ``postgresql://user:password@host:5432/database``):
+    >>> table = PostgresTable(postgres_url, "handbook")
+    >>> table.sql_name, table.exists()
+    ('public.data_handbook', False)
+    >>> table.create(384, {"k1": 1.5, "b": 0.75})["k1"]
     1.5
+    >>> PostgresTable(postgres_url, "handbook").settings()["dimension"]
+    384
 """
 
 from __future__ import annotations
@@ -75,9 +79,13 @@ class PostgresTable:
             refused login. ServiceError: the server cannot be reached.
 
     Example:
-        >>> table = PostgresTable("postgresql://u@localhost/db", "handbook")  # doctest: +SKIP
-        >>> table.exists()  # doctest: +SKIP
+        >>> table = PostgresTable(postgres_url, "handbook")
+        >>> table.exists()
         False
+        >>> PostgresTable(postgres_url, "Hand-book")
+        Traceback (most recent call last):
+        ...
+        llama_index_cloudkit.errors.ConfigError: The table name 'Hand-book' is not a plain ... name. ...
     """
 
     def __init__(
@@ -108,8 +116,8 @@ class PostgresTable:
         """``schema.data_<table>``, the table PGVectorStore creates.
 
         Example:
-            >>> table.sql_name  # doctest: +SKIP
-            'public.data_handbook'
+            >>> PostgresTable(postgres_url, "handbook", schema_name="docs").sql_name
+            'docs.data_handbook'
         """
         return f"{self.schema_name}.data_{self.table_name}"
 
@@ -117,7 +125,9 @@ class PostgresTable:
         """A SQLAlchemy table clause over the columns the searches read.
 
         Example:
-            >>> table.columns(384).c.node_id  # doctest: +SKIP
+            >>> table = PostgresTable(postgres_url, "handbook")
+            >>> [column.name for column in table.columns(384).c]
+            ['node_id', 'text', 'metadata_', 'embedding', 'text_search_tsv', 'cloudkit_length']
         """
         from pgvector.sqlalchemy import Vector
         from sqlalchemy.dialects.postgresql import JSONB, TSVECTOR
@@ -141,8 +151,11 @@ class PostgresTable:
         """A connection in a transaction, errors translated (committed on success).
 
         Example:
-            >>> with table.connect("count rows") as connection:  # doctest: +SKIP
-            ...     connection.execute(statement)
+            >>> from sqlalchemy import text
+            >>> table = PostgresTable(postgres_url, "handbook")
+            >>> with table.connect("read the server version") as connection:
+            ...     connection.execute(text("SHOW server_version_num")).scalar() >= "160000"
+            True
         """
         with postgres_errors(action, self.place), self.engine.begin() as connection:
             yield connection
@@ -152,8 +165,12 @@ class PostgresTable:
         """A connection holding this table's advisory lock (writers queue here, readers do not).
 
         Example:
-            >>> with table.locked("insert passages") as connection:  # doctest: +SKIP
-            ...     ...
+            >>> from sqlalchemy import text
+            >>> table = PostgresTable(postgres_url, "handbook")
+            >>> advisory = text("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'")
+            >>> with table.locked("count locks") as connection:
+            ...     connection.execute(advisory).scalar()
+            1
         """
         with self.connect(action) as connection:
             connection.execute(self.sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": self._lock_key})
@@ -166,7 +183,8 @@ class PostgresTable:
             ConfigError: the server has no pgvector, or this user may not create it.
 
         Example:
-            >>> table.check_extension()  # doctest: +SKIP
+            >>> table = PostgresTable(postgres_url, "handbook")  # checks once here
+            >>> table.check_extension()  # and again: the server has pgvector, nothing to say
         """
         text = self.sa.text
         with self.connect("look the vector extension up") as connection:
@@ -198,8 +216,9 @@ class PostgresTable:
         """LlamaIndex's ``PGVectorStore`` on this table (hybrid search on, JSONB metadata).
 
         Example:
-            >>> table.vector_store(384).table_name  # doctest: +SKIP
-            'handbook'
+            >>> store = PostgresTable(postgres_url, "handbook").vector_store(384)
+            >>> type(store).__name__, store.table_name, store.embed_dim
+            ('PGVectorStore', 'handbook', 384)
         """
         if self.store is None or self.store.embed_dim != dimension:
             postgres = require(
@@ -226,7 +245,11 @@ class PostgresTable:
         """Whether the table is there (made by anyone).
 
         Example:
-            >>> table.exists()  # doctest: +SKIP
+            >>> table = PostgresTable(postgres_url, "handbook")
+            >>> table.exists()
+            False
+            >>> _ = table.create(384, {"k1": 1.5, "b": 0.75})
+            >>> table.exists()
             True
         """
         with self.connect("look the table up") as connection:
@@ -241,7 +264,12 @@ class PostgresTable:
         Another client may have created it meanwhile: its settings win, and are returned.
 
         Example:
-            >>> table.create(384, {"k1": 1.5, "b": 0.75})  # doctest: +SKIP
+            >>> table = PostgresTable(postgres_url, "handbook")
+            >>> settings = table.create(384, {"k1": 1.5, "b": 0.75})
+            >>> settings["dimension"], settings["text_search_config"], settings["k1"]
+            (384, 'english', 1.5)
+            >>> table.create(384, {"k1": 2.0, "b": 0.75})["k1"]  # already there: the stored settings win
+            1.5
         """
         store = self.vector_store(dimension)
         with self.locked("create the table") as connection:
@@ -284,7 +312,9 @@ class PostgresTable:
             ConfigError: a table not made by this package, or of another format.
 
         Example:
-            >>> with table.connect("read") as connection:  # doctest: +SKIP
+            >>> table = PostgresTable(postgres_url, "handbook")
+            >>> _ = table.create(384, {"k1": 1.5, "b": 0.75})
+            >>> with table.connect("read the settings") as connection:
             ...     table.read_settings(connection)["k1"]
             1.5
         """
@@ -323,8 +353,12 @@ class PostgresTable:
             ConfigError: a table not made by this package, or of another format.
 
         Example:
-            >>> table.settings()["avgdl"]  # doctest: +SKIP
-            87.4
+            >>> table = PostgresTable(postgres_url, "handbook")
+            >>> table.settings() is None
+            True
+            >>> _ = table.create(384, {"k1": 1.5, "b": 0.75, "avgdl": None})
+            >>> table.settings()["b"]
+            0.75
         """
         with self.connect("read the table's settings") as connection:
             return self.read_settings(connection)
@@ -333,8 +367,13 @@ class PostgresTable:
         """Merge ``changes`` into the stored settings (call inside :meth:`locked`).
 
         Example:
-            >>> with table.locked("record") as c:  # doctest: +SKIP
-            ...     table.update_settings(c, avgdl=80.0)
+            >>> table = PostgresTable(postgres_url, "handbook")
+            >>> _ = table.create(384, {"k1": 1.5, "b": 0.75, "avgdl": None})
+            >>> with table.locked("record the mean length") as connection:
+            ...     table.update_settings(connection, avgdl=80.0)["avgdl"]
+            80.0
+            >>> table.settings()["avgdl"]
+            80.0
         """
         stored = self.read_settings(connection) or {}
         merged = {**stored, **changes}
@@ -346,7 +385,11 @@ class PostgresTable:
         """Drop the table (``--overwrite``); nothing happens when it does not exist.
 
         Example:
-            >>> table.drop()  # doctest: +SKIP
+            >>> table = PostgresTable(postgres_url, "handbook")
+            >>> _ = table.create(384, {"k1": 1.5, "b": 0.75})
+            >>> table.drop()
+            >>> table.exists()
+            False
         """
         with self.locked("drop the table") as connection:
             connection.execute(self.sa.text(f"DROP TABLE IF EXISTS {self.sql_name}"))
@@ -356,6 +399,7 @@ class PostgresTable:
         """Release the connections.
 
         Example:
-            >>> table.close()  # doctest: +SKIP
+            >>> table = PostgresTable(postgres_url, "handbook")
+            >>> table.close()
         """
         self.engine.dispose()

@@ -1,34 +1,16 @@
-"""One real PostgreSQL server (pgvector, full-text search) for the session, from the pgserver wheel.
+"""The PostgreSQL tests' URL and table names, on the session's server (``postgres_server``).
 
-The server listens on a unix socket in a temporary folder (no TCP port, no network); each test
-gets its own table. Where the platform has no pgserver wheel the tests skip, saying so.
+The server itself (the pgserver wheel: PostgreSQL 16 with pgvector on a unix socket, no TCP
+port, no network) is the repository root conftest's, shared with the docstring examples. Where
+the platform has no pgserver wheel the tests skip, saying so.
 """
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 import uuid
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
-
-
-@pytest.fixture(scope="session")
-def postgres_server() -> Iterator[Any]:
-    """A PostgreSQL 16 server with pgvector, started once per test session (per xdist worker)."""
-    pgserver = pytest.importorskip(
-        "pgserver", reason="no pgserver wheel for this platform: the PostgreSQL tests need a local server"
-    )
-    folder = Path(tempfile.mkdtemp(prefix="cloudkit-pg-"))
-    server = pgserver.get_server(folder / "data", cleanup_mode="delete")
-    try:
-        yield server
-    finally:
-        server.cleanup()
-        shutil.rmtree(folder, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
