@@ -1,4 +1,20 @@
-"""HTML pages: BeautifulSoup to find the content and the tables, markdownify for the rest."""
+"""HTML pages: BeautifulSoup to find the main content and the tables, markdownify for the rest.
+
+Only the page's main content is kept, found the same way on any site, from what the markup says
+and how much of a block is link text:
+
+- the ``<main>`` element (or ``role="main"``) when there is one, else a single ``<article>`` that
+  holds a fair share of the page's text, else the whole body;
+- inside it, hidden elements (``hidden``, ``aria-hidden="true"``, ``display: none``), navigation
+  landmarks (``<nav>``, ``<aside>``, the page's own ``<header>``/``<footer>``, ``role=navigation``,
+  ``banner``, ``contentinfo``, ``complementary``, ``search``, menus, dialogs) and form controls go;
+- then lists of citations (items holding ``<cite>``, ``role="doc-bibliography"``) and blocks whose
+  text is mostly link text (menus, category bars, "see also" and language lists) go; tables stay;
+- a heading whose section only held what was dropped goes with it.
+
+Nothing ever empties a page: a step that would leave no text (a page inside ``<nav>``) or keep
+less than a fifth of it (a site map, a list of publications) is not applied.
+"""
 
 from __future__ import annotations
 
@@ -55,6 +71,157 @@ def _int_attr(cell: Any, name: str) -> int:
         return 1
 
 
+_HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
+_LANDMARK_TAGS = {"nav", "aside", "menu", "dialog", "button", "select", "input", "textarea"}
+_LANDMARK_ROLES = {
+    "navigation",
+    "banner",
+    "contentinfo",
+    "complementary",
+    "search",
+    "menu",
+    "menubar",
+    "toolbar",
+    "dialog",
+    "alertdialog",
+}
+_REFERENCE_ROLES = {"doc-bibliography", "doc-endnotes"}
+# A <header>/<footer> is the page's banner/footer unless it sits in one of these (ARIA's rule).
+_SECTIONING = {"article", "aside", "main", "nav", "section", "blockquote", "figure"}
+_BLOCKS = ("ul", "ol", "dl", "div", "section", "p", "center", "form")
+_LINK_DENSITY = 0.5  # a block whose text is more than this share of link text is navigation
+_MIN_KEPT = 0.2  # a content step that would keep less than this share of the text is skipped
+
+
+def _roles(tag: Any) -> set[str]:
+    return set(str(tag.get("role") or "").lower().split())
+
+
+def _is_hidden(tag: Any) -> bool:
+    if tag.has_attr("hidden") or str(tag.get("aria-hidden") or "").lower() == "true":
+        return True
+    style = "".join(str(tag.get("style") or "").lower().split())
+    return "display:none" in style or "visibility:hidden" in style
+
+
+def _is_landmark(tag: Any) -> bool:
+    if tag.name in _LANDMARK_TAGS or _roles(tag) & _LANDMARK_ROLES:
+        return True
+    if tag.name == "header" or (tag.name == "footer" and tag.find_parent("blockquote") is None):
+        # The page's banner and footer; an article's footer (tags, share links) goes too.
+        return tag.name == "footer" or tag.find_parent(_SECTIONING) is None
+    return False
+
+
+def _is_reference_list(tag: Any) -> bool:
+    if _roles(tag) & _REFERENCE_ROLES:
+        return True
+    if tag.name not in ("ol", "ul"):
+        return False
+    items = tag.find_all("li", recursive=False)
+    return bool(items) and 2 * sum(item.find("cite") is not None for item in items) >= len(items)
+
+
+class _TextSizes:
+    """Non-space characters of text, and of link text, under each element (one pass)."""
+
+    def __init__(self, root: Any, bs4: Any) -> None:
+        self.text: dict[int, int] = {}
+        self.links: dict[int, int] = {}
+        for string in root.find_all(string=True):
+            if type(string) is not bs4.NavigableString:  # comments, CDATA, doctypes
+                continue
+            size = len("".join(string.split()))
+            if not size:
+                continue
+            parents = list(string.parents)
+            linked = any(parent.name == "a" for parent in parents)
+            for parent in parents:
+                key = id(parent)
+                self.text[key] = self.text.get(key, 0) + size
+                if linked:
+                    self.links[key] = self.links.get(key, 0) + size
+
+    def of(self, tag: Any) -> int:
+        return self.text.get(id(tag), 0)
+
+    def link_density(self, tag: Any) -> float:
+        size = self.of(tag)
+        return self.links.get(id(tag), 0) / size if size else 0.0
+
+
+def _outermost(tags: list[Any]) -> list[Any]:
+    chosen = {id(tag) for tag in tags}
+    return [tag for tag in tags if not any(id(parent) in chosen for parent in tag.parents)]
+
+
+def _drop(root: Any, tags: list[Any], bs4: Any, min_kept: float) -> bool:
+    """Remove ``tags`` unless that keeps less than ``min_kept`` of ``root``'s text (or none)."""
+    tags = _outermost(tags)
+    if not tags:
+        return False
+    sizes = _TextSizes(root, bs4)
+    total = sizes.of(root)
+    kept = total - sum(sizes.of(tag) for tag in tags)
+    if total and (kept <= 0 or kept < min_kept * total):
+        return False
+    for tag in tags:
+        tag.decompose()
+    return True
+
+
+def _link_blocks(root: Any, bs4: Any) -> list[Any]:
+    """The outermost blocks whose text is mostly link text, tables excepted."""
+    sizes = _TextSizes(root, bs4)
+    found: list[Any] = []
+    for block in root.find_all(_BLOCKS):
+        if block.find_parent("table") is not None or block.find("table") is not None:
+            continue
+        if sizes.of(block) and sizes.link_density(block) > _LINK_DENSITY:
+            found.append(block)
+    return found
+
+
+def _headings_with_text(root: Any, bs4: Any) -> list[Any]:
+    """The headings whose section (up to the next heading of the same or a higher level) has text."""
+    result: dict[int, Any] = {}
+    open_headings: list[tuple[int, Any]] = []
+    for node in root.descendants:
+        if isinstance(node, bs4.Tag):
+            if node.name in _HEADINGS:
+                level = int(node.name[1])
+                open_headings = [(lv, h) for lv, h in open_headings if lv < level]
+                open_headings.append((level, node))
+            continue
+        if type(node) is bs4.NavigableString and node.strip() and node.find_parent(_HEADINGS) is None:
+            for _, heading in open_headings:
+                result[id(heading)] = heading
+    return list(result.values())
+
+
+def _content_root(soup: Any, bs4: Any) -> Any:
+    """The element holding the page's main content, with everything around it removed."""
+    body = soup.body or soup
+    _drop(body, body.find_all(_is_hidden), bs4, min_kept=0.0)
+    sizes = _TextSizes(body, bs4)
+    root = body
+    mains = [t for t in body.find_all(lambda t: t.name == "main" or "main" in _roles(t)) if sizes.of(t)]
+    articles = [t for t in body.find_all("article") if t.find_parent("article") is None]
+    if mains:
+        root = _outermost(mains)[0]
+    elif len(articles) == 1 and sizes.of(articles[0]) * 4 >= sizes.of(body):
+        root = articles[0]
+    had_text = _headings_with_text(root, bs4)
+    _drop(root, root.find_all(_is_landmark), bs4, min_kept=0.0)
+    _drop(root, root.find_all(_is_reference_list), bs4, min_kept=_MIN_KEPT)
+    _drop(root, _link_blocks(root, bs4), bs4, min_kept=_MIN_KEPT)
+    still = {id(h) for h in _headings_with_text(root, bs4)}
+    for heading in had_text:
+        if not heading.decomposed and id(heading) not in still:
+            heading.decompose()
+    return root
+
+
 def iter_html_pages(data: bytes, file_name: str) -> Iterator[ParsedPage]:
     """Yield an HTML file as one page: markdown text with its tables as tables.
 
@@ -74,8 +241,9 @@ def iter_html_pages(data: bytes, file_name: str) -> Iterator[ParsedPage]:
         soup = bs4.BeautifulSoup(data, "lxml")
     for tag in soup(["script", "style", "noscript", "template", "head"]):
         tag.decompose()
+    root = _content_root(soup, bs4)
     tables: list[ParsedTable] = []
-    for table in soup.find_all("table"):
+    for table in root.find_all("table"):
         if table.find_parent("table") is not None:
             continue
         rows = _table_rows(table)
@@ -86,7 +254,6 @@ def iter_html_pages(data: bytes, file_name: str) -> Iterator[ParsedPage]:
             table.replace_with(placeholder)
         else:
             table.decompose()
-    root = soup.body or soup
     text = markdownify.markdownify(str(root), heading_style="ATX", strip=["img"])
     blocks: list[Block] = []
     for chunk in text.split("\n\n"):
