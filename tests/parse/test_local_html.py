@@ -32,6 +32,8 @@ def test_semantic_page_keeps_the_article_and_drops_navigation_sidebars_and_foote
         <aside><p>SidebarTools appear here</p></aside>
         <h2>Etymology</h2>
         <p>{SECOND} See <a href="/wiki/Plumage">plumage</a> for details.</p>
+        <h2>Contents</h2>
+        <ul><li><a href="#Etymology">1 Etymology</a></li><li><a href="#See_also">2 See also</a></li></ul>
         <h2>See also</h2>
         <ul>{_links("Goose", "Swan", "Mallard", "Teal")}</ul>
         <div class="cats">Categories: <a href="/c/1">BirdCategory</a> | <a href="/c/2">DuckCategory</a></div>
@@ -44,19 +46,21 @@ def test_semantic_page_keeps_the_article_and_drops_navigation_sidebars_and_foote
     text = _text(html)
     assert "# Duck" in text and ARTICLE in text and "## Etymology" in text
     assert "A duckling is a young duck" in text and "plumage" in text
+    # A list of links that is a section's own content stays (the section is not empty).
+    assert "## See also" in text and "Goose link" in text and "Teal link" in text
     for dropped in (
         "SiteLogo",
         "SearchBox",
         "RandomPage",
         "Deutsch",
         "SidebarTools",
-        "Goose link",
+        "1 Etymology",  # a contents list: links within the page
+        "Contents",  # its section held only that list: an empty heading is not kept
         "BirdCategory",
         "HiddenParagraph",
         "InvisibleParagraph",
         "LegalNotice",
         "PrivacyPolicy",
-        "See also",  # its section held only links: an empty heading is not kept
     ):
         assert dropped not in text, dropped
 

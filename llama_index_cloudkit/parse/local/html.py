@@ -9,7 +9,8 @@ and how much of a block is link text:
   landmarks (``<nav>``, ``<aside>``, the page's own ``<header>``/``<footer>``, ``role=navigation``,
   ``banner``, ``contentinfo``, ``complementary``, ``search``, menus, dialogs) and form controls go;
 - then lists of citations (items holding ``<cite>``, ``role="doc-bibliography"``) and blocks whose
-  text is mostly link text (menus, category bars, "see also" and language lists) go; tables stay;
+  text is mostly link text (menus, category bars, contents and language lists) go; tables stay,
+  and so does a list of links that is a section's content (a "See also" list under its heading);
 - a heading whose section only held what was dropped goes with it.
 
 Nothing ever empties a page: a step that would leave no text (a page inside ``<nav>``) or keep
@@ -97,6 +98,19 @@ def _roles(tag: Any) -> set[str]:
     return set(str(tag.get("role") or "").lower().split())
 
 
+def _within(tag: Any, names: set[str] | tuple[str, ...]) -> bool:
+    parent = tag.parent
+    while parent is not None:
+        if parent.name in names:
+            return True
+        parent = parent.parent
+    return False
+
+
+def _tags(root: Any, bs4: Any) -> list[Any]:
+    return [node for node in root.descendants if isinstance(node, bs4.Tag)]
+
+
 def _is_hidden(tag: Any) -> bool:
     if tag.has_attr("hidden") or str(tag.get("aria-hidden") or "").lower() == "true":
         return True
@@ -107,10 +121,9 @@ def _is_hidden(tag: Any) -> bool:
 def _is_landmark(tag: Any) -> bool:
     if tag.name in _LANDMARK_TAGS or _roles(tag) & _LANDMARK_ROLES:
         return True
-    if tag.name == "header" or (tag.name == "footer" and tag.find_parent("blockquote") is None):
-        # The page's banner and footer; an article's footer (tags, share links) goes too.
-        return tag.name == "footer" or tag.find_parent(_SECTIONING) is None
-    return False
+    if tag.name == "footer":  # the page's footer, or an article's (tags, share links); not a quote's
+        return not _within(tag, ("blockquote",))
+    return tag.name == "header" and not _within(tag, _SECTIONING)  # the page's banner
 
 
 def _is_reference_list(tag: Any) -> bool:
@@ -128,13 +141,13 @@ class _TextSizes:
     def __init__(self, root: Any, bs4: Any) -> None:
         self.text: dict[int, int] = {}
         self.links: dict[int, int] = {}
-        for string in root.find_all(string=True):
-            if type(string) is not bs4.NavigableString:  # comments, CDATA, doctypes
+        for node in root.descendants:
+            if type(node) is not bs4.NavigableString:  # tags, comments, CDATA, doctypes
                 continue
-            size = len("".join(string.split()))
+            size = len("".join(node.split()))
             if not size:
                 continue
-            parents = list(string.parents)
+            parents = list(node.parents)
             linked = any(parent.name == "a" for parent in parents)
             for parent in parents:
                 key = id(parent)
@@ -155,31 +168,52 @@ def _outermost(tags: list[Any]) -> list[Any]:
     return [tag for tag in tags if not any(id(parent) in chosen for parent in tag.parents)]
 
 
-def _drop(root: Any, tags: list[Any], bs4: Any, min_kept: float) -> bool:
+def _drop(root: Any, tags: list[Any], bs4: Any, min_kept: float) -> None:
     """Remove ``tags`` unless that keeps less than ``min_kept`` of ``root``'s text (or none)."""
     tags = _outermost(tags)
     if not tags:
-        return False
+        return
     sizes = _TextSizes(root, bs4)
     total = sizes.of(root)
     kept = total - sum(sizes.of(tag) for tag in tags)
     if total and (kept <= 0 or kept < min_kept * total):
-        return False
+        return
     for tag in tags:
         tag.decompose()
-    return True
+
+
+def _is_section_list(tag: Any, bs4: Any) -> bool:
+    """A list that is a section's own content ("See also" under its heading), not a contents list."""
+    if tag.name not in ("ul", "ol", "dl"):
+        return False
+    for sibling in tag.previous_siblings:
+        if isinstance(sibling, bs4.Tag):
+            if sibling.name not in _HEADINGS:
+                return False
+            links = tag.find_all("a", href=True)
+            in_page = sum(str(link["href"]).startswith("#") for link in links)
+            return 2 * in_page < len(links)
+        if type(sibling) is bs4.NavigableString and sibling.strip():
+            return False
+    return False
 
 
 def _link_blocks(root: Any, bs4: Any) -> list[Any]:
-    """The outermost blocks whose text is mostly link text, tables excepted."""
+    """The blocks whose text is mostly link text, tables and what holds or is in one excepted."""
     sizes = _TextSizes(root, bs4)
-    found: list[Any] = []
-    for block in root.find_all(_BLOCKS):
-        if block.find_parent("table") is not None or block.find("table") is not None:
-            continue
-        if sizes.of(block) and sizes.link_density(block) > _LINK_DENSITY:
-            found.append(block)
-    return found
+    tags = _tags(root, bs4)
+    with_table: set[int] = set()
+    for table in (tag for tag in tags if tag.name == "table"):
+        with_table.update(id(parent) for parent in table.parents)
+    return [
+        tag
+        for tag in tags
+        if tag.name in _BLOCKS
+        and id(tag) not in with_table
+        and not _within(tag, ("table",))
+        and sizes.link_density(tag) > _LINK_DENSITY
+        and not _is_section_list(tag, bs4)
+    ]
 
 
 def _headings_with_text(root: Any, bs4: Any) -> list[Any]:
@@ -193,7 +227,7 @@ def _headings_with_text(root: Any, bs4: Any) -> list[Any]:
                 open_headings = [(lv, h) for lv, h in open_headings if lv < level]
                 open_headings.append((level, node))
             continue
-        if type(node) is bs4.NavigableString and node.strip() and node.find_parent(_HEADINGS) is None:
+        if type(node) is bs4.NavigableString and node.strip() and not _within(node, _HEADINGS):
             for _, heading in open_headings:
                 result[id(heading)] = heading
     return list(result.values())
@@ -202,20 +236,23 @@ def _headings_with_text(root: Any, bs4: Any) -> list[Any]:
 def _content_root(soup: Any, bs4: Any) -> Any:
     """The element holding the page's main content, with everything around it removed."""
     body = soup.body or soup
-    _drop(body, body.find_all(_is_hidden), bs4, min_kept=0.0)
+    _drop(body, [tag for tag in _tags(body, bs4) if _is_hidden(tag)], bs4, min_kept=0.0)
     sizes = _TextSizes(body, bs4)
+    tags = _tags(body, bs4)
+    mains = [tag for tag in tags if (tag.name == "main" or "main" in _roles(tag)) and sizes.of(tag)]
+    articles = _outermost([tag for tag in tags if tag.name == "article"])
     root = body
-    mains = [t for t in body.find_all(lambda t: t.name == "main" or "main" in _roles(t)) if sizes.of(t)]
-    articles = [t for t in body.find_all("article") if t.find_parent("article") is None]
     if mains:
         root = _outermost(mains)[0]
     elif len(articles) == 1 and sizes.of(articles[0]) * 4 >= sizes.of(body):
         root = articles[0]
     had_text = _headings_with_text(root, bs4)
-    _drop(root, root.find_all(_is_landmark), bs4, min_kept=0.0)
-    _drop(root, root.find_all(_is_reference_list), bs4, min_kept=_MIN_KEPT)
+    tags = _tags(root, bs4)
+    _drop(root, [tag for tag in tags if _is_landmark(tag)], bs4, min_kept=0.0)
+    tags = _tags(root, bs4)
+    _drop(root, [tag for tag in tags if _is_reference_list(tag)], bs4, min_kept=_MIN_KEPT)
     _drop(root, _link_blocks(root, bs4), bs4, min_kept=_MIN_KEPT)
-    still = {id(h) for h in _headings_with_text(root, bs4)}
+    still = {id(heading) for heading in _headings_with_text(root, bs4)}
     for heading in had_text:
         if not heading.decomposed and id(heading) not in still:
             heading.decompose()
