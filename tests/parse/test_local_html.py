@@ -122,6 +122,21 @@ def test_tables_of_links_are_content_not_navigation() -> None:
     assert len(page.tables) == 1 and page.tables[0].rows[2] == ["Item 2.", "Section 2", "6"]
 
 
+def test_lists_of_sentences_with_links_and_single_links_are_prose() -> None:
+    html = f"""<html><body><main><p>{ARTICLE}</p><div>
+      <p>Ducks eat:</p>
+      <ul><li>seeds of <a href="/g">aquatic grasses and tall sedges</a> in summer</li>
+          <li>small <a href="/i">freshwater invertebrates, insects</a> and worms</li></ul>
+      <p><a href="/stability">Stability: 2</a> - Stable</p>
+      <p>Notes: <a href="/n1">NoteOne</a> <a href="/n2">NoteTwo</a></p>
+    </div></main></body></html>"""
+    text = " ".join(words(_text(html)))
+    assert "seeds of aquatic grasses and tall sedges in summer" in text
+    assert "small freshwater invertebrates insects and worms" in text
+    assert "stability 2 stable" in text
+    assert "noteone" not in text  # two links and little else: navigation
+
+
 def test_prose_with_many_inline_links_is_kept() -> None:
     linked = (
         '<p><b>Duck</b> is the common name for <a href="/w">waterfowl</a> in the <a href="/f">family</a> '

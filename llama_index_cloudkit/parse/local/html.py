@@ -89,8 +89,10 @@ _LANDMARK_ROLES = {
 _REFERENCE_ROLES = {"doc-bibliography", "doc-endnotes"}
 # A <header>/<footer> is the page's banner/footer unless it sits in one of these (ARIA's rule).
 _SECTIONING = {"article", "aside", "main", "nav", "section", "blockquote", "figure"}
-_BLOCKS = ("ul", "ol", "dl", "div", "section", "p", "center", "form")
+_LISTS = ("ul", "ol", "dl", "menu")
+_BLOCKS = (*_LISTS, "div", "section", "p", "center", "form")
 _LINK_DENSITY = 0.5  # a block whose text is more than this share of link text is navigation
+_LINK_ITEM = 2 / 3  # a list item this much link text is a link, not a sentence with links in it
 _MIN_KEPT = 0.2  # a content step that would keep less than this share of the text is skipped
 
 
@@ -141,7 +143,11 @@ class _TextSizes:
     def __init__(self, root: Any, bs4: Any) -> None:
         self.text: dict[int, int] = {}
         self.links: dict[int, int] = {}
+        self.anchors: dict[int, int] = {}
         for node in root.descendants:
+            if isinstance(node, bs4.Tag) and node.name == "a":
+                for parent in node.parents:
+                    self.anchors[id(parent)] = self.anchors.get(id(parent), 0) + 1
             if type(node) is not bs4.NavigableString:  # tags, comments, CDATA, doctypes
                 continue
             size = len("".join(node.split()))
@@ -184,8 +190,6 @@ def _drop(root: Any, tags: list[Any], bs4: Any, min_kept: float) -> None:
 
 def _is_section_list(tag: Any, bs4: Any) -> bool:
     """A list that is a section's own content ("See also" under its heading), not a contents list."""
-    if tag.name not in ("ul", "ol", "dl"):
-        return False
     for sibling in tag.previous_siblings:
         if isinstance(sibling, bs4.Tag):
             if sibling.name not in _HEADINGS:
@@ -198,22 +202,41 @@ def _is_section_list(tag: Any, bs4: Any) -> bool:
     return False
 
 
+def _is_link_list(tag: Any, sizes: _TextSizes) -> bool:
+    """Most of the list's items are links, not sentences with links in them."""
+    items = [item for item in tag.children if getattr(item, "name", None) in ("li", "dt", "dd")]
+    links = sum(sizes.of(item) > 0 and sizes.link_density(item) >= _LINK_ITEM for item in items)
+    return 2 * links > len([item for item in items if sizes.of(item)])
+
+
 def _link_blocks(root: Any, bs4: Any) -> list[Any]:
-    """The blocks whose text is mostly link text, tables and what holds or is in one excepted."""
+    """The blocks that are navigation: mostly link text, two links or more, no table or prose list.
+
+    A list is navigation when most of its items are links (a list of sentences with links in
+    them is prose), unless it is a section's own content under its heading.
+    """
     sizes = _TextSizes(root, bs4)
     tags = _tags(root, bs4)
-    with_table: set[int] = set()
-    for table in (tag for tag in tags if tag.name == "table"):
-        with_table.update(id(parent) for parent in table.parents)
-    return [
-        tag
-        for tag in tags
-        if tag.name in _BLOCKS
-        and id(tag) not in with_table
-        and not _within(tag, ("table",))
-        and sizes.link_density(tag) > _LINK_DENSITY
-        and not _is_section_list(tag, bs4)
-    ]
+    found: list[Any] = []
+    kept: set[int] = set()  # blocks holding a table or a prose list
+    for tag in tags:
+        if tag.name == "table" or (
+            tag.name in _LISTS and (not _is_link_list(tag, sizes) or _is_section_list(tag, bs4))
+        ):
+            kept.update(id(parent) for parent in tag.parents)
+    for tag in tags:
+        if (
+            tag.name not in _BLOCKS
+            or id(tag) in kept
+            or sizes.anchors.get(id(tag), 0) < 2
+            or sizes.link_density(tag) <= _LINK_DENSITY
+            or _within(tag, ("table",))
+        ):
+            continue
+        if tag.name in _LISTS and (not _is_link_list(tag, sizes) or _is_section_list(tag, bs4)):
+            continue
+        found.append(tag)
+    return found
 
 
 def _headings_with_text(root: Any, bs4: Any) -> list[Any]:
