@@ -358,9 +358,18 @@ def iter_image_pages(
     Raises:
         UnsupportedFileError: no OCR engine is installed, or OCR is off.
 
+    ``ocr`` is any function from a PIL image to text: ``load_ocr()`` gives the installed engine's.
+
     Example:
-        >>> data = open("scan.png", "rb").read()  # doctest: +SKIP
-        >>> pages = list(iter_image_pages(data, "scan.png", load_ocr()))  # doctest: +SKIP
+        >>> import io
+        >>> from PIL import Image
+        >>> scan = io.BytesIO(); Image.new("L", (40, 20), 255).save(scan, format="PNG")
+        >>> (page,) = iter_image_pages(scan.getvalue(), "scan.png", lambda image: f"{image.width} px wide")
+        >>> page.markdown(), page.width
+        ('40 px wide', 40)
+        >>> (blank,) = iter_image_pages(scan.getvalue(), "scan.png", lambda image: "")
+        >>> blank.warnings
+        ['OCR found no text on this page']
     """
     if ocr is None:
         if ocr_mode == "off":
