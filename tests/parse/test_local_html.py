@@ -116,7 +116,8 @@ def test_a_page_entirely_inside_navigation_elements_is_not_empty() -> None:
 def test_tables_of_links_are_content_not_navigation() -> None:
     # A table of contents with linked rows (as in SEC filings) is kept as a table.
     rows = "".join(
-        f'<tr><td>Item {i}.</td><td><a href="#i{i}">Section {i}</a></td><td>{i * 3}</td></tr>' for i in range(4)
+        f'<tr><td>Item {i}.</td><td><a href="#i{i}">Section {i}</a></td><td>{i * 3}</td></tr>'
+        for i in range(4)
     )
     (page,) = iter_html_pages(f"<p>{ARTICLE}</p><table>{rows}</table>".encode(), "toc.html")
     assert len(page.tables) == 1 and page.tables[0].rows[2] == ["Item 2.", "Section 2", "6"]
