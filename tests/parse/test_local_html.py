@@ -129,12 +129,14 @@ def test_lists_of_sentences_with_links_and_single_links_are_prose() -> None:
       <ul><li>seeds of <a href="/g">aquatic grasses and tall sedges</a> in summer</li>
           <li>small <a href="/i">freshwater invertebrates, insects</a> and worms</li></ul>
       <p><a href="/stability">Stability: 2</a> - Stable</p>
+      <p><a href="#c">net.connect()</a> and <a href="#s">server.listen()</a> take a path parameter.</p>
       <p>Notes: <a href="/n1">NoteOne</a> <a href="/n2">NoteTwo</a></p>
     </div></main></body></html>"""
     text = " ".join(words(_text(html)))
     assert "seeds of aquatic grasses and tall sedges in summer" in text
     assert "small freshwater invertebrates insects and worms" in text
     assert "stability 2 stable" in text
+    assert "net connect and server listen take a path parameter" in text
     assert "noteone" not in text  # two links and little else: navigation
 
 

@@ -42,7 +42,8 @@ _SECTIONING = {"article", "aside", "main", "nav", "section", "blockquote", "figu
 _LISTS = ("ul", "ol", "dl", "menu")
 _BLOCKS = (*_LISTS, "div", "section", "p", "center", "form")
 _LINK_DENSITY = 0.5  # a block whose text is more than this share of link text is navigation
-_LINK_ITEM = 2 / 3  # a list item this much link text is a link, not a sentence with links in it
+# A list item or paragraph this much link text is links, not a sentence with links in it.
+_LINK_ITEM = 2 / 3
 _MIN_KEPT = 0.2  # a content step that would keep less than this share of the text is skipped
 
 
@@ -162,6 +163,8 @@ def _is_link_list(tag: Any, sizes: _TextSizes) -> bool:
 def _link_blocks(root: Any, bs4: Any) -> list[Any]:
     """The blocks that are navigation: mostly link text, two links or more, no table or prose list.
 
+    A paragraph is navigation when it is links with little else (``Home | News | Shop``).
+
     A list is navigation when most of its items are links (a list of sentences with links in
     them is prose), unless it is a section's own content under its heading.
     """
@@ -179,7 +182,7 @@ def _link_blocks(root: Any, bs4: Any) -> list[Any]:
             tag.name not in _BLOCKS
             or id(tag) in kept
             or sizes.anchors.get(id(tag), 0) < 2
-            or sizes.link_density(tag) <= _LINK_DENSITY
+            or sizes.link_density(tag) <= (_LINK_ITEM if tag.name == "p" else _LINK_DENSITY)
             or _within(tag, ("table",))
         ):
             continue
