@@ -1,4 +1,7 @@
-"""HTML pages: BeautifulSoup to find the content and the tables, markdownify for the rest."""
+"""HTML pages: BeautifulSoup to find the tables, markdownify for the rest, of the main content only.
+
+What the main content is (and what is navigation) is ``_main_content``'s concern.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +11,7 @@ from typing import Any
 
 from llama_index_cloudkit._imports import require
 from llama_index_cloudkit.errors import ParseError
+from llama_index_cloudkit.parse.local._main_content import content_root
 from llama_index_cloudkit.parse.model import Block, ParsedPage, ParsedTable
 
 __all__ = ["iter_html_pages"]
@@ -74,8 +78,9 @@ def iter_html_pages(data: bytes, file_name: str) -> Iterator[ParsedPage]:
         soup = bs4.BeautifulSoup(data, "lxml")
     for tag in soup(["script", "style", "noscript", "template", "head"]):
         tag.decompose()
+    root = content_root(soup, bs4)
     tables: list[ParsedTable] = []
-    for table in soup.find_all("table"):
+    for table in root.find_all("table"):
         if table.find_parent("table") is not None:
             continue
         rows = _table_rows(table)
@@ -86,7 +91,6 @@ def iter_html_pages(data: bytes, file_name: str) -> Iterator[ParsedPage]:
             table.replace_with(placeholder)
         else:
             table.decompose()
-    root = soup.body or soup
     text = markdownify.markdownify(str(root), heading_style="ATX", strip=["img"])
     blocks: list[Block] = []
     for chunk in text.split("\n\n"):

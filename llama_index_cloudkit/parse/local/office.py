@@ -87,7 +87,22 @@ def iter_docx_pages(data: bytes, file_name: str) -> Iterator[ParsedPage]:
     """Yield a DOCX's pages: paragraphs as markdown (headings, lists) and tables.
 
     Example:
-        >>> pages = list(iter_docx_pages(open("memo.docx", "rb").read(), "memo.docx"))  # doctest: +SKIP
+        >>> import io, docx
+        >>> memo = docx.Document()
+        >>> _ = memo.add_heading("Memo", level=1), memo.add_paragraph("Lunch is at noon.")
+        >>> table = memo.add_table(rows=0, cols=2)
+        >>> for day, room in [("Day", "Room"), ("Mon", "B2")]:
+        ...     cells = table.add_row().cells
+        ...     cells[0].text, cells[1].text = day, room
+        >>> out = io.BytesIO(); memo.save(out)
+        >>> print(next(iter_docx_pages(out.getvalue(), "memo.docx")).markdown())
+        # Memo
+        <BLANKLINE>
+        Lunch is at noon.
+        <BLANKLINE>
+        | Day | Room |
+        | --- | --- |
+        | Mon | B2 |
     """
     _check_zip(data, file_name, "DOCX")
     docx = require("docx", "local", package="python-docx")
@@ -154,7 +169,14 @@ def iter_pptx_pages(data: bytes, file_name: str) -> Iterator[ParsedPage]:
     """Yield one page per slide: the title as a heading, text frames, tables.
 
     Example:
-        >>> pages = list(iter_pptx_pages(open("deck.pptx", "rb").read(), "deck.pptx"))  # doctest: +SKIP
+        >>> import io, pptx
+        >>> deck = pptx.Presentation()
+        >>> slide = deck.slides.add_slide(deck.slide_layouts[1])  # title and content
+        >>> slide.shapes.title.text, slide.placeholders[1].text = "Results", "Sales grew"
+        >>> out = io.BytesIO(); deck.save(out)
+        >>> for page in iter_pptx_pages(out.getvalue(), "deck.pptx"):
+        ...     print(page.number, page.markdown().splitlines())
+        1 ['# Results', '', 'Sales grew']
     """
     _check_zip(data, file_name, "PPTX")
     pptx = require("pptx", "local", package="python-pptx")
