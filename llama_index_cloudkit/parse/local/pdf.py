@@ -8,8 +8,10 @@ bands above, between, beside and below.
 
 from __future__ import annotations
 
+import ctypes
 import io
 import itertools
+import re
 import logging
 import os
 import threading
@@ -24,6 +26,7 @@ from llama_index_cloudkit.parse.local.tables import (
     Segment,
     find_rule_regions,
     has_columns,
+    mostly_glyphs,
     table_in_region,
 )
 from llama_index_cloudkit.parse.model import Block, ParsedPage, ParsedTable
@@ -47,6 +50,9 @@ def _normalize(text: str) -> str:
     return "\n".join(lines).strip()
 
 
+Box = tuple[float, float, float, float]  # left, bottom, right, top (PDF points, y up)
+
+
 @dataclass
 class _Drawing:
     """The rules a page draws: what decides which table finder, if any, runs on it."""
@@ -54,25 +60,64 @@ class _Drawing:
     horizontal: list[Rule]
     vertical: list[tuple[float, float, float]]  # x, bottom, top of each vertical rule
     lattice: bool  # rules both ways, or cell boxes: pdfplumber's lattice finder
+    shapes: list[tuple[Box, Any]]  # paths that are not thin rules: boxes, or curves of a figure
+    raw: Any = None
+
+    def drawn_over(self, box: Box) -> bool:
+        """Whether a curve or a slanted line is drawn inside ``box`` (a figure or a diagram there).
+
+        A table's own frame (a rounded box around it) is not: only shapes smaller than half
+        the box count. Segments are only walked for the few shapes inside ``box``.
+        """
+        left, bottom, right, top = box
+        area = (right - left) * (top - bottom)
+        for (x0, y0, x1, y1), obj in self.shapes:
+            inside = left - 2 <= x0 and x1 <= right + 2 and bottom - 2 <= y0 and y1 <= top + 2
+            if inside and (x1 - x0) * (y1 - y0) < 0.5 * area and _curved(obj, self.raw):
+                return True
+        return False
+
+
+def _curved(obj: Any, raw: Any) -> bool:
+    """Whether a path has a Bezier segment or a line that is neither horizontal nor vertical."""
+    handle = obj.raw
+    x, y = ctypes.c_float(), ctypes.c_float()
+    last: tuple[float, float] | None = None
+    for index in range(raw.FPDFPath_CountSegments(handle)):
+        segment = raw.FPDFPath_GetPathSegment(handle, index)
+        kind = raw.FPDFPathSegment_GetType(segment)
+        if kind == raw.FPDF_SEGMENT_BEZIERTO:
+            return True
+        raw.FPDFPathSegment_GetPoint(segment, ctypes.byref(x), ctypes.byref(y))
+        point = (x.value, y.value)
+        if kind == raw.FPDF_SEGMENT_LINETO and last is not None:
+            dx, dy = abs(point[0] - last[0]), abs(point[1] - last[1])
+            if dx > 1 and dy > 1:
+                return True
+        last = point
+    return False
 
 
 def _drawing(page: Any, raw: Any) -> _Drawing:
     horizontal: list[Rule] = []
     vertical: list[tuple[float, float, float]] = []
+    shapes: list[tuple[Box, Any]] = []
     boxes = 0
     for obj in page.get_objects(filter=[raw.FPDF_PAGEOBJ_PATH], max_depth=2):
-        left, bottom, right, top = obj.get_bounds()
+        left, bottom, right, top = bounds = obj.get_bounds()
         width, height = right - left, top - bottom
         if height < _RULE_THICKNESS and width > _RULE_MIN_LENGTH:
             horizontal.append(Rule(left, (bottom + top) / 2, right))
         elif width < _RULE_THICKNESS and height > _RULE_MIN_LENGTH:
             vertical.append(((left + right) / 2, bottom, top))
-        elif width > _RULE_MIN_LENGTH and height > _RULE_THICKNESS:
-            boxes += 1  # cell borders drawn as rectangles
-            if height <= _CELL_BOX_HEIGHT:  # a cell's edges are rules too; a page frame's are not
-                horizontal += [Rule(left, top, right), Rule(left, bottom, right)]
+        elif width > _RULE_THICKNESS and height > _RULE_THICKNESS:
+            shapes.append((bounds, obj))
+            if width > _RULE_MIN_LENGTH:
+                boxes += 1  # cell borders drawn as rectangles
+                if height <= _CELL_BOX_HEIGHT:  # a cell's edges are rules too; a page frame's are not
+                    horizontal += [Rule(left, top, right), Rule(left, bottom, right)]
     lattice = (len(horizontal) - 2 * boxes >= 2 and len(vertical) >= 2) or boxes >= 4
-    return _Drawing(horizontal, vertical, lattice)
+    return _Drawing(horizontal, vertical, lattice, shapes, raw)
 
 
 def _segments(
@@ -125,7 +170,7 @@ def _rule_tables(textpage: Any, drawing: _Drawing, height: float) -> list[Block]
         if table is not None:
             bbox = (region.x0, height - region.top, region.x1, height - region.bottom)
             found.append((bbox, table.rows))
-    return _page_with_tables(textpage, found, height) if found else None
+    return _page_with_tables(textpage, found, height, drawing) if found else None
 
 
 def _split_stacked_rows(rows: list[list[str]]) -> list[list[str]]:
@@ -147,13 +192,18 @@ def _split_stacked_rows(rows: list[list[str]]) -> list[list[str]]:
     return result
 
 
+# pdfminer writes a glyph its font does not map to text as "(cid:N)" (arrows of a syntax diagram).
+_CID = re.compile(r"\(cid:\d+\)")
+
+
 def _clean_table(raw_rows: list[list[Any]]) -> ParsedTable | None:
     rows = [[str(c).strip() if c is not None else "" for c in row] for row in raw_rows]
     rows = _split_stacked_rows(rows)
-    rows = [[" ".join(c.split()) for c in row] for row in rows]
+    rows = [[" ".join(_CID.sub("\ufffc", c).split()) for c in row] for row in rows]
     rows = [row for row in rows if any(row)]
-    if len(rows) < 2:
+    if len(rows) < 2 or mostly_glyphs(rows):  # a diagram's arrows and labels, not a table
         return None
+    rows = [[" ".join(c.replace("\ufffc", " ").split()) for c in row] for row in rows]
     keep = [j for j in range(max(len(r) for r in rows)) if any(j < len(r) and r[j] for r in rows)]
     if len(keep) < 2:
         return None
@@ -165,15 +215,19 @@ def _nonspace(text: str) -> int:
 
 
 def _page_with_tables(
-    textpage: Any, found: list[tuple[tuple[float, float, float, float], list[list[Any]]]], height: float
+    textpage: Any,
+    found: list[tuple[tuple[float, float, float, float], list[list[Any]]]],
+    height: float,
+    drawing: _Drawing,
 ) -> list[Block] | None:
     """Blocks for a page with ruled tables that pdfplumber reads well, else None (under the lock).
 
     ``found`` is pdfplumber's tables: (bbox, rows) each. The page's own text order is kept:
     characters are walked in PDFium's order, and each table is emitted where its first
-    character stands, in place of the text it covers.
+    character stands, in place of the text it covers. A candidate with curves or slanted
+    lines drawn inside it is a figure or a diagram, not a table: its text stays text.
     """
-    boxes: list[tuple[float, float, float, float]] = []
+    boxes: list[Box] = []
     tables: list[ParsedTable] = []
     for bbox, rows in found:
         parsed = _clean_table(rows)
@@ -182,6 +236,8 @@ def _page_with_tables(
         x0, top, x1, bottom = bbox
         # pdfplumber measures y from the top of the page; PDFium from the bottom.
         box = (x0 - 1, height - bottom - 1, x1 + 1, height - top + 1)
+        if drawing.drawn_over(box):
+            continue
         covered = textpage.get_text_bounded(left=box[0], bottom=box[1], right=box[2], top=box[3])
         cells = "".join(c for row in parsed.rows for c in row)
         # A table that lost much of the text it covers is worse than that text.
@@ -305,12 +361,13 @@ def _read_page(document: Any, index: int, raw: Any, tables: Any, want_ocr: bool)
         if ruled:
             plumber_page = tables(index)
             try:
-                found = plumber_page.find_tables()  # the slow part: pdfminer, no PDFium
+                # Text drawn twice a hair apart (fake bold) is read once: no "EENNFFOORRCCEEDD".
+                found = plumber_page.dedupe_chars().find_tables()  # the slow part: pdfminer, no PDFium
                 extracted = [(table.bbox, table.extract()) for table in found]
             finally:
                 plumber_page.close()  # drops pdfplumber's per-page caches
             with PDFIUM_LOCK:
-                blocks = _page_with_tables(textpage, extracted, height)
+                blocks = _page_with_tables(textpage, extracted, height, drawing)
         with PDFIUM_LOCK:
             if blocks is None and drawing is not None and len(drawing.horizontal) >= 2:
                 blocks = _rule_tables(textpage, drawing, height)

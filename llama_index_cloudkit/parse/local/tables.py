@@ -37,7 +37,16 @@ from dataclasses import dataclass, field
 
 from llama_index_cloudkit.parse.model import ParsedTable
 
-__all__ = ["Rule", "RuleRegion", "Segment", "find_rule_regions", "find_rule_tables", "has_columns"]
+__all__ = [
+    "Rule",
+    "RuleRegion",
+    "Segment",
+    "find_rule_regions",
+    "find_rule_tables",
+    "has_columns",
+    "mostly_glyphs",
+    "table_in_region",
+]
 
 _SAME_EXTENT = 2.5  # points: rules of one table start and end this close
 _SAME_Y = 1.5
@@ -266,6 +275,22 @@ def has_columns(region: RuleRegion, boxes: list[Segment]) -> bool:
     return len(_columns(body, region.x1 - region.x0)) >= 2
 
 
+def mostly_glyphs(rows: list[list[str]]) -> bool:
+    """Whether most filled cells hold one glyph that is not a digit: a diagram's labels and arrows.
+
+    A glyph with no text behind it (pdfminer's ``(cid:N)``, passed here as U+FFFC) counts as one.
+
+    Example:
+        >>> mostly_glyphs([["A", "B", "\ufffc"], ["x", "Total", "y"]])
+        True
+        >>> mostly_glyphs([["Item", "n"], ["apples", "3"], ["pears", "1"]])
+        False
+    """
+    cells = [c for row in rows for c in row if c]
+    glyphs = sum(1 for c in cells if len(c) == 1 and not c.isdigit())
+    return bool(cells) and glyphs > 0.5 * len(cells)
+
+
 def table_in_region(
     region: RuleRegion, segments: list[Segment], verticals: list[float]
 ) -> ParsedTable | None:
@@ -333,8 +358,7 @@ def table_in_region(
     rows = [row for row in rows if any(row)]
     if len(rows) < 2:
         return None
-    cells = [c for row in rows for c in row if c]
-    if sum(1 for c in cells if len(c) <= 1) > 0.5 * len(cells):
+    if mostly_glyphs(rows):
         return None  # a diagram's labels, not a table
     if sum(1 for row in rows if sum(1 for c in row if c) >= 2) < max(2, len(rows) / 2):
         return None  # mostly one cell a row: prose (a framed page, a note) between two rules
