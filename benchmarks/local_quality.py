@@ -30,6 +30,7 @@ import argparse
 import collections
 import html
 import json
+import os
 import re
 import subprocess
 import sys
@@ -163,11 +164,14 @@ def main() -> None:
         if p.is_file() and p.suffix.lower() not in SKIP and p.name not in SKIP_FILES and p.suffix != ".md"
     ]
     results: dict[str, dict[str, dict[str, object]]] = {"ours": ours(files)}
+    # Offline, as ours: a peer that needs to download a model fails fast instead of hanging.
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
     proc = subprocess.run(
         [args.peers_python, "-c", PEER_RUNNER, json.dumps([str(p) for p in files]), args.peers],
         capture_output=True,
         text=True,
         check=True,
+        env=env,
     )
     for name, res in json.loads(proc.stdout.strip().splitlines()[-1]).items():
         if "error" in res:

@@ -352,7 +352,15 @@ def _open(data: bytes | str, file_name: str, password: str | None) -> Any:
 
 
 def render_page(page: Any, scale: float) -> Any:
-    """A PIL image of a PDFium page, independent of PDFium's buffers (call under the lock)."""
+    """A PIL image of a PDFium page, independent of PDFium's buffers (call under the lock).
+
+    Example:
+        >>> import pypdfium2
+        >>> document = pypdfium2.PdfDocument.new()
+        >>> with PDFIUM_LOCK:
+        ...     render_page(document.new_page(100, 50), scale=2).size
+        (200, 100)
+    """
     bitmap = page.render(scale=scale)
     try:
         return bitmap.to_pil().copy()
@@ -446,7 +454,13 @@ def iter_pdf_pages(
         pages: 0-based page indexes to read (default: all), for splitting a long PDF.
 
     Example:
-        >>> pages = list(iter_pdf_pages(open("report.pdf", "rb").read(), "report.pdf"))  # doctest: +SKIP
+        >>> from fpdf import FPDF  # a one-page PDF to read (fpdf2)
+        >>> pdf = FPDF()
+        >>> pdf.add_page()
+        >>> pdf.set_font("Helvetica", size=12)
+        >>> _ = pdf.cell(text="Quarterly report")
+        >>> [(page.number, page.blocks) for page in iter_pdf_pages(bytes(pdf.output()), "report.pdf")]
+        [(1, ['Quarterly report'])]
     """
     raw = require("pypdfium2.raw", "local", package="pypdfium2")
     document = _open(data, file_name, password)
@@ -501,8 +515,12 @@ def count_pdf_pages(data: bytes, file_name: str, password: str | None = None) ->
     """How many pages a PDF has, without reading them.
 
     Example:
-        >>> count_pdf_pages(open("report.pdf", "rb").read(), "report.pdf")  # doctest: +SKIP
-        12
+        >>> from fpdf import FPDF  # a two-page PDF (fpdf2)
+        >>> pdf = FPDF()
+        >>> pdf.add_page()
+        >>> pdf.add_page()
+        >>> count_pdf_pages(bytes(pdf.output()), "report.pdf")
+        2
     """
     document = _open(data, file_name, password)
     with PDFIUM_LOCK:
