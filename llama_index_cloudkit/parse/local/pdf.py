@@ -23,7 +23,9 @@ from llama_index_cloudkit._imports import require
 from llama_index_cloudkit.errors import ParseError, UnsupportedFileError
 from llama_index_cloudkit.parse.local.tables import (
     Rule,
+    RuleRegion,
     Segment,
+    find_aligned_regions,
     find_rule_regions,
     has_columns,
     mostly_glyphs,
@@ -61,6 +63,7 @@ class _Drawing:
     vertical: list[tuple[float, float, float]]  # x, bottom, top of each vertical rule
     lattice: bool  # rules both ways, or cell boxes: pdfplumber's lattice finder
     shapes: list[tuple[Box, Any]]  # paths that are not thin rules: boxes, or curves of a figure
+    text: list[Segment]  # the box of each text object (no text): where rule-free tables are looked for
     raw: Any = None
 
     def drawn_over(self, box: Box) -> bool:
@@ -97,8 +100,9 @@ def _curved(handle: Any, raw: Any) -> bool:
     return False
 
 
-def _paths(page: Any, raw: Any) -> list[tuple[Box, Any]]:
-    """The bounds and handle of every path object on a page, in forms too (two levels deep).
+def _objects(page: Any, raw: Any) -> tuple[list[tuple[Box, Any]], list[Box]]:
+    """The bounds and handle of every path object on a page, in forms too (two levels deep),
+    and the bounds of its text objects.
 
     Every page pays for this scan, so it calls PDFium directly: no wrapper object per page
     object (about five times cheaper than ``PdfPage.get_objects``, a few percent of reading
@@ -106,9 +110,10 @@ def _paths(page: Any, raw: Any) -> list[tuple[Box, Any]]:
     """
     left, bottom, right, top = ctypes.c_float(), ctypes.c_float(), ctypes.c_float(), ctypes.c_float()
     refs = (ctypes.byref(left), ctypes.byref(bottom), ctypes.byref(right), ctypes.byref(top))
-    path, form = raw.FPDF_PAGEOBJ_PATH, raw.FPDF_PAGEOBJ_FORM
+    path, text, form = raw.FPDF_PAGEOBJ_PATH, raw.FPDF_PAGEOBJ_TEXT, raw.FPDF_PAGEOBJ_FORM
     get_type, get_bounds = raw.FPDFPageObj_GetType, raw.FPDFPageObj_GetBounds
-    found: list[tuple[Box, Any]] = []
+    paths: list[tuple[Box, Any]] = []
+    texts: list[Box] = []
     forms: list[tuple[Any, int]] = []
     handle = page.raw
     for index in range(raw.FPDFPage_CountObjects(handle)):
@@ -116,7 +121,10 @@ def _paths(page: Any, raw: Any) -> list[tuple[Box, Any]]:
         kind = get_type(obj)
         if kind == path:
             get_bounds(obj, *refs)
-            found.append(((left.value, bottom.value, right.value, top.value), obj))
+            paths.append(((left.value, bottom.value, right.value, top.value), obj))
+        elif kind == text:
+            get_bounds(obj, *refs)
+            texts.append((left.value, bottom.value, right.value, top.value))
         elif kind == form:
             forms.append((obj, 2))
     while forms:
@@ -126,10 +134,13 @@ def _paths(page: Any, raw: Any) -> list[tuple[Box, Any]]:
             kind = get_type(obj)
             if kind == path:
                 get_bounds(obj, *refs)
-                found.append(((left.value, bottom.value, right.value, top.value), obj))
+                paths.append(((left.value, bottom.value, right.value, top.value), obj))
+            elif kind == text:
+                get_bounds(obj, *refs)
+                texts.append((left.value, bottom.value, right.value, top.value))
             elif kind == form and depth < 2:
                 forms.append((obj, depth + 1))
-    return found
+    return paths, texts
 
 
 def _drawing(page: Any, raw: Any) -> _Drawing:
@@ -137,7 +148,8 @@ def _drawing(page: Any, raw: Any) -> _Drawing:
     vertical: list[tuple[float, float, float]] = []
     shapes: list[tuple[Box, Any]] = []
     boxes = 0
-    for bounds, handle in _paths(page, raw):
+    paths, texts = _objects(page, raw)
+    for bounds, handle in paths:
         left, bottom, right, top = bounds
         width, height = right - left, top - bottom
         if height < _RULE_THICKNESS and width > _RULE_MIN_LENGTH:
@@ -151,7 +163,8 @@ def _drawing(page: Any, raw: Any) -> _Drawing:
                 if height <= _CELL_BOX_HEIGHT:  # a cell's edges are rules too; a page frame's are not
                     horizontal += [Rule(left, top, right), Rule(left, bottom, right)]
     lattice = (len(horizontal) - 2 * boxes >= 2 and len(vertical) >= 2) or boxes >= 4
-    return _Drawing(horizontal, vertical, lattice, shapes, raw)
+    text = [Segment(x0, y0, x1, y1, "") for x0, y0, x1, y1 in texts]
+    return _Drawing(horizontal, vertical, lattice, shapes, text, raw)
 
 
 def _segments(
@@ -175,18 +188,21 @@ def _segments(
     return segments
 
 
-def _rule_tables(textpage: Any, drawing: _Drawing, height: float) -> list[Block] | None:
-    """Blocks for a page whose tables have horizontal rules only, else None (under the lock).
+def _layout_tables(textpage: Any, drawing: _Drawing, height: float) -> list[Block] | None:
+    """Blocks for a page whose tables have horizontal rules only, or no rules at all and columns
+    set apart by wide gaps, else None (under the lock).
 
-    The rules alone decide whether any text is read: a page without two rules of the same
-    extent costs nothing here.
+    The page's drawing and its text objects' boxes decide whether any text is read: a page
+    without two rules of the same extent, or three lines aligned on three wide-gapped columns,
+    costs nothing here.
     """
     regions = find_rule_regions(drawing.horizontal)
-    if not regions:
+    aligned = [] if regions else find_aligned_regions(drawing.text)
+    if not regions and not aligned:
         return None
     rects = [textpage.get_rect(index) for index in range(textpage.count_rects())]  # geometry: cheap
     boxes = [Segment(x0, y0, x1, y1, "") for x0, y0, x1, y1 in rects]
-    candidates = []
+    candidates: list[tuple[RuleRegion, list[float]]] = [(region, []) for region in aligned]
     for region in regions:
         inner = [
             x
@@ -205,6 +221,24 @@ def _rule_tables(textpage: Any, drawing: _Drawing, height: float) -> list[Block]
             bbox = (region.x0, height - region.top, region.x1, height - region.bottom)
             found.append((bbox, table.rows))
     return _page_with_tables(textpage, found, height, drawing) if found else None
+
+
+def _once(plumber_page: Any) -> Any:
+    """The pdfplumber page with text drawn twice a hair apart (fake bold) read once: no
+    ``EENNFFOORRCCEEDD``. One pass over the characters; pdfplumber's ``dedupe_chars`` costs
+    several times the table finding itself."""
+    seen: dict[tuple[str, int], list[tuple[float, float]]] = {}
+    twice: set[int] = set()
+    for char in plumber_page.chars:  # the same glyph less than a point away, either way
+        x, top = char["x0"], char["top"]
+        near = [p for dy in (-1, 0, 1) for p in seen.get((char["text"], round(top) + dy), ())]
+        if any(abs(x - px) < 1 and abs(top - py) < 1 for px, py in near):
+            twice.add(id(char))
+        else:
+            seen.setdefault((char["text"], round(top)), []).append((x, top))
+    if not twice:
+        return plumber_page
+    return plumber_page.filter(lambda obj: id(obj) not in twice)
 
 
 def _split_stacked_rows(rows: list[list[str]]) -> list[list[str]]:
@@ -402,16 +436,15 @@ def _read_page(document: Any, index: int, raw: Any, tables: Any, want_ocr: bool)
         if drawing is not None and drawing.lattice:
             plumber_page = tables(index)
             try:
-                # Text drawn twice a hair apart (fake bold) is read once: no "EENNFFOORRCCEEDD".
-                found = plumber_page.dedupe_chars().find_tables()  # the slow part: pdfminer, no PDFium
+                found = _once(plumber_page).find_tables()  # the slow part: pdfminer, no PDFium
                 extracted = [(table.bbox, table.extract()) for table in found]
             finally:
                 plumber_page.close()  # drops pdfplumber's per-page caches
             with PDFIUM_LOCK:
                 blocks = _page_with_tables(textpage, extracted, height, drawing)
         with PDFIUM_LOCK:
-            if blocks is None and drawing is not None and len(drawing.horizontal) >= 2:
-                blocks = _rule_tables(textpage, drawing, height)
+            if blocks is None and drawing is not None and (len(drawing.horizontal) >= 2 or drawing.text):
+                blocks = _layout_tables(textpage, drawing, height)
             image = None
             needs_ocr = False
             if blocks is None:

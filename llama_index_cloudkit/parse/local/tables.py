@@ -41,6 +41,7 @@ __all__ = [
     "Rule",
     "RuleRegion",
     "Segment",
+    "find_aligned_regions",
     "find_rule_regions",
     "find_rule_tables",
     "has_columns",
@@ -275,20 +276,173 @@ def has_columns(region: RuleRegion, boxes: list[Segment]) -> bool:
     return len(_columns(body, region.x1 - region.x0)) >= 2
 
 
+def _mark(column: list[str]) -> str | None:
+    """The one glyph that fills (nearly) every filled cell of a column: a bullet, a check box."""
+    filled = [c for c in column if c]
+    if len(filled) < 3:
+        return None
+    glyph, count = max(((g, filled.count(g)) for g in set(filled)), key=lambda gc: gc[1])
+    return glyph if len(glyph) == 1 and not glyph.isdigit() and count >= 0.8 * len(filled) else None
+
+
 def mostly_glyphs(rows: list[list[str]]) -> bool:
     """Whether most filled cells hold one glyph that is not a digit: a diagram's labels and arrows.
 
     A glyph with no text behind it (pdfminer's ``(cid:N)``, passed here as U+FFFC) counts as one.
+    A column of one repeated glyph (bullets, check boxes) is a table's marks, not a diagram's.
 
     Example:
         >>> mostly_glyphs([["A", "B", "\ufffc"], ["x", "Total", "y"]])
         True
         >>> mostly_glyphs([["Item", "n"], ["apples", "3"], ["pears", "1"]])
         False
+        >>> checks = [["*", name, "*", "*"] for name in ("North", "South", "East")]
+        >>> mostly_glyphs([["", "Region", "Yes", "No"], *checks])
+        False
     """
-    cells = [c for row in rows for c in row if c]
+    columns = [list(c) for c in zip(*rows, strict=False)]
+    marks = [_mark(c) for c in columns]
+    cells = [c for column, mark in zip(columns, marks, strict=True) for c in column if c and c != mark]
     glyphs = sum(1 for c in cells if len(c) == 1 and not c.isdigit())
-    return bool(cells) and glyphs > 0.5 * len(cells)
+    return glyphs > 0.5 * len(cells) if cells else any(marks)
+
+
+def _without_bullets(rows: list[list[str]]) -> list[list[str]]:
+    """Rows without a column of bullets: one repeated glyph with no header above it."""
+    drop = {
+        k
+        for k, column in enumerate(zip(*rows, strict=False))
+        if (mark := _mark(list(column))) is not None and all(c in ("", mark) for c in column)
+    }
+    return [[c for k, c in enumerate(row) if k not in drop] for row in rows] if drop else rows
+
+
+def _gap_starts(line: list[Segment]) -> list[Segment]:
+    """A line's runs of boxes set apart by gaps wider than 2.5 line heights, as boxes."""
+    boxes = sorted(line, key=lambda s: s.x0)
+    height = max(s.y1 - s.y0 for s in boxes)
+    runs = [boxes[0]]
+    for box in boxes[1:]:
+        last = runs[-1]
+        if box.x0 - last.x1 >= 2.5 * height:
+            runs.append(box)
+        else:
+            runs[-1] = Segment(last.x0, min(last.y0, box.y0), max(last.x1, box.x1), max(last.y1, box.y1), "")
+    return runs
+
+
+def _aligned(upper: list[Segment], lower: list[Segment]) -> bool:
+    """Whether two lines' runs start at the same three or more x positions."""
+    return sum(1 for a in lower if any(abs(a.x0 - b.x0) < 3 for b in upper)) >= 3
+
+
+def _spans(runs: list[Segment]) -> list[tuple[float, float]]:
+    """The x intervals the runs of a table's body cover, overlapping ones merged."""
+    spans: list[list[float]] = []
+    for run in sorted(runs, key=lambda r: r.x0):
+        if spans and run.x0 <= spans[-1][1]:
+            spans[-1][1] = max(spans[-1][1], run.x1)
+        else:
+            spans.append([run.x0, run.x1])
+    return [(a, b) for a, b in spans]
+
+
+def _header(
+    lines: list[list[Segment]], first: int, spans: list[tuple[float, float]], pitch: float
+) -> list[int]:
+    """The lines just above a body (nearest first) that fit its columns; the top one has two cells."""
+    header: list[int] = []
+    columns_of: list[set[int]] = []
+    index = first - 1
+    while index >= 0 and len(header) < 3:
+        line, below = lines[index], lines[header[-1] if header else first]
+        hits = [[k for k, (a, b) in enumerate(spans) if s.x0 < b and a < s.x1] for s in line]
+        if line[0].cy - below[0].cy > 1.6 * pitch or any(len(h) != 1 for h in hits):
+            break  # too far above, or text across a column gap: prose
+        header.append(index)
+        columns_of.append({h[0] for h in hits})
+        index -= 1
+    while header and len(columns_of[-1]) < 2:
+        header.pop()  # a caption or an instruction above the table, not its header
+        columns_of.pop()
+    return header
+
+
+def _slabs(boxes: list[Segment]) -> list[list[Segment]]:
+    """Boxes split at gutters: x bands no text crosses, between two sides that each run down
+    most of the text's height (the columns of a paper, the pages of a spread; not the gaps
+    between a table's columns, which run down the table only)."""
+    if not boxes:
+        return []
+    low, high = min(b.y0 for b in boxes), max(b.y1 for b in boxes)
+    slabs: list[list[Segment]] = []
+    current: list[Segment] = []
+    reach = -float("inf")
+    for box in sorted(boxes, key=lambda b: b.x0):
+        if current and box.x0 - reach >= 12:
+            rest = [b for b in boxes if b.x0 >= box.x0]
+            if all(
+                max(b.y1 for b in side) - min(b.y0 for b in side) >= 0.6 * (high - low)
+                for side in (current, rest)
+            ):
+                slabs.append(current)
+                current = []
+        current.append(box)
+        reach = max(reach, box.x1)
+    return [*slabs, current]
+
+
+def find_aligned_regions(boxes: list[Segment]) -> list[RuleRegion]:
+    """Tables with no rules at all: three or more lines whose runs of text, set apart by wide gaps,
+    start at the same three or more x positions; the lines just above that fit those columns
+    (two cells or more on the top one) are its header.
+
+    Geometry only (the page's text object boxes, no text): the cheap gate before any text is
+    read. Prose, even in columns, has no gap that wide inside a line. The region's ``rules``
+    are its band edges: top, end of the header (when it has one), bottom.
+
+    Example:
+        >>> rows = [("Name", "Year", "Score"), ("Ann", "2020", "12"), ("Bob", "2021", "7")]
+        >>> boxes = [
+        ...     Segment(100 + 120 * c, 700 - 14 * r, 100 + 120 * c + 6 * len(t), 710 - 14 * r, t)
+        ...     for r, row in enumerate(rows)
+        ...     for c, t in enumerate(row)
+        ... ]
+        >>> [(r.rules, r.x0, r.x1) for r in find_aligned_regions(boxes)]
+        [([710, 672], 100, 370)]
+    """
+    kept = [b for b in boxes if b.y1 - b.y0 >= 1 and b.x1 - b.x0 >= 0.5]
+    return [region for slab in _slabs(kept) for region in _aligned_in(slab)]
+
+
+def _aligned_in(boxes: list[Segment]) -> list[RuleRegion]:
+    lines = _lines(boxes)
+    runs = [_gap_starts(line) for line in lines]
+    regions: list[RuleRegion] = []
+    k = 0
+    while k < len(lines):
+        body = [k]
+        while (
+            body[-1] + 1 < len(lines)
+            and len(runs[body[-1]]) >= 3
+            and len(runs[body[-1] + 1]) >= 3
+            and _aligned(runs[body[-1]], runs[body[-1] + 1])
+        ):
+            body.append(body[-1] + 1)
+        if len(body) < 3:
+            k += 1
+            continue
+        spans = _spans([r for i in body for r in runs[i]])
+        header = _header(lines, body[0], spans, lines[body[0]][0].cy - lines[body[1]][0].cy)
+        members = [s for i in [*header, *body] for s in lines[i]]
+        top = max(s.y1 for s in lines[header[-1] if header else body[0]])
+        bottom = min(s.y0 for s in lines[body[-1]])
+        rules = [top, bottom]
+        if header:  # the header band ends between its last line and the body's first
+            rules.insert(1, (min(s.y0 for s in lines[header[0]]) + max(s.y1 for s in lines[body[0]])) / 2)
+        regions.append(RuleRegion(rules=rules, x0=min(s.x0 for s in members), x1=max(s.x1 for s in members)))
+        k = body[-1] + 1
+    return regions
 
 
 def table_in_region(
@@ -360,6 +514,9 @@ def table_in_region(
         return None
     if mostly_glyphs(rows):
         return None  # a diagram's labels, not a table
+    rows = _without_bullets(rows)
+    if len(rows[0]) < 2:
+        return None
     if sum(1 for row in rows if sum(1 for c in row if c) >= 2) < max(2, len(rows) / 2):
         return None  # mostly one cell a row: prose (a framed page, a note) between two rules
     return ParsedTable(rows=rows)
