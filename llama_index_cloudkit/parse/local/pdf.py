@@ -63,7 +63,7 @@ class _Drawing:
     vertical: list[tuple[float, float, float]]  # x, bottom, top of each vertical rule
     lattice: bool  # rules both ways, or cell boxes: pdfplumber's lattice finder
     shapes: list[tuple[Box, Any]]  # paths that are not thin rules: boxes, or curves of a figure
-    text: list[Segment]  # the box of each text object (no text): where rule-free tables are looked for
+    text: list[Box]  # the box of each text object (no text): where rule-free tables are looked for
     raw: Any = None
 
     def drawn_over(self, box: Box) -> bool:
@@ -163,8 +163,7 @@ def _drawing(page: Any, raw: Any) -> _Drawing:
                 if height <= _CELL_BOX_HEIGHT:  # a cell's edges are rules too; a page frame's are not
                     horizontal += [Rule(left, top, right), Rule(left, bottom, right)]
     lattice = (len(horizontal) - 2 * boxes >= 2 and len(vertical) >= 2) or boxes >= 4
-    text = [Segment(x0, y0, x1, y1, "") for x0, y0, x1, y1 in texts]
-    return _Drawing(horizontal, vertical, lattice, shapes, text, raw)
+    return _Drawing(horizontal, vertical, lattice, shapes, texts, raw)
 
 
 def _segments(

@@ -317,47 +317,60 @@ def _without_bullets(rows: list[list[str]]) -> list[list[str]]:
     return [[c for k, c in enumerate(row) if k not in drop] for row in rows] if drop else rows
 
 
-def _gap_starts(line: list[Segment]) -> list[Segment]:
-    """A line's runs of boxes set apart by gaps wider than 2.5 line heights, as boxes."""
-    boxes = sorted(line, key=lambda s: s.x0)
-    height = max(s.y1 - s.y0 for s in boxes)
-    runs = [boxes[0]]
-    for box in boxes[1:]:
-        last = runs[-1]
-        if box.x0 - last.x1 >= 2.5 * height:
-            runs.append(box)
+Box = tuple[float, float, float, float]  # x0, y0, x1, y1 (PDF points, y up)
+
+
+def _box_lines(boxes: list[Box]) -> list[list[Box]]:
+    """Boxes grouped into text lines, top first (plain tuples: this runs on every page)."""
+    lines: list[list[Box]] = []
+    anchor = 0.0
+    for box in sorted(boxes, key=lambda b: -(b[1] + b[3])):
+        cy = (box[1] + box[3]) / 2
+        if lines and abs(anchor - cy) <= 0.4 * max(box[3] - box[1], 4.0):
+            lines[-1].append(box)
         else:
-            runs[-1] = Segment(last.x0, min(last.y0, box.y0), max(last.x1, box.x1), max(last.y1, box.y1), "")
-    return runs
+            lines.append([box])
+            anchor = cy
+    return lines
 
 
-def _aligned(upper: list[Segment], lower: list[Segment]) -> bool:
+def _gap_runs(line: list[Box]) -> list[tuple[float, float]]:
+    """A line's runs of boxes set apart by gaps wider than 2.5 line heights: (x0, x1) each."""
+    height = max(b[3] - b[1] for b in line)
+    runs: list[list[float]] = []
+    for x0, _, x1, _ in sorted(line):
+        if runs and x0 - runs[-1][1] < 2.5 * height:
+            runs[-1][1] = max(runs[-1][1], x1)
+        else:
+            runs.append([x0, x1])
+    return [(a, b) for a, b in runs]
+
+
+def _aligned(upper: list[tuple[float, float]], lower: list[tuple[float, float]]) -> bool:
     """Whether two lines' runs start at the same three or more x positions."""
-    return sum(1 for a in lower if any(abs(a.x0 - b.x0) < 3 for b in upper)) >= 3
+    return sum(1 for a, _ in lower if any(abs(a - b) < 3 for b, _ in upper)) >= 3
 
 
-def _spans(runs: list[Segment]) -> list[tuple[float, float]]:
+def _spans(runs: list[tuple[float, float]]) -> list[tuple[float, float]]:
     """The x intervals the runs of a table's body cover, overlapping ones merged."""
     spans: list[list[float]] = []
-    for run in sorted(runs, key=lambda r: r.x0):
-        if spans and run.x0 <= spans[-1][1]:
-            spans[-1][1] = max(spans[-1][1], run.x1)
+    for x0, x1 in sorted(runs):
+        if spans and x0 <= spans[-1][1]:
+            spans[-1][1] = max(spans[-1][1], x1)
         else:
-            spans.append([run.x0, run.x1])
+            spans.append([x0, x1])
     return [(a, b) for a, b in spans]
 
 
-def _header(
-    lines: list[list[Segment]], first: int, spans: list[tuple[float, float]], pitch: float
-) -> list[int]:
+def _header(lines: list[list[Box]], first: int, spans: list[tuple[float, float]], pitch: float) -> list[int]:
     """The lines just above a body (nearest first) that fit its columns; the top one has two cells."""
     header: list[int] = []
     columns_of: list[set[int]] = []
     index = first - 1
     while index >= 0 and len(header) < 3:
         line, below = lines[index], lines[header[-1] if header else first]
-        hits = [[k for k, (a, b) in enumerate(spans) if s.x0 < b and a < s.x1] for s in line]
-        if line[0].cy - below[0].cy > 1.6 * pitch or any(len(h) != 1 for h in hits):
+        hits = [[k for k, (a, b) in enumerate(spans) if box[0] < b and a < box[2]] for box in line]
+        if _cy(line) - _cy(below) > 1.6 * pitch or any(len(h) != 1 for h in hits):
             break  # too far above, or text across a column gap: prose
         header.append(index)
         columns_of.append({h[0] for h in hits})
@@ -368,56 +381,68 @@ def _header(
     return header
 
 
-def _slabs(boxes: list[Segment]) -> list[list[Segment]]:
-    """Boxes split at gutters: x bands no text crosses, between two sides that each run down
-    most of the text's height (the columns of a paper, the pages of a spread; not the gaps
-    between a table's columns, which run down the table only)."""
+def _cy(line: list[Box]) -> float:
+    return (line[0][1] + line[0][3]) / 2
+
+
+def _column_of_prose(side: list[Box], height: float) -> bool:
+    """Whether boxes run down most of ``height`` with five or more lines of prose (150 points
+    wide or more): a page column, not a table column."""
+    if max(b[3] for b in side) - min(b[1] for b in side) < 0.6 * height:
+        return False
+    wide = sum(1 for line in _box_lines(side) if max(b[2] for b in line) - min(b[0] for b in line) >= 150)
+    return wide >= 5
+
+
+def _slabs(boxes: list[Box]) -> list[list[Box]]:
+    """Boxes split at gutters: x bands no text crosses between two columns of prose (the
+    columns of a paper, the pages of a spread; not the gaps between a table's columns)."""
     if not boxes:
         return []
-    low, high = min(b.y0 for b in boxes), max(b.y1 for b in boxes)
-    slabs: list[list[Segment]] = []
-    current: list[Segment] = []
+    height = max(b[3] for b in boxes) - min(b[1] for b in boxes)
+    ordered = sorted(boxes)
+    slabs: list[list[Box]] = []
+    current: list[Box] = []
     reach = -float("inf")
-    for box in sorted(boxes, key=lambda b: b.x0):
-        if current and box.x0 - reach >= 12:
-            rest = [b for b in boxes if b.x0 >= box.x0]
-            if all(
-                max(b.y1 for b in side) - min(b.y0 for b in side) >= 0.6 * (high - low)
-                for side in (current, rest)
-            ):
-                slabs.append(current)
-                current = []
+    for index, box in enumerate(ordered):
+        gutter = current and box[0] - reach >= 12
+        if gutter and _column_of_prose(current, height) and _column_of_prose(ordered[index:], height):
+            slabs.append(current)
+            current = []
         current.append(box)
-        reach = max(reach, box.x1)
+        reach = max(reach, box[2])
     return [*slabs, current]
 
 
-def find_aligned_regions(boxes: list[Segment]) -> list[RuleRegion]:
+def find_aligned_regions(boxes: list[Box]) -> list[RuleRegion]:
     """Tables with no rules at all: three or more lines whose runs of text, set apart by wide gaps,
     start at the same three or more x positions; the lines just above that fit those columns
     (two cells or more on the top one) are its header.
 
-    Geometry only (the page's text object boxes, no text): the cheap gate before any text is
-    read. Prose, even in columns, has no gap that wide inside a line. The region's ``rules``
-    are its band edges: top, end of the header (when it has one), bottom.
+    ``boxes`` are the page's text object boxes, (x0, y0, x1, y1) each: geometry only, no text,
+    the cheap gate before any text is read. Prose, even in columns, has no gap that wide inside
+    a line. The region's ``rules`` are its band edges: top, end of the header (when it has
+    one), bottom.
 
     Example:
         >>> rows = [("Name", "Year", "Score"), ("Ann", "2020", "12"), ("Bob", "2021", "7")]
         >>> boxes = [
-        ...     Segment(100 + 120 * c, 700 - 14 * r, 100 + 120 * c + 6 * len(t), 710 - 14 * r, t)
+        ...     (100 + 120 * c, 700 - 14 * r, 100 + 120 * c + 6 * len(t), 710 - 14 * r)
         ...     for r, row in enumerate(rows)
         ...     for c, t in enumerate(row)
         ... ]
         >>> [(r.rules, r.x0, r.x1) for r in find_aligned_regions(boxes)]
         [([710, 672], 100, 370)]
     """
-    kept = [b for b in boxes if b.y1 - b.y0 >= 1 and b.x1 - b.x0 >= 0.5]
-    return [region for slab in _slabs(kept) for region in _aligned_in(slab)]
+    kept = [b for b in boxes if b[3] - b[1] >= 1 and b[2] - b[0] >= 0.5]
+    lines = _box_lines(kept)
+    if sum(1 for line in lines if len(line) >= 3 and len(_gap_runs(line)) >= 3) < 3:
+        return []  # the gate: most pages stop here
+    return [region for slab in _slabs(kept) for region in _aligned_in(_box_lines(slab))]
 
 
-def _aligned_in(boxes: list[Segment]) -> list[RuleRegion]:
-    lines = _lines(boxes)
-    runs = [_gap_starts(line) for line in lines]
+def _aligned_in(lines: list[list[Box]]) -> list[RuleRegion]:
+    runs = [_gap_runs(line) for line in lines]
     regions: list[RuleRegion] = []
     k = 0
     while k < len(lines):
@@ -433,14 +458,14 @@ def _aligned_in(boxes: list[Segment]) -> list[RuleRegion]:
             k += 1
             continue
         spans = _spans([r for i in body for r in runs[i]])
-        header = _header(lines, body[0], spans, lines[body[0]][0].cy - lines[body[1]][0].cy)
-        members = [s for i in [*header, *body] for s in lines[i]]
-        top = max(s.y1 for s in lines[header[-1] if header else body[0]])
-        bottom = min(s.y0 for s in lines[body[-1]])
+        header = _header(lines, body[0], spans, _cy(lines[body[0]]) - _cy(lines[body[1]]))
+        members = [b for i in [*header, *body] for b in lines[i]]
+        top = max(b[3] for b in lines[header[-1] if header else body[0]])
+        bottom = min(b[1] for b in lines[body[-1]])
         rules = [top, bottom]
         if header:  # the header band ends between its last line and the body's first
-            rules.insert(1, (min(s.y0 for s in lines[header[0]]) + max(s.y1 for s in lines[body[0]])) / 2)
-        regions.append(RuleRegion(rules=rules, x0=min(s.x0 for s in members), x1=max(s.x1 for s in members)))
+            rules.insert(1, (min(b[1] for b in lines[header[0]]) + max(b[3] for b in lines[body[0]])) / 2)
+        regions.append(RuleRegion(rules=rules, x0=min(b[0] for b in members), x1=max(b[2] for b in members)))
         k = body[-1] + 1
     return regions
 
