@@ -2,13 +2,16 @@
 
 Run (from the worktree root):
 
-    python3 -m venv .bench-venv && .bench-venv/bin/pip install 'markitdown[pdf,docx,pptx,xlsx]' pymupdf4llm
+    python3 -m venv .bench-venv
+    .bench-venv/bin/pip install 'markitdown[pdf,docx,pptx,xlsx]' 'pymupdf4llm==1.28.2' docling
     .venv/bin/python benchmarks/local_quality.py [--corpus DIR] [--peers-python .bench-venv/bin/python]
 
 The peers live in their own environment (``.bench-venv``), never in the package's: this script
-runs them in a child process of that interpreter. docling is a peer when it imports there
-(``pip install docling`` pulls torch, about 1 GB, which is why it is not in the command above).
-pymupdf4llm is AGPL: it is only run, never imported by the package.
+runs them in a child process of that interpreter, offline (``HF_HUB_OFFLINE=1``), as ours runs.
+docling (it pulls torch, about 1 GB) reads DOCX, PPTX, XLSX and HTML with no model; its PDF
+pipeline needs layout models from the Hugging Face hub, so offline its PDFs come out as errors
+and are left out of its scores. pymupdf4llm is pinned to 1.28.2 (the index this was run against
+serves a 2.0 wheel with no module in it); it is AGPL: only run, never imported by the package.
 
 Per file of ``../shared/data/corpus`` (images and the 4-page scan excluded: OCR has its own benchmark,
 ``benchmarks/local_parse.py``; ``single_table.pdf`` is read, with OCR for us):
