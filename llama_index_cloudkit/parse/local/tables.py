@@ -307,16 +307,6 @@ def mostly_glyphs(rows: list[list[str]]) -> bool:
     return glyphs > 0.5 * len(cells) if cells else any(marks)
 
 
-def _without_bullets(rows: list[list[str]]) -> list[list[str]]:
-    """Rows without a column of bullets: one repeated glyph with no header above it."""
-    drop = {
-        k
-        for k, column in enumerate(zip(*rows, strict=False))
-        if (mark := _mark(list(column))) is not None and all(c in ("", mark) for c in column)
-    }
-    return [[c for k, c in enumerate(row) if k not in drop] for row in rows] if drop else rows
-
-
 Box = tuple[float, float, float, float]  # x0, y0, x1, y1 (PDF points, y up)
 
 
@@ -539,9 +529,6 @@ def table_in_region(
         return None
     if mostly_glyphs(rows):
         return None  # a diagram's labels, not a table
-    rows = _without_bullets(rows)
-    if len(rows[0]) < 2:
-        return None
     if sum(1 for row in rows if sum(1 for c in row if c) >= 2) < max(2, len(rows) / 2):
         return None  # mostly one cell a row: prose (a framed page, a note) between two rules
     return ParsedTable(rows=rows)
