@@ -65,6 +65,7 @@ class _Drawing:
     shapes: list[tuple[Box, Any]]  # paths that are not thin rules: boxes, or curves of a figure
     text: list[Box]  # the box of each text object (no text): where rule-free tables are looked for
     raw: Any = None
+    pieced: bool = False  # a lattice only once vertical rules drawn a piece a row are joined
 
     def drawn_over(self, box: Box) -> bool:
         """Whether a curve or a slanted line is drawn inside ``box`` (a figure or a diagram there).
@@ -143,6 +144,17 @@ def _objects(page: Any, raw: Any) -> tuple[list[tuple[Box, Any]], list[Box]]:
     return paths, texts
 
 
+def _joined_verticals(pieces: list[tuple[float, float, float]]) -> list[tuple[float, float, float]]:
+    """Vertical rule pieces at one x that touch end to end, as one rule each: (x, bottom, top)."""
+    joined: list[tuple[float, float, float]] = []
+    for x, bottom, top in sorted(pieces, key=lambda v: (round(v[0]), v[1])):
+        if joined and abs(joined[-1][0] - x) < 1 and bottom <= joined[-1][2] + 2:
+            joined[-1] = (joined[-1][0], joined[-1][1], max(joined[-1][2], top))
+        else:
+            joined.append((x, bottom, top))
+    return joined
+
+
 def _drawing(page: Any, raw: Any) -> _Drawing:
     horizontal: list[Rule] = []
     vertical: list[tuple[float, float, float]] = []
@@ -154,16 +166,19 @@ def _drawing(page: Any, raw: Any) -> _Drawing:
         width, height = right - left, top - bottom
         if height < _RULE_THICKNESS and width > _RULE_MIN_LENGTH:
             horizontal.append(Rule(left, (bottom + top) / 2, right))
-        elif width < _RULE_THICKNESS and height > _RULE_MIN_LENGTH:
-            vertical.append(((left + right) / 2, bottom, top))
+        elif width < _RULE_THICKNESS and height > _RULE_THICKNESS:
+            vertical.append(((left + right) / 2, bottom, top))  # LaTeX draws one piece a row
         elif width > _RULE_THICKNESS and height > _RULE_THICKNESS:
             shapes.append((bounds, handle))
             if width > _RULE_MIN_LENGTH:
                 boxes += 1  # cell borders drawn as rectangles
                 if height <= _CELL_BOX_HEIGHT:  # a cell's edges are rules too; a page frame's are not
                     horizontal += [Rule(left, top, right), Rule(left, bottom, right)]
+    whole = sum(1 for v in vertical if v[2] - v[1] > _RULE_MIN_LENGTH)  # drawn in one piece
+    vertical = [v for v in _joined_verticals(vertical) if v[2] - v[1] > _RULE_MIN_LENGTH]
     lattice = (len(horizontal) - 2 * boxes >= 2 and len(vertical) >= 2) or boxes >= 4
-    return _Drawing(horizontal, vertical, lattice, shapes, texts, raw)
+    pieced = lattice and not ((len(horizontal) - 2 * boxes >= 2 and whole >= 2) or boxes >= 4)
+    return _Drawing(horizontal, vertical, lattice, shapes, texts, raw, pieced)
 
 
 def _segments(
@@ -240,20 +255,71 @@ def _once(plumber_page: Any) -> Any:
     return plumber_page.filter(lambda obj: id(obj) not in twice)
 
 
+def _gap_rules(plumber_page: Any, found: list[Any]) -> list[dict[str, Any]]:
+    """Vertical rules a lattice table leaves out: inside one of its ruled columns, an x band no
+    word on any line crosses, wider than most words are tall, with words on both sides.
+
+    Tables that rule some column gaps and not others (``|c|cc|c|``) otherwise come out with
+    two columns in one cell. Words are read only for pages pdfplumber found tables on.
+    """
+    rules: list[dict[str, Any]] = []
+    for table in found:
+        _, top, _, bottom = table.bbox
+        words = plumber_page.within_bbox(table.bbox).extract_words()
+        if not words:
+            continue
+        heights = sorted(w["bottom"] - w["top"] for w in words)
+        wide = max(0.8 * heights[len(heights) // 2], 5.0)
+        edges = sorted({round(c[0], 1) for c in table.cells} | {round(c[2], 1) for c in table.cells})
+        for left, right in itertools.pairwise(edges):
+            spans: list[list[float]] = []
+            for a, b in sorted(
+                (w["x0"], w["x1"]) for w in words if w["x0"] >= left - 1 and w["x1"] <= right + 1
+            ):
+                if spans and a <= spans[-1][1]:
+                    spans[-1][1] = max(spans[-1][1], b)
+                else:
+                    spans.append([a, b])
+            for (_, end), (start, _) in itertools.pairwise(spans):
+                if start - end >= wide:
+                    x = (start + end) / 2
+                    rules.append(
+                        {
+                            "object_type": "line",
+                            "x0": x,
+                            "x1": x,
+                            "top": top,
+                            "bottom": bottom,
+                            "width": 0,
+                            "height": bottom - top,
+                        }
+                    )
+    return rules
+
+
+_NUMBER_LINE = re.compile(r"^[-+(]?[$€£]?\d[\d,.]*%?\)?$")
+
+
 def _split_stacked_rows(rows: list[list[str]]) -> list[list[str]]:
     """Split a row whose cells all hold the same number k > 1 of lines into k rows.
 
     Tables ruled every few rows (statistics tables often rule each block of five) come out
-    of pdfplumber as one row per block, each cell holding one line per real row.
+    of pdfplumber as one row per block, each cell holding one line per real row. Cells of one
+    line beside cells of k lines of numbers (a label centred on a block of results) go to
+    the block's first row.
     """
     result: list[list[str]] = []
     for row in rows:
         lines = [cell.split("\n") if cell else [] for cell in row]
         counts = {len(cell_lines) for cell_lines in lines if cell_lines}
         filled = sum(1 for cell_lines in lines if cell_lines)
-        if len(counts) == 1 and filled >= 2 and (k := counts.pop()) > 1:
+        k = max(counts, default=1)
+        stacked = [line for cell_lines in lines if len(cell_lines) == k for line in cell_lines]
+        numbers = sum(1 for line in stacked if _NUMBER_LINE.match(line.strip()))
+        labelled = counts == {1, k} and len(stacked) >= 2 * k and numbers >= 0.5 * len(stacked)
+        if k > 1 and filled >= 2 and (len(counts) == 1 or labelled):
             for i in range(k):
-                result.append([cell_lines[i] if cell_lines else "" for cell_lines in lines])
+                result.append([cell_lines[i] if i < len(cell_lines) else "" for cell_lines in lines])
         else:
             result.append(row)
     return result
@@ -275,6 +341,13 @@ def _clean_table(raw_rows: list[list[Any]]) -> ParsedTable | None:
     if len(keep) < 2:
         return None
     return ParsedTable(rows=[[row[j] if j < len(row) else "" for j in keep] for row in rows])
+
+
+def _cells(blocks: list[Block] | None) -> int:
+    """How many filled table cells ``blocks`` hold."""
+    return sum(
+        1 for b in blocks or [] if isinstance(b, ParsedTable) for row in b.rows for cell in row if cell
+    )
 
 
 def _nonspace(text: str) -> int:
@@ -435,15 +508,25 @@ def _read_page(document: Any, index: int, raw: Any, tables: Any, want_ocr: bool)
         if drawing is not None and drawing.lattice:
             plumber_page = tables(index)
             try:
-                found = _once(plumber_page).find_tables()  # the slow part: pdfminer, no PDFium
+                page_once = _once(plumber_page)
+                found = page_once.find_tables()  # the slow part: pdfminer, no PDFium
+                gaps = _gap_rules(page_once, found)
+                if gaps:  # columns the rules leave unruled: find the tables again with them ruled
+                    found = page_once.find_tables({"explicit_vertical_lines": gaps})
                 extracted = [(table.bbox, table.extract()) for table in found]
             finally:
                 plumber_page.close()  # drops pdfplumber's per-page caches
             with PDFIUM_LOCK:
                 blocks = _page_with_tables(textpage, extracted, height, drawing)
         with PDFIUM_LOCK:
-            if blocks is None and drawing is not None and (len(drawing.horizontal) >= 2 or drawing.text):
-                blocks = _layout_tables(textpage, drawing, height)
+            # Where a lattice needs joined rule pieces (LaTeX), both finders read the page and the
+            # one keeping more cells wins: pdfplumber misses the outer columns of a table with no
+            # outer verticals.
+            retry = blocks is None or (drawing is not None and drawing.pieced)
+            if retry and drawing is not None and (len(drawing.horizontal) >= 2 or drawing.text):
+                layout = _layout_tables(textpage, drawing, height)
+                if layout is not None and _cells(layout) > _cells(blocks):
+                    blocks = layout
             image = None
             needs_ocr = False
             if blocks is None:
