@@ -2,13 +2,16 @@
 
 Run (from the worktree root):
 
-    python3 -m venv .bench-venv && .bench-venv/bin/pip install 'markitdown[pdf,docx,pptx,xlsx]' pymupdf4llm
+    python3 -m venv .bench-venv
+    .bench-venv/bin/pip install 'markitdown[pdf,docx,pptx,xlsx]' 'pymupdf4llm==1.28.2' docling
     .venv/bin/python benchmarks/local_quality.py [--corpus DIR] [--peers-python .bench-venv/bin/python]
 
 The peers live in their own environment (``.bench-venv``), never in the package's: this script
-runs them in a child process of that interpreter. docling is a peer when it imports there
-(``pip install docling`` pulls torch, about 1 GB, which is why it is not in the command above).
-pymupdf4llm is AGPL: it is only run, never imported by the package.
+runs them in a child process of that interpreter, offline (``HF_HUB_OFFLINE=1``), as ours runs.
+docling (it pulls torch, about 1 GB) reads DOCX, PPTX, XLSX and HTML with no model; its PDF
+pipeline needs layout models from the Hugging Face hub, so offline its PDFs come out as errors
+and are left out of its scores. pymupdf4llm is pinned to 1.28.2 (the index this was run against
+serves a 2.0 wheel with no module in it); it is AGPL: only run, never imported by the package.
 
 Per file of ``../shared/data/corpus`` (images and the 4-page scan excluded: OCR has its own benchmark,
 ``benchmarks/local_parse.py``; ``single_table.pdf`` is read, with OCR for us):
@@ -30,6 +33,7 @@ import argparse
 import collections
 import html
 import json
+import os
 import re
 import subprocess
 import sys
@@ -163,11 +167,14 @@ def main() -> None:
         if p.is_file() and p.suffix.lower() not in SKIP and p.name not in SKIP_FILES and p.suffix != ".md"
     ]
     results: dict[str, dict[str, dict[str, object]]] = {"ours": ours(files)}
+    # Offline, as ours: a peer that needs to download a model fails fast instead of hanging.
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
     proc = subprocess.run(
         [args.peers_python, "-c", PEER_RUNNER, json.dumps([str(p) for p in files]), args.peers],
         capture_output=True,
         text=True,
         check=True,
+        env=env,
     )
     for name, res in json.loads(proc.stdout.strip().splitlines()[-1]).items():
         if "error" in res:

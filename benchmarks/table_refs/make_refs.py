@@ -5,8 +5,9 @@ Run: python benchmarks/table_refs/make_refs.py [--corpus DIR]
 Each ``<file>.json`` holds ``{"file": name, "source": how, "tables": [[[cell, ...], ...], ...]}``.
 Where the file format stores its cells (DOCX, PPTX, XLSX, HTML) they are read from the file
 itself, a merged cell repeated across its span; for ruled PDF tables they are pdfplumber's
-lattice cells (the ruling lines are the truth there); the others are typed from the page
-(``HAND``), checked against a render of it. An XLSX title row (one merged cell across the
+lattice cells (the ruling lines are the truth there), except where the rules skip columns and
+group lines (issue-33: one row a text line, columns at the gaps between words); the others are
+typed from the page (``HAND``), checked against a render of it. An XLSX title row (one merged cell across the
 sheet) is a title, not a table cell.
 """
 
@@ -78,6 +79,19 @@ HAND: dict[str, list[list[list[str]]]] = {
             ],
         ]
     ],
+    # No rules at all: columns of check boxes (drawn glyphs, not text) under a two-line header.
+    "table_mislabeled_as_picture.pdf": [
+        [
+            ["", "State funded legal aid", "CSOs"],
+            ["Persons with disabilities", "", ""],
+            ["Children", "", ""],
+            ["Women", "", ""],
+            ["The elderly", "", ""],
+            ["Migrants", "", ""],
+            ["Refugees, asylum seekers, or stateless persons", "", ""],
+            ["Internally displaced persons", "", ""],
+        ]
+    ],
     # The outer table only: its first cell nests three tables (their cells are checked by text F1).
     "table_06.html": [[["A", "B"], ["2..."]]],
 }
@@ -105,6 +119,39 @@ def _pdf(path: Path) -> list[list[list[str]]]:
 
     with pdfplumber.open(path) as pdf:
         return [_unstacked(table) for page in pdf.pages for table in page.extract_tables()]
+
+
+def _pdf_lines(path: Path) -> list[list[list[str]]]:
+    """A ruled table whose rules skip some columns and group lines: in pdfplumber's table box,
+    one row a text line, columns at the gaps between words wider than a word space."""
+    import pdfplumber
+
+    tables = []
+    with pdfplumber.open(path) as pdf:
+        for page in pdf.pages:
+            for found in page.find_tables():
+                words = page.dedupe_chars().within_bbox(found.bbox).extract_words()
+                columns: list[list[float]] = []
+                for x0, x1 in sorted((w["x0"], w["x1"]) for w in words):
+                    if columns and x0 < columns[-1][1] + 4:
+                        columns[-1][1] = max(columns[-1][1], x1)
+                    else:
+                        columns.append([x0, x1])
+                lines: list[list[dict[str, object]]] = []
+                for word in sorted(words, key=lambda w: (w["top"], w["x0"])):
+                    if lines and abs(float(lines[-1][0]["top"]) - word["top"]) < 3:  # type: ignore[arg-type]
+                        lines[-1].append(word)
+                    else:
+                        lines.append([word])
+                table = []
+                for line in lines:
+                    cells = [""] * len(columns)
+                    for word in sorted(line, key=lambda w: float(w["x0"])):  # type: ignore[arg-type]
+                        k = next(k for k, (a, b) in enumerate(columns) if a - 0.5 <= float(word["x0"]) <= b)  # type: ignore[arg-type]
+                        cells[k] = f"{cells[k]} {word['text']}".strip()
+                    table.append(cells)
+                tables.append(table)
+    return tables
 
 
 def _docx(path: Path) -> list[list[list[str]]]:
@@ -168,6 +215,7 @@ FROM_FILE = {
     "nics-background-checks-2015-11.pdf": _pdf,
     "WARN-Report-for-7-1-2015-to-03-25-2016.pdf": _pdf,
     "google-doc-document.pdf": _pdf,
+    "issue-33-lorem-ipsum.pdf": _pdf_lines,
     "docx-tables.docx": _docx,
     "word_sample.docx": _docx,
     "fake-power-point-table.pptx": _pptx,

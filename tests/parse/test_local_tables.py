@@ -203,3 +203,27 @@ def test_ocr_of_two_column_prose_stays_lines_in_the_engines_order() -> None:
     left = [(50, 100 + 40 * r, 500, 130 + 40 * r, f"left line {r}") for r in range(5)]
     right = [(600, 100 + 40 * r, 1050, 130 + 40 * r, f"right line {r}") for r in range(5)]
     assert layout_ocr_lines(left + right) == "\n".join(t for *_, t in left + right)
+
+
+def test_a_latex_grid_with_rules_drawn_a_row_at_a_time_and_unruled_column_gaps_keeps_every_column() -> None:
+    """``|l|ll|l|``: vertical rules drawn one piece a line, none between the middle columns,
+    horizontal rules every two lines: one row a line, four columns, words never joined."""
+    fpdf = pytest.importorskip("fpdf")
+    pdf = fpdf.FPDF(unit="pt", format="A4")
+    pdf.add_page()
+    pdf.set_font("Helvetica", size=10)
+    rows = [[f"r{r}c{c} word" for c in range(4)] for r in range(6)]
+    xs, left_of = [100, 200, 400, 500], [105, 205, 290, 405]  # no rule at 300: columns 2 and 3 share one
+    pdf.set_line_width(0.4)
+    top = 100
+    for r, row in enumerate(rows):
+        y = top + 14 * r
+        for x in xs:
+            pdf.line(x, y, x, y + 14)  # one piece per line, as LaTeX draws it
+        if r % 2 == 0:
+            pdf.line(xs[0], y, xs[-1], y)
+        for x, text in zip(left_of, row, strict=True):
+            pdf.text(x, y + 10, text)
+    pdf.line(xs[0], top + 14 * len(rows), xs[-1], top + 14 * len(rows))
+    (table,) = LocalParser().parse(bytes(pdf.output()), "grid.pdf").pages[0].tables
+    assert table.rows == rows

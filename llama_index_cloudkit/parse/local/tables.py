@@ -37,7 +37,17 @@ from dataclasses import dataclass, field
 
 from llama_index_cloudkit.parse.model import ParsedTable
 
-__all__ = ["Rule", "RuleRegion", "Segment", "find_rule_regions", "find_rule_tables", "has_columns"]
+__all__ = [
+    "Rule",
+    "RuleRegion",
+    "Segment",
+    "find_aligned_regions",
+    "find_rule_regions",
+    "find_rule_tables",
+    "has_columns",
+    "mostly_glyphs",
+    "table_in_region",
+]
 
 _SAME_EXTENT = 2.5  # points: rules of one table start and end this close
 _SAME_Y = 1.5
@@ -266,6 +276,190 @@ def has_columns(region: RuleRegion, boxes: list[Segment]) -> bool:
     return len(_columns(body, region.x1 - region.x0)) >= 2
 
 
+def _mark(column: list[str]) -> str | None:
+    """The one glyph that fills (nearly) every filled cell of a column: a bullet, a check box."""
+    filled = [c for c in column if c]
+    if len(filled) < 3:
+        return None
+    glyph, count = max(((g, filled.count(g)) for g in set(filled)), key=lambda gc: gc[1])
+    return glyph if len(glyph) == 1 and not glyph.isdigit() and count >= 0.8 * len(filled) else None
+
+
+def mostly_glyphs(rows: list[list[str]]) -> bool:
+    """Whether most filled cells hold one glyph that is not a digit: a diagram's labels and arrows.
+
+    A glyph with no text behind it (pdfminer's ``(cid:N)``, passed here as U+FFFC) counts as one.
+    A column of one repeated glyph (bullets, check boxes) is a table's marks, not a diagram's.
+
+    Example:
+        >>> mostly_glyphs([["A", "B", "\ufffc"], ["x", "Total", "y"]])
+        True
+        >>> mostly_glyphs([["Item", "n"], ["apples", "3"], ["pears", "1"]])
+        False
+        >>> checks = [["*", name, "*", "*"] for name in ("North", "South", "East")]
+        >>> mostly_glyphs([["", "Region", "Yes", "No"], *checks])
+        False
+    """
+    columns = [list(c) for c in zip(*rows, strict=False)]
+    marks = [_mark(c) for c in columns]
+    cells = [c for column, mark in zip(columns, marks, strict=True) for c in column if c and c != mark]
+    glyphs = sum(1 for c in cells if len(c) == 1 and not c.isdigit())
+    return glyphs > 0.5 * len(cells) if cells else any(marks)
+
+
+Box = tuple[float, float, float, float]  # x0, y0, x1, y1 (PDF points, y up)
+
+
+def _box_lines(boxes: list[Box]) -> list[list[Box]]:
+    """Boxes grouped into text lines, top first (plain tuples: this runs on every page)."""
+    lines: list[list[Box]] = []
+    anchor = 0.0
+    for box in sorted(boxes, key=lambda b: -(b[1] + b[3])):
+        cy = (box[1] + box[3]) / 2
+        if lines and abs(anchor - cy) <= 0.4 * max(box[3] - box[1], 4.0):
+            lines[-1].append(box)
+        else:
+            lines.append([box])
+            anchor = cy
+    return lines
+
+
+def _gap_runs(line: list[Box]) -> list[tuple[float, float]]:
+    """A line's runs of boxes set apart by gaps wider than 2.5 line heights: (x0, x1) each."""
+    height = max(b[3] - b[1] for b in line)
+    runs: list[list[float]] = []
+    for x0, _, x1, _ in sorted(line):
+        if runs and x0 - runs[-1][1] < 2.5 * height:
+            runs[-1][1] = max(runs[-1][1], x1)
+        else:
+            runs.append([x0, x1])
+    return [(a, b) for a, b in runs]
+
+
+def _aligned(upper: list[tuple[float, float]], lower: list[tuple[float, float]]) -> bool:
+    """Whether two lines' runs start at the same three or more x positions."""
+    return sum(1 for a, _ in lower if any(abs(a - b) < 3 for b, _ in upper)) >= 3
+
+
+def _spans(runs: list[tuple[float, float]]) -> list[tuple[float, float]]:
+    """The x intervals the runs of a table's body cover, overlapping ones merged."""
+    spans: list[list[float]] = []
+    for x0, x1 in sorted(runs):
+        if spans and x0 <= spans[-1][1]:
+            spans[-1][1] = max(spans[-1][1], x1)
+        else:
+            spans.append([x0, x1])
+    return [(a, b) for a, b in spans]
+
+
+def _header(lines: list[list[Box]], first: int, spans: list[tuple[float, float]], pitch: float) -> list[int]:
+    """The lines just above a body (nearest first) that fit its columns; the top one has two cells."""
+    header: list[int] = []
+    columns_of: list[set[int]] = []
+    index = first - 1
+    while index >= 0 and len(header) < 3:
+        line, below = lines[index], lines[header[-1] if header else first]
+        hits = [[k for k, (a, b) in enumerate(spans) if box[0] < b and a < box[2]] for box in line]
+        if _cy(line) - _cy(below) > 1.6 * pitch or any(len(h) != 1 for h in hits):
+            break  # too far above, or text across a column gap: prose
+        header.append(index)
+        columns_of.append({h[0] for h in hits})
+        index -= 1
+    while header and len(columns_of[-1]) < 2:
+        header.pop()  # a caption or an instruction above the table, not its header
+        columns_of.pop()
+    return header
+
+
+def _cy(line: list[Box]) -> float:
+    return (line[0][1] + line[0][3]) / 2
+
+
+def _column_of_prose(side: list[Box], height: float) -> bool:
+    """Whether boxes run down most of ``height`` with five or more lines of prose (150 points
+    wide or more): a page column, not a table column."""
+    if max(b[3] for b in side) - min(b[1] for b in side) < 0.6 * height:
+        return False
+    wide = sum(1 for line in _box_lines(side) if max(b[2] for b in line) - min(b[0] for b in line) >= 150)
+    return wide >= 5
+
+
+def _slabs(boxes: list[Box]) -> list[list[Box]]:
+    """Boxes split at gutters: x bands no text crosses between two columns of prose (the
+    columns of a paper, the pages of a spread; not the gaps between a table's columns)."""
+    if not boxes:
+        return []
+    height = max(b[3] for b in boxes) - min(b[1] for b in boxes)
+    ordered = sorted(boxes)
+    slabs: list[list[Box]] = []
+    current: list[Box] = []
+    reach = -float("inf")
+    for index, box in enumerate(ordered):
+        gutter = current and box[0] - reach >= 12
+        if gutter and _column_of_prose(current, height) and _column_of_prose(ordered[index:], height):
+            slabs.append(current)
+            current = []
+        current.append(box)
+        reach = max(reach, box[2])
+    return [*slabs, current]
+
+
+def find_aligned_regions(boxes: list[Box]) -> list[RuleRegion]:
+    """Tables with no rules at all: three or more lines whose runs of text, set apart by wide gaps,
+    start at the same three or more x positions; the lines just above that fit those columns
+    (two cells or more on the top one) are its header.
+
+    ``boxes`` are the page's text object boxes, (x0, y0, x1, y1) each: geometry only, no text,
+    the cheap gate before any text is read. Prose, even in columns, has no gap that wide inside
+    a line. The region's ``rules`` are its band edges: top, end of the header (when it has
+    one), bottom.
+
+    Example:
+        >>> rows = [("Name", "Year", "Score"), ("Ann", "2020", "12"), ("Bob", "2021", "7")]
+        >>> boxes = [
+        ...     (100 + 120 * c, 700 - 14 * r, 100 + 120 * c + 6 * len(t), 710 - 14 * r)
+        ...     for r, row in enumerate(rows)
+        ...     for c, t in enumerate(row)
+        ... ]
+        >>> [(r.rules, r.x0, r.x1) for r in find_aligned_regions(boxes)]
+        [([710, 672], 100, 370)]
+    """
+    kept = [b for b in boxes if b[3] - b[1] >= 1 and b[2] - b[0] >= 0.5]
+    lines = _box_lines(kept)
+    if sum(1 for line in lines if len(line) >= 3 and len(_gap_runs(line)) >= 3) < 3:
+        return []  # the gate: most pages stop here
+    return [region for slab in _slabs(kept) for region in _aligned_in(_box_lines(slab))]
+
+
+def _aligned_in(lines: list[list[Box]]) -> list[RuleRegion]:
+    runs = [_gap_runs(line) for line in lines]
+    regions: list[RuleRegion] = []
+    k = 0
+    while k < len(lines):
+        body = [k]
+        while (
+            body[-1] + 1 < len(lines)
+            and len(runs[body[-1]]) >= 3
+            and len(runs[body[-1] + 1]) >= 3
+            and _aligned(runs[body[-1]], runs[body[-1] + 1])
+        ):
+            body.append(body[-1] + 1)
+        if len(body) < 3:
+            k += 1
+            continue
+        spans = _spans([r for i in body for r in runs[i]])
+        header = _header(lines, body[0], spans, _cy(lines[body[0]]) - _cy(lines[body[1]]))
+        members = [b for i in [*header, *body] for b in lines[i]]
+        top = max(b[3] for b in lines[header[-1] if header else body[0]])
+        bottom = min(b[1] for b in lines[body[-1]])
+        rules = [top, bottom]
+        if header:  # the header band ends between its last line and the body's first
+            rules.insert(1, (min(b[1] for b in lines[header[0]]) + max(b[3] for b in lines[body[0]])) / 2)
+        regions.append(RuleRegion(rules=rules, x0=min(b[0] for b in members), x1=max(b[2] for b in members)))
+        k = body[-1] + 1
+    return regions
+
+
 def table_in_region(
     region: RuleRegion, segments: list[Segment], verticals: list[float]
 ) -> ParsedTable | None:
@@ -333,8 +527,7 @@ def table_in_region(
     rows = [row for row in rows if any(row)]
     if len(rows) < 2:
         return None
-    cells = [c for row in rows for c in row if c]
-    if sum(1 for c in cells if len(c) <= 1) > 0.5 * len(cells):
+    if mostly_glyphs(rows):
         return None  # a diagram's labels, not a table
     if sum(1 for row in rows if sum(1 for c in row if c) >= 2) < max(2, len(rows) / 2):
         return None  # mostly one cell a row: prose (a framed page, a note) between two rules
