@@ -171,7 +171,7 @@ class CloudBackend:
                 return list(self._report(self._documents([entry], [outcome], info), report))
         batch, _ = await asyncio.to_thread(self._batch, inputs, extra_info, fs, report, lookahead=False)
         if self._lookahead is not None and len(inputs) == 1 and batch and self._plans_async():
-            plan = self._lookahead.next_files_async(self._owner, inputs[0])
+            plan = self._lookahead.next_files(self._owner, inputs[0], in_event_loop=True)
             for ahead in await asyncio.to_thread(self._read_planned, plan):
                 task = asyncio.ensure_future(
                     self.engine.aparse_all([(ahead.data, ahead.file_name, ahead.label)])

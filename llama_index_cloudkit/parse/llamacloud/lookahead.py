@@ -166,23 +166,17 @@ class Lookahead:
         self._run: int | None = None
         self._kept: dict[str, Any] = {}
 
-    def next_files(self, reader: Any, current: Any) -> DirectoryPlan:
+    def next_files(self, reader: Any, current: Any, *, in_event_loop: bool = False) -> DirectoryPlan:
         """The files the calling SimpleDirectoryReader run hands to ``reader`` after ``current``.
 
+        ``in_event_loop``: the call comes from ``aload_data(num_workers=N)`` and runs in its loop.
         Empty unless the set is certain (see the module docstring), and empty for a run already
         planned; a new run drops what an earlier, unfinished one left.
         """
-        plan = _planned_directory_batch(reader, current)
-        if not plan.files or plan.run_id == self._run:
-            return DirectoryPlan()
-        self._run = plan.run_id or 0
-        self._kept.clear()
-        return plan
-
-    def next_files_async(self, reader: Any, current: Any) -> DirectoryPlan:
-        """:meth:`next_files` for a call from ``SimpleDirectoryReader.aload_data(num_workers=N)``
-        (called in the event loop running it)."""
-        plan = _planned_async_batch(reader, current)
+        if in_event_loop:
+            plan = _planned_async_batch(reader, current)
+        else:
+            plan = _planned_directory_batch(reader, current)
         if not plan.files or plan.run_id == self._run:
             return DirectoryPlan()
         self._run = plan.run_id or 0

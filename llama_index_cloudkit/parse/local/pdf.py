@@ -115,23 +115,17 @@ def _objects(page: Any, raw: Any) -> tuple[list[tuple[Box, Any]], list[Box]]:
     get_type, get_bounds = raw.FPDFPageObj_GetType, raw.FPDFPageObj_GetBounds
     paths: list[tuple[Box, Any]] = []
     texts: list[Box] = []
-    forms: list[tuple[Any, int]] = []
     handle = page.raw
-    for index in range(raw.FPDFPage_CountObjects(handle)):
-        obj = raw.FPDFPage_GetObject(handle, index)
-        kind = get_type(obj)
-        if kind == path:
-            get_bounds(obj, *refs)
-            paths.append(((left.value, bottom.value, right.value, top.value), obj))
-        elif kind == text:
-            get_bounds(obj, *refs)
-            texts.append((left.value, bottom.value, right.value, top.value))
-        elif kind == form:
-            forms.append((obj, 2))
-    while forms:
-        parent, depth = forms.pop()
-        for index in range(raw.FPDFFormObj_CountObjects(parent)):
-            obj = raw.FPDFFormObj_GetObject(parent, index)
+
+    def children(parent: Any) -> Iterator[Any]:
+        if parent is None:  # the page itself
+            return (raw.FPDFPage_GetObject(handle, i) for i in range(raw.FPDFPage_CountObjects(handle)))
+        return (raw.FPDFFormObj_GetObject(parent, i) for i in range(raw.FPDFFormObj_CountObjects(parent)))
+
+    pending: list[tuple[Any, int]] = [(None, 0)]  # the page, then its forms (one level deep)
+    while pending:
+        parent, depth = pending.pop()
+        for obj in children(parent):
             kind = get_type(obj)
             if kind == path:
                 get_bounds(obj, *refs)
@@ -139,8 +133,8 @@ def _objects(page: Any, raw: Any) -> tuple[list[tuple[Box, Any]], list[Box]]:
             elif kind == text:
                 get_bounds(obj, *refs)
                 texts.append((left.value, bottom.value, right.value, top.value))
-            elif kind == form and depth < 2:
-                forms.append((obj, depth + 1))
+            elif kind == form and depth == 0:
+                pending.append((obj, 1))
     return paths, texts
 
 
