@@ -245,56 +245,46 @@ def test_an_owner_cancelled_by_wait_for_leaves_every_other_reader_its_documents(
 # --- 6. a file changed under the look-ahead is parsed again ------------------------------------
 
 
+@pytest.mark.parametrize("how", ["load_data", "aload_data(num_workers=1)"])
 def test_a_file_changed_after_its_lookahead_submission_is_parsed_again(
-    fake: FakeLlamaCloud, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    fake: FakeLlamaCloud, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, how: str
 ) -> None:
+    """The first call submits the other files of the run ahead of time (sync), or starts them
+    (``aload_data``); one of them changes before it is handed over: it is parsed from disk."""
     import hashlib
 
     files = _files(tmp_path / "docs", 3)
     reader = _reader(fake, tmp_path / "cache")
     directory = SimpleDirectoryReader(input_files=[str(f) for f in files], file_extractor={".md": reader})
-    original = type(reader).load_data
-    changed = {"done": False}
 
-    def load_data(self: CloudKitReader, *args: Any, **kwargs: Any) -> list[Document]:
-        docs = original(self, *args, **kwargs)
-        if not changed["done"]:  # the others were submitted ahead with the first: change one now
-            changed["done"] = True
+    def change_once() -> None:
+        if not files[2].read_text().startswith("# Changed"):
             files[2].write_text("# Changed\n\nAlpacas eat grass.")
-        return docs
 
-    monkeypatch.setattr(type(reader), "load_data", load_data)
-    docs = directory.load_data()
+    if how == "load_data":
+        original = type(reader).load_data
+
+        def load_data(self: CloudKitReader, *args: Any, **kwargs: Any) -> list[Document]:
+            docs = original(self, *args, **kwargs)
+            change_once()
+            return docs
+
+        monkeypatch.setattr(type(reader), "load_data", load_data)
+        docs = directory.load_data()
+    else:
+        async_original = type(reader).aload_data
+
+        async def aload_data(self: CloudKitReader, *args: Any, **kwargs: Any) -> list[Document]:
+            docs = await async_original(self, *args, **kwargs)
+            change_once()
+            return docs
+
+        monkeypatch.setattr(type(reader), "aload_data", aload_data)
+        docs = asyncio.run(directory.aload_data(num_workers=1))
     last = [d for d in docs if d.metadata["file_name"] == files[2].name]
     assert len(last) == 1 and "Alpacas eat grass" in last[0].text
     assert last[0].metadata["sha256"] == hashlib.sha256(files[2].read_bytes()).hexdigest()
-
-
-def test_a_file_changed_after_its_async_lookahead_submission_is_parsed_again(
-    fake: FakeLlamaCloud, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """The same under ``aload_data(num_workers=1)``, whose first call starts the others."""
-    import hashlib
-
-    files = _files(tmp_path / "docs", 3)
-    reader = _reader(fake, tmp_path / "cache")
-    directory = SimpleDirectoryReader(input_files=[str(f) for f in files], file_extractor={".md": reader})
-    original = type(reader).aload_data
-    changed = {"done": False}
-
-    async def aload_data(self: CloudKitReader, *args: Any, **kwargs: Any) -> list[Document]:
-        docs = await original(self, *args, **kwargs)
-        if not changed["done"]:  # the others were started ahead by the first call: change one now
-            changed["done"] = True
-            files[2].write_text("# Changed\n\nAlpacas eat grass.")
-        return docs
-
-    monkeypatch.setattr(type(reader), "aload_data", aload_data)
-    docs = asyncio.run(directory.aload_data(num_workers=1))
-    last = [d for d in docs if d.metadata["file_name"] == files[2].name]
-    assert len(last) == 1 and "Alpacas eat grass" in last[0].text
-    assert last[0].metadata["sha256"] == hashlib.sha256(files[2].read_bytes()).hexdigest()
-    assert fake.count("POST", "/api/parsing/upload") == 4  # three files, one of them twice
+    assert fake.count("POST", "/api/parsing/upload") == 4  # three files, the changed one twice
 
 
 # --- 6. every paid submission, a lost job's resubmission included, is shared --------------------
