@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from pydantic import BaseModel
 
-from llama_index_cloudkit import CloudKitSettings, CloudPolicy
+from llama_index_cloudkit import CloudKitSettings, CloudPolicy, errors
 from llama_index_cloudkit.errors import ServiceError
 from llama_index_cloudkit.extract import extraction_tool
 from llama_index_cloudkit.testing import FakeLlamaCloud
@@ -201,3 +201,35 @@ def test_cancelling_the_caller_that_submitted_leaves_the_others_their_extraction
     assert all(not isinstance(o, BaseException) and o.raw_output == Terms(**ANSWER) for o in others), others
     assert sync_output and sync_output[0].raw_output == Terms(**ANSWER), sync_output
     assert fake_llamacloud.count("POST", RUN) == 1
+
+
+def test_a_caller_holding_a_stale_journal_row_gets_lost_not_a_third_submission(
+    fake_llamacloud: FakeLlamaCloud, examples_dir: Path
+) -> None:
+    """A caller read the journal row of a lost queued job before another caller resubmitted it,
+    and that resubmission was lost too: the bound (one resubmission) holds, and the caller gets
+    a LOST entry, not an exception and not a third paid job."""
+    from llama_cloud_services import LlamaExtract
+
+    from llama_index_cloudkit.extract.llamacloud.llamaextract_v1 import LlamaExtractV1
+
+    LlamaExtract(verbose=False).create_agent("terms", Terms)
+    fake_llamacloud.on_extract(lambda s, c, t: dict(ANSWER))
+    service = LlamaExtractV1(CloudKitSettings(), QUICK)
+    doc = str(examples_dir / "shipping-policy.docx")
+    (entry,) = service.queue("terms", [doc])
+    job_id = entry["job_id"]
+    (stale,) = [row for row in service._client.journal.entries() if row["job_id"] == job_id]  # type: ignore[union-attr]
+    fake_llamacloud.add_fault("GET", r"/api/v1/extraction/jobs/[^/]+", status=404)  # every job lost
+    (first,) = service.job_results("terms", [job_id])
+    assert first["status"] == "LOST" and first["resubmitted_as"]
+
+    async def late_caller() -> dict[str, Any]:
+        lost = errors.JobLostError("lost", job_id=job_id)
+        return await service._client.in_loop(
+            lambda session: service._resubmit_lost(session, "terms", job_id, stale, lost)
+        )
+
+    late = asyncio.run(late_caller())
+    assert late["status"] == "LOST" and late["error_type"] == "JobLostError", late
+    assert fake_llamacloud.count("POST", "/api/v1/extraction/jobs") == 2  # queued + one resubmission

@@ -688,15 +688,19 @@ class LlamaExtractV1:
             return await self._agent_job(session, info, source)
 
         # Every caller asking for the lost job at once (threads, processes) gets one new job.
-        with map_cloud_errors("Queueing the extraction again", file=source.label):
-            new_id, reattached = await submit_once(
-                resubmit,
-                key=key,
-                label=source.label,
-                policy=self.policy,
-                journal=journal,
-                resubmissions=int(row["resubmissions"]) + 1,
-            )
+        try:
+            with map_cloud_errors("Queueing the extraction again", file=source.label):
+                new_id, reattached = await submit_once(
+                    resubmit,
+                    key=key,
+                    label=source.label,
+                    policy=self.policy,
+                    journal=journal,
+                    resubmissions=int(row["resubmissions"]) + 1,
+                )
+        except JobLostError as exc:  # another caller's resubmission was lost too: the bound holds
+            journal.mark(key, "LOST")
+            return {"job_id": job_id, "status": "LOST", "error": str(exc), "error_type": "JobLostError"}
         journal.record(f"extract-alias:{job_id}", new_id, source.label)
         if not reattached:
             logger.warning(
