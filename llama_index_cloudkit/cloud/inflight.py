@@ -20,6 +20,8 @@ run, an agent queue entry, the resubmission of a lost job):
 - work started inside a :func:`work_scope` (every :class:`~llama_index_cloudkit.cloud.session.CloudSession`
   opens one: the work uses its HTTP client) is cancelled when the scope ends unfinished, which
   only happens when its owner was cancelled: its waiters take over, a later call re-attaches.
+  A lost cancellation is repeated, and work that still fails after its scope ended (its client
+  closed) is taken over too: its waiters never get that error.
 
 The futures are ``concurrent.futures`` ones, so waiting works from any thread and any event loop.
 
@@ -45,6 +47,7 @@ import contextvars
 import functools
 import logging
 import threading
+import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any, TypeVar
 
@@ -53,6 +56,10 @@ __all__ = ["INFLIGHT", "InFlight", "WorkAbandoned", "work_scope"]
 logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
+
+_STOP_GRACE = 1.0  # seconds shared work gets to stop when its scope ends
+_RECANCEL_EVERY = 0.1  # seconds between cancellations of work that has not stopped yet
+_OUTLIVED: weakref.WeakSet[asyncio.Future[Any]] = weakref.WeakSet()  # work whose scope ended first
 
 _SCOPE: contextvars.ContextVar[set[asyncio.Future[Any]] | None] = contextvars.ContextVar(
     "cloudkit_work_scope", default=None
@@ -79,12 +86,30 @@ async def work_scope() -> AsyncIterator[None]:
         yield
     finally:
         _SCOPE.reset(token)
-        pending = [task for task in tasks if not task.done()]
+        await _stop(tasks)
+
+
+async def _stop(tasks: set[asyncio.Future[Any]]) -> None:
+    """Cancel ``tasks`` until they end, for at most :data:`_STOP_GRACE` seconds.
+
+    A cancellation can be lost (Python 3.11's ``asyncio.wait_for`` drops one that arrives as its
+    answer does), so it is repeated. Work still running after that is marked as outliving its
+    scope: whatever it ends with, its waiters take the key over (:meth:`InFlight.share`).
+    """
+    pending = {task for task in tasks if not task.done()}
+    give_up = asyncio.get_running_loop().time() + _STOP_GRACE
+    try:
+        while pending:
+            for task in pending:
+                task.cancel()
+            left = give_up - asyncio.get_running_loop().time()
+            if left <= 0:
+                break
+            _, pending = await asyncio.wait(pending, timeout=min(_RECANCEL_EVERY, left))
+    finally:
         for task in pending:
-            task.cancel()
-        if pending:
-            with contextlib.suppress(BaseException):
-                await asyncio.wait(pending, timeout=1.0)
+            if not task.done():
+                _OUTLIVED.add(task)
 
 
 class WorkAbandoned(Exception):
@@ -187,6 +212,9 @@ class InFlight:
             self.settle(key, future, error=WorkAbandoned(key))
             return
         error = task.exception()
+        if error is not None and task in _OUTLIVED:  # failed for want of what its scope closed
+            self.settle(key, future, error=WorkAbandoned(key))
+            return
         if error is not None:
             self.settle(key, future, error=error)
         else:

@@ -39,11 +39,13 @@ import email.utils
 import logging
 import random
 import ssl
+import sys
 import threading
 import time
 from collections import deque
+from collections.abc import Coroutine
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import certifi
 import httpx
@@ -71,6 +73,8 @@ logger = logging.getLogger("llama_index_cloudkit.http")
 
 RETRYABLE_STATUS = frozenset({408, 425, 429, 500, 502, 503, 504})
 # Answers that say the service did no work: safe to repeat even for a paid submission.
+T = TypeVar("T")
+
 _REFUSED_STATUS = frozenset({429, 500, 503})
 # Transport errors raised before the request left this machine.
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
@@ -181,6 +185,18 @@ class _DeadlinePassed(Exception):
         super().__init__(f"deadline passed after {limit:g} s")
 
 
+async def _within(answer: Coroutine[Any, Any, T], limit: float) -> T:
+    """``await answer``, or ``TimeoutError`` after ``limit`` seconds.
+
+    ``asyncio.timeout`` where there is one (3.11+): ``asyncio.wait_for`` before 3.12 loses a
+    cancellation that arrives as the answer does, and the cancelled caller would go on.
+    """
+    if sys.version_info >= (3, 11):
+        async with asyncio.timeout(limit):
+            return await answer
+    return await asyncio.wait_for(answer, limit)  # pragma: no cover (3.10)
+
+
 def _describe(exc: BaseException) -> str:
     return str(exc) if isinstance(exc, _RetryableResponse) else type(exc).__name__
 
@@ -276,7 +292,7 @@ class ResilientTransport(httpx.AsyncBaseTransport):
                 await response.aclose()
 
         try:
-            answer = await asyncio.wait_for(whole_answer(), limit)
+            answer = await _within(whole_answer(), limit)
         except asyncio.TimeoutError:  # TimeoutError from 3.11 on
             if bound_by_deadline:
                 raise _DeadlinePassed(limit) from None

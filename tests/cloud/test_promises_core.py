@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import subprocess
 import sys
 import threading
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -70,6 +71,72 @@ def test_a_waiter_whose_owner_was_stopped_takes_the_work_over() -> None:
     assert asyncio.run(registry.share("k", work)) == ("result", True)
     thread.join(5)
     assert stopped.is_set() and len(runs) == 2 and len(registry) == 0
+
+
+def _owner_thread(
+    registry: InFlight, work: Callable[[], Awaitable[str]], closed: dict[str, bool]
+) -> threading.Thread:
+    """A thread whose event loop starts ``work`` for key "k" and leaves it (its scope ends)."""
+
+    async def owner() -> None:
+        async with work_scope():
+            task = asyncio.ensure_future(registry.share("k", work))
+            await asyncio.sleep(0.05)
+            task.cancel()
+        closed["scope"] = True  # what the work used (an HTTP client) is gone now
+
+    thread = threading.Thread(target=lambda: asyncio.run(owner()), name="owner")
+    thread.start()
+    return thread
+
+
+def test_a_lost_cancellation_is_repeated_before_the_scope_ends() -> None:
+    """Python 3.11's ``asyncio.wait_for`` loses a cancellation that arrives as its answer does:
+    the scope cancels the work again, so it stops while what it uses is still open."""
+    registry, closed, stopped_while_open = InFlight(), {"scope": False}, []
+    started = threading.Event()
+
+    async def work() -> str:
+        if threading.current_thread().name != "owner":
+            return "result"
+        started.set()
+        with contextlib.suppress(asyncio.CancelledError):  # the lost cancellation
+            await asyncio.sleep(5)
+        try:
+            await asyncio.sleep(5)
+        except asyncio.CancelledError:
+            stopped_while_open.append(not closed["scope"])
+            raise
+        return "stale"
+
+    thread = _owner_thread(registry, work, closed)
+    started.wait(5)
+    thread.join(10)
+    assert stopped_while_open == [True] and len(registry) == 0
+
+
+def test_work_that_outlives_its_scope_is_taken_over_not_handed_its_error() -> None:
+    """Work that will not stop fails once its scope ended (its client is closed); a waiter takes
+    the work over instead of getting that error."""
+    registry, closed, runs = InFlight(), {"scope": False}, []
+    started = threading.Event()
+
+    async def work() -> str:
+        runs.append(threading.current_thread().name)
+        if threading.current_thread().name != "owner":
+            await asyncio.sleep(0.05)
+            return "result"
+        started.set()
+        while not closed["scope"]:  # deaf to every cancellation
+            with contextlib.suppress(asyncio.CancelledError):
+                await asyncio.sleep(0.05)
+        raise RuntimeError("the client of this work was closed")
+
+    thread = _owner_thread(registry, work, closed)
+    started.wait(5)
+    assert asyncio.run(registry.share("k", work)) == ("result", True)
+    thread.join(10)
+    assert runs == ["owner", "MainThread"] and len(registry) == 0
 
 
 def test_a_real_error_reaches_every_caller_and_is_not_kept() -> None:
