@@ -16,7 +16,7 @@ Cancellation unwinds normally, so the job journal stays consistent
 Example:
     >>> async def answer() -> int:
     ...     return 42
-    >>> run_sync(answer)
+    >>> sync_runner()(answer())
     42
 """
 
@@ -25,30 +25,37 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import threading
-from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from collections.abc import Coroutine
+from typing import Any, Protocol, TypeVar
 
-__all__ = ["run_sync"]
+__all__ = ["SyncRunner", "sync_runner"]
 
 T = TypeVar("T")
 
 _STOP_GRACE = 1.0  # seconds the worker may take to unwind after Ctrl-C
 
 
-def run_sync(factory: Callable[[], Awaitable[T]]) -> T:
-    """Run ``factory()`` to completion and return its result (exceptions propagate)."""
+class SyncRunner(Protocol):
+    """Runs a coroutine to completion and returns its result (exceptions propagate)."""
 
-    async def main() -> T:
-        return await factory()
+    def __call__(self, main: Coroutine[Any, Any, T], /) -> T: ...
 
+
+def sync_runner() -> SyncRunner:
+    """How sync code here runs a coroutine: ``asyncio.run`` outside a running event loop, a
+    fresh loop on a worker thread inside one.
+
+    The caller runs its own coroutine with it (``sync_runner()(self.aparse(...))``), so the
+    coroutine's frames follow the caller's, with nothing between them outside a loop.
+    """
     try:
         asyncio.get_running_loop()
     except RuntimeError:
-        return asyncio.run(main())
-    return _run_in_worker(main)
+        return asyncio.run
+    return _run_in_worker
 
 
-def _run_in_worker(main: Callable[[], Awaitable[T]]) -> T:
+def _run_in_worker(main: Coroutine[Any, Any, T], /) -> T:
     """Run ``main()`` on a fresh loop in a daemon thread; Ctrl-C here cancels it there."""
     started = threading.Event()
     finished = threading.Event()
@@ -57,7 +64,7 @@ def _run_in_worker(main: Callable[[], Awaitable[T]]) -> T:
     async def tracked() -> T:
         handle["loop"], handle["task"] = asyncio.get_running_loop(), asyncio.current_task()
         started.set()
-        return await main()
+        return await main
 
     def worker() -> None:
         try:

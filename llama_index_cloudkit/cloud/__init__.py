@@ -4,7 +4,7 @@
 - :mod:`.errors`: HTTP, JSON and SDK failures to typed errors; job status words to states.
 - :mod:`.session`: one HTTP client per event loop (:class:`CloudSession`).
 - :mod:`.jobs`: submit once, journal, poll to a deadline that never restarts, bounded
-  resubmission of lost jobs (:func:`run_job`).
+  resubmission of lost jobs (:class:`JobRun`).
 - :mod:`.journal`: the sqlite job journal; :mod:`.budget`: credit budgets;
   :mod:`.policy`: every knob as one value (:class:`CloudPolicy`).
 
@@ -19,7 +19,7 @@ Example:
 from llama_index_cloudkit.cloud.budget import Budget
 from llama_index_cloudkit.cloud.deadline import Deadline, deadline_scope
 from llama_index_cloudkit.cloud.errors import JobState, map_cloud_errors
-from llama_index_cloudkit.cloud.jobs import JobOutcome, run_job
+from llama_index_cloudkit.cloud.jobs import JobOutcome, JobRun
 from llama_index_cloudkit.cloud.journal import JobJournal
 from llama_index_cloudkit.cloud.policy import CloudPolicy
 from llama_index_cloudkit.cloud.session import CloudSession, run_in_session
@@ -32,10 +32,10 @@ __all__ = [
     "Deadline",
     "JobJournal",
     "JobOutcome",
+    "JobRun",
     "JobState",
     "RetryPolicy",
     "deadline_scope",
     "map_cloud_errors",
     "run_in_session",
-    "run_job",
 ]

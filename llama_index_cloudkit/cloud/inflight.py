@@ -194,7 +194,11 @@ class InFlight:
         while True:
             owner, future = self.claim(key)
             if owner:
-                task = asyncio.ensure_future(_run(work))
+                try:
+                    task = asyncio.ensure_future(work())  # the work's own task: callers only wait on it
+                except BaseException as exc:
+                    self.settle(key, future, error=exc)
+                    raise
                 self._tasks.add(task)
                 scope = _SCOPE.get()
                 if scope is not None:
@@ -223,10 +227,6 @@ class InFlight:
     def __len__(self) -> int:
         with self._lock:
             return len(self._futures)
-
-
-async def _run(work: Callable[[], Awaitable[T]]) -> T:
-    return await work()
 
 
 INFLIGHT = InFlight()

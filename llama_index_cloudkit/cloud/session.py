@@ -28,7 +28,7 @@ from typing import Any, TypeVar
 
 import httpx
 
-from llama_index_cloudkit._loop import run_sync
+from llama_index_cloudkit._loop import sync_runner
 from llama_index_cloudkit.cloud.errors import json_list, json_object, map_cloud_errors
 from llama_index_cloudkit.cloud.inflight import work_scope
 from llama_index_cloudkit.cloud.policy import CloudPolicy
@@ -231,4 +231,4 @@ def run_in_session(
         async with CloudSession(settings, policy) as session:
             return await work(session)
 
-    return run_sync(main)
+    return sync_runner()(main())

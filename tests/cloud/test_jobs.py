@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from llama_index_cloudkit.cloud import Budget, CloudPolicy, Deadline, JobJournal, JobState, run_job
+from llama_index_cloudkit.cloud import Budget, CloudPolicy, Deadline, JobJournal, JobState
 from llama_index_cloudkit.errors import (
     CreditLimitError,
     JobLostError,
@@ -17,6 +17,8 @@ from llama_index_cloudkit.errors import (
     ServiceError,
     SubmissionUnknownError,
 )
+
+from ._drive import run_job
 
 POLICY = CloudPolicy(job_timeout=10, poll_interval=1, max_poll_interval=2)
 

@@ -17,11 +17,13 @@ import pytest
 from llama_index_cloudkit.cloud.deadline import Deadline, deadline_scope
 from llama_index_cloudkit.cloud.errors import JobState
 from llama_index_cloudkit.cloud.inflight import InFlight, work_scope
-from llama_index_cloudkit.cloud.jobs import run_job
+from llama_index_cloudkit.cloud.jobs import JobRun
 from llama_index_cloudkit.cloud.journal import JobJournal, claim_owner
 from llama_index_cloudkit.cloud.policy import CloudPolicy
 from llama_index_cloudkit.cloud.transport import ResilientTransport, RetryPolicy
 from llama_index_cloudkit.errors import DeadlineExceededError, JobTimeoutError
+
+from ._drive import run_job
 
 
 def test_cancelling_the_owner_cancels_only_the_owner() -> None:
@@ -260,3 +262,27 @@ def test_no_process_is_left_holding_a_claim_after_an_interrupted_submission(tmp_
     with pytest.raises(KeyboardInterrupt):
         asyncio.run(run_job(Ops(), key="k", label="a.pdf", policy=CloudPolicy(), journal=journal))
     assert journal.entries() == []
+
+
+def test_a_run_left_before_its_submission_leaves_no_claim(tmp_path: Path) -> None:
+    """A caller that stops iterating a JobRun before making its submission step leaves the key
+    free for others (no claim held until the process ends)."""
+    journal = JobJournal(tmp_path / "journal.sqlite")
+
+    async def leave() -> bool:
+        steps = aiter(JobRun("k", label="a.pdf", policy=CloudPolicy(), journal=journal))
+        step = await anext(steps)
+        await steps.aclose()  # type: ignore[attr-defined]
+        return step.submits
+
+    assert asyncio.run(leave()) is True
+    assert journal.entries() == []
+
+
+def test_a_step_made_outside_async_with_is_refused(tmp_path: Path) -> None:
+    async def misuse() -> None:
+        async for step in JobRun("k", label="a.pdf", policy=CloudPolicy()):
+            step.answer("job-1")
+
+    with pytest.raises(RuntimeError, match="async with step"):
+        asyncio.run(misuse())

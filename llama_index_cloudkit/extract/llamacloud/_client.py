@@ -17,9 +17,9 @@ from typing import Any, TypeVar
 
 import httpx
 
-from llama_index_cloudkit._loop import run_sync
+from llama_index_cloudkit._loop import sync_runner
 from llama_index_cloudkit.cloud.errors import JobState, job_state
-from llama_index_cloudkit.cloud.jobs import JobOutcome, run_job
+from llama_index_cloudkit.cloud.jobs import JobOutcome, JobRun
 from llama_index_cloudkit.cloud.journal import JobJournal
 from llama_index_cloudkit.cloud.policy import CloudPolicy
 from llama_index_cloudkit.cloud.session import CloudSession
@@ -155,7 +155,7 @@ class ServiceClient:
 
     def sync(self, work: Callable[[CloudSession], Awaitable[T]]) -> T:
         """``work`` in its own session on a fresh loop (safe inside a running one)."""
-        return run_sync(lambda: self.in_loop(work))
+        return sync_runner()(self.in_loop(work))
 
     async def in_loop(self, work: Callable[[CloudSession], Awaitable[T]]) -> T:
         """``work`` in its own session in the running loop."""
@@ -199,12 +199,11 @@ class ServiceClient:
 
     async def run(self, ops: ExtractJobOps, *, key: str, label: str, reattach: bool) -> JobOutcome:
         """One job to a terminal state: journaled before polling, re-attached when known."""
-        return await run_job(
-            ops,
-            key=key,
-            label=label,
-            policy=self.policy,
-            journal=self.journal,
-            reattach=reattach,
-            what=self.what,
+        run = JobRun(
+            key, label=label, policy=self.policy, journal=self.journal, reattach=reattach, what=self.what
         )
+        async for step in run:
+            async with step:
+                step.answer(await (ops.submit() if step.job_id is None else ops.state(step.job_id)))
+        assert run.outcome is not None
+        return run.outcome

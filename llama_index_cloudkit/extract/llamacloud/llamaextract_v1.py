@@ -2,7 +2,7 @@
 
 Every request goes through :class:`~llama_index_cloudkit.cloud.CloudSession` (one AsyncClient
 per event loop, retries, typed errors) and every job through
-:func:`~llama_index_cloudkit.cloud.run_job` (submit once, journal before polling, a deadline
+:class:`~llama_index_cloudkit.cloud.JobRun` (submit once, journal before polling, a deadline
 that never restarts, one resubmission of a lost job). Routes, as numbered in the reference
 (reference/llamacloud-api.md):
 

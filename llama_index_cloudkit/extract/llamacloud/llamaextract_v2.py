@@ -13,7 +13,7 @@ One extraction (reference/llamacloud-api-v2.md, section 3a):
 | saved configuration | ``GET /api/v1/beta/configurations/{id}``, or the list by name |
 
 v2 takes files only, so a text is sent as a file (``text_input_<8hex>.txt``, ``text/plain``).
-Jobs go through :func:`~llama_index_cloudkit.cloud.run_job` (journaled before polling, a
+Jobs go through :class:`~llama_index_cloudkit.cloud.JobRun` (journaled before polling, a
 deadline that never restarts, one resubmission of a lost job); a re-run with the same schema,
 configuration and input re-attaches instead of paying again (unless ``disable_cache``).
 v2 has no extraction agents: a saved configuration is its saved setup.

@@ -6,7 +6,7 @@ returns neutral pages with the usage the service reported.
 
 For each file: a cache hit costs nothing (no event loop, no request); a file whose content is
 already being parsed in this process waits for that job; otherwise the cloud core's
-:func:`~llama_index_cloudkit.cloud.jobs.run_job` re-attaches to a journaled job or submits once,
+:class:`~llama_index_cloudkit.cloud.jobs.JobRun` re-attaches to a journaled job or submits once,
 journals the job id before polling, polls to a deadline that never restarts and resubmits a lost
 job at most once. Only a result with pages is cached; images are downloaded per run into the
 run's ``download_images_to`` and never stored in the cache.
@@ -25,12 +25,12 @@ from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel, Field, StrictInt, ValidationError
 
-from llama_index_cloudkit._loop import run_sync
+from llama_index_cloudkit._loop import sync_runner
 from llama_index_cloudkit.cloud.budget import Budget
 from llama_index_cloudkit.cloud.deadline import deadline_scope
 from llama_index_cloudkit.cloud.errors import JobState
 from llama_index_cloudkit.cloud.inflight import INFLIGHT
-from llama_index_cloudkit.cloud.jobs import raise_for_state, run_job
+from llama_index_cloudkit.cloud.jobs import JobRun, raise_for_state
 from llama_index_cloudkit.cloud.journal import JobJournal
 from llama_index_cloudkit.cloud.policy import CloudPolicy
 from llama_index_cloudkit.cloud.session import CloudSession
@@ -322,7 +322,7 @@ class CloudEngine:
             elif on_done is not None:
                 on_done()
         if missing:
-            fetched = run_sync(lambda: self.aparse_all([files[i] for i in missing], on_done))
+            fetched = sync_runner()(self.aparse_all([files[i] for i in missing], on_done))
             for index, outcome in zip(missing, fetched, strict=True):
                 outcomes[index] = outcome
         return [o for o in outcomes if o is not None]
@@ -407,18 +407,8 @@ class CloudEngine:
     ) -> _Fetched:
         pages = estimate_pages(data, file_name, self.service.options)
         credits = pages * self.service.credits_per_page
-        service = self.service
-
-        class _Ops:
-            async def submit(self) -> str:
-                return await service.submit(session, data, file_name)
-
-            async def state(self, job_id: str) -> Any:
-                return await service.state(session, job_id, label)
-
-        outcome = await run_job(
-            _Ops(),
-            key=key,
+        run = JobRun(
+            key,
             label=label,
             policy=self.policy,
             journal=self.journal,
@@ -427,6 +417,15 @@ class CloudEngine:
             reattach=self.use_cache,
             what="LlamaParse job",
         )
+        async for step in run:  # the core decides each step; the adapter makes the call
+            async with step:
+                if step.submits:
+                    step.answer(await self.service.submit(session, data, file_name))
+                else:
+                    assert step.job_id is not None
+                    step.answer(await self.service.state(session, step.job_id, label))
+        outcome = run.outcome
+        assert outcome is not None
         raise_for_state(outcome, what="LlamaParse job", file=label)
         try:
             with deadline_scope(outcome.deadline):  # the job's deadline bounds the download too
